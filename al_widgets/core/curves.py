@@ -1,0 +1,48 @@
+"""Learning-curve tracker: metrics after every retrain."""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, f1_score, mean_squared_error, r2_score
+
+
+def evaluate(model: Any, X_test: Any, y_test: Any, task: str) -> dict[str, float]:
+    """Held-out metrics: accuracy and macro-F1 for classifiers, R^2 and RMSE for regressors."""
+    pred = model.predict(X_test)
+    if task == "regression":
+        return {"r2": float(r2_score(y_test, pred)),
+                "rmse": float(np.sqrt(mean_squared_error(y_test, pred)))}
+    return {"accuracy": float(accuracy_score(y_test, pred)),
+            "f1_macro": float(f1_score(y_test, pred, average="macro", zero_division=0))}
+
+
+class LearningCurveTracker:
+    """Append-only record of (number of labels, metrics, mean uncertainty) per retrain."""
+
+    def __init__(self) -> None:
+        self._rows: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def record(self, n_labels: int, metrics: dict[str, float], mean_uncertainty: float,
+               **extra: Any) -> dict[str, Any]:
+        row = {"n_labels": int(n_labels), **metrics, "mean_uncertainty": float(mean_uncertainty),
+               "time": time.time(), **extra}
+        with self._lock:
+            self._rows.append(row)
+        return row
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per retrain."""
+        with self._lock:
+            return pd.DataFrame(list(self._rows))
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @property
+    def last(self) -> dict[str, Any] | None:
+        return self._rows[-1] if self._rows else None

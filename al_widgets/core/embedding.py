@@ -1,0 +1,131 @@
+"""2-D layouts of the pool: PCA at once, UMAP in the background, cached on disk.
+
+umap-learn (and numba) is imported only inside :meth:`PoolEmbedding.compute_umap`.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.decomposition import PCA, TruncatedSVD
+
+DEFAULT_CACHE = Path(os.environ.get("AL_WIDGETS_CACHE", Path.home() / ".cache" / "al_widgets"))
+
+
+def reduce(features: Any, n_components: int, random_state: int | None = 0) -> np.ndarray:
+    """PCA (dense) or truncated SVD (sparse) to at most ``n_components`` dimensions."""
+    n, d = features.shape
+    k = max(1, min(n_components, d, n))
+    if sp.issparse(features):
+        if k >= d:
+            return features.toarray()
+        return TruncatedSVD(k, random_state=random_state).fit_transform(features)
+    features = np.asarray(features, dtype=float)
+    if k >= d:
+        return features
+    return PCA(k, random_state=random_state).fit_transform(features)
+
+
+def pca_layout(features: Any, random_state: int | None = 0) -> np.ndarray:
+    """2-D PCA layout (padded with zeros for 1-D data)."""
+    out = reduce(features, 2, random_state)
+    if out.shape[1] < 2:
+        out = np.column_stack([out, np.zeros(len(out))])
+    return out.astype(np.float32)
+
+
+class PoolEmbedding:
+    """The pool's 2-D map: ``layout`` starts as PCA and becomes UMAP when ready.
+
+    Parameters
+    ----------
+    features : numeric matrix (dense or sparse), one row per pool sample
+    key : str
+        Identity of the data (e.g. ``Pool.fingerprint()``) for the disk cache.
+    cache_dir : path or None
+        Where UMAP layouts are cached; ``None`` disables the cache.
+    n_neighbors, min_dist, random_state : UMAP parameters.
+    """
+
+    def __init__(self, features: Any, key: str, cache_dir: str | os.PathLike | None = DEFAULT_CACHE,
+                 n_neighbors: int = 15, min_dist: float = 0.1, random_state: int | None = 0) -> None:
+        self.features = features
+        self.key = key
+        self.cache_dir = None if cache_dir is None else Path(cache_dir)
+        self.n_neighbors, self.min_dist, self.random_state = n_neighbors, min_dist, random_state
+        self.layout = pca_layout(features, random_state)
+        self.method = "pca"
+        self.umap_seconds: float | None = None
+        self.error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        cached = self._load_cache()
+        if cached is not None:
+            self.layout, self.method = cached, "umap (cached)"
+
+    @property
+    def cache_path(self) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        params = f"{self.key}-{self.features.shape}-{self.n_neighbors}-{self.min_dist}-{self.random_state}"
+        return self.cache_dir / f"umap-{hashlib.sha1(params.encode()).hexdigest()[:20]}.npy"
+
+    def _load_cache(self) -> np.ndarray | None:
+        path = self.cache_path
+        if path is None or not path.exists():
+            return None
+        try:
+            arr = np.load(path)
+        except (OSError, ValueError):
+            return None
+        return arr if arr.shape == (self.features.shape[0], 2) else None
+
+    @property
+    def is_umap(self) -> bool:
+        return self.method.startswith("umap")
+
+    def compute_umap(self) -> np.ndarray:
+        """Run UMAP now (blocking), cache and adopt the result."""
+        import umap  # heavy: numba compiles on first use
+
+        t0 = time.perf_counter()
+        X = reduce(self.features, 50, self.random_state)
+        n_neighbors = max(2, min(self.n_neighbors, X.shape[0] - 1))
+        reducer = umap.UMAP(n_neighbors=n_neighbors, min_dist=self.min_dist, random_state=self.random_state,
+                            n_jobs=1 if self.random_state is not None else -1)
+        layout = reducer.fit_transform(X).astype(np.float32)
+        self.umap_seconds = time.perf_counter() - t0
+        path = self.cache_path
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+            np.save(tmp, layout)
+            os.replace(tmp, path)
+        self.layout, self.method = layout, "umap"
+        return layout
+
+    def start_umap(self, on_done: Callable[[np.ndarray], Any] | None = None,
+                   on_error: Callable[[BaseException], Any] | None = None) -> threading.Thread | None:
+        """Compute UMAP in a background thread unless already done; callbacks run in that thread."""
+        if self.is_umap or (self._thread is not None and self._thread.is_alive()):
+            return self._thread
+
+        def run() -> None:
+            try:
+                layout = self.compute_umap()
+            except Exception as exc:  # noqa: BLE001 - reported through on_error
+                self.error = exc
+                if on_error is not None:
+                    on_error(exc)
+                return
+            if on_done is not None:
+                on_done(layout)
+
+        self._thread = threading.Thread(target=run, name="al-umap", daemon=True)
+        self._thread.start()
+        return self._thread

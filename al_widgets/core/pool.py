@@ -1,0 +1,207 @@
+"""The pool of samples an active learner chooses from."""
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+MISSING = None
+"""Marker for "no label yet" in :attr:`Pool.labels`."""
+
+
+def _n_rows(X: Any) -> int:
+    if sp.issparse(X) or isinstance(X, (np.ndarray, pd.DataFrame, pd.Series)):
+        return X.shape[0]
+    try:
+        return len(X)
+    except TypeError as exc:
+        raise TypeError(f"features must be an array, DataFrame, sparse matrix or sequence, got {type(X).__name__}") from exc
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def take_rows(X: Any, indices: np.ndarray) -> Any:
+    """Rows ``indices`` of ``X`` in the same container type."""
+    indices = np.asarray(indices, dtype=int)
+    if isinstance(X, (pd.DataFrame, pd.Series)):
+        return X.iloc[indices]
+    if sp.issparse(X):
+        return X[indices]
+    if isinstance(X, np.ndarray):
+        return X[indices]
+    return [X[i] for i in indices]
+
+
+class Pool:
+    """Samples, their stable ids, the labels already known and the class list.
+
+    Parameters
+    ----------
+    X : array-like, DataFrame, sparse matrix or sequence
+        Model inputs.  Raw objects (e.g. strings) are allowed when the model is
+        a pipeline that vectorizes them.
+    ids : sequence, optional
+        Stable, unique sample ids.  Defaults to the DataFrame index or ``0..n-1``.
+    items : sequence, optional
+        What to show a human for each sample (image path, text, array).
+        Defaults to ``X`` rows.
+    labels : sequence, optional
+        Known labels, ``None``/NaN where missing.
+    classes : sequence, optional
+        The label set.  Required for classification unless ``labels`` already
+        contain at least two classes.  ``None`` for regression.
+    task : {"classification", "regression"}
+    """
+
+    def __init__(self, X: Any, ids: Sequence | None = None, items: Sequence | None = None,
+                 labels: Sequence | None = None, classes: Sequence | None = None,
+                 task: str = "classification") -> None:
+        if task not in ("classification", "regression"):
+            raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
+        n = _n_rows(X)
+        if n == 0:
+            raise ValueError("the pool is empty: give at least one sample")
+        self.X = X
+        self.task = task
+        self.n = n
+        self.ids = self._check_ids(X, ids, n)
+        self._id_to_index = {sid: i for i, sid in enumerate(self.ids)}
+        self.items = self._check_len(items, n, "items") if items is not None else None
+        self._check_finite(X)
+        self.labels = self._check_labels(labels, n)
+        self.classes = self._check_classes(classes)
+
+    @staticmethod
+    def _check_len(seq: Sequence, n: int, name: str) -> Sequence:
+        if _n_rows(seq) != n:
+            raise ValueError(f"length mismatch: {name} has {_n_rows(seq)} entries but the pool has {n} samples")
+        return seq
+
+    def _check_ids(self, X: Any, ids: Sequence | None, n: int) -> list[str]:
+        if ids is None:
+            ids = list(X.index) if isinstance(X, (pd.DataFrame, pd.Series)) else range(n)
+        ids = [str(i) for i in self._check_len(list(ids), n, "ids")]
+        if len(set(ids)) != n:
+            dup = pd.Series(ids)[pd.Series(ids).duplicated()].iloc[0]
+            raise ValueError(f"duplicate sample id {dup!r}: ids must be unique")
+        return ids
+
+    @staticmethod
+    def _check_finite(X: Any) -> None:
+        if isinstance(X, pd.DataFrame):
+            numeric = X.select_dtypes(include="number").to_numpy(dtype=float)
+        elif sp.issparse(X):
+            numeric = X.data if np.issubdtype(X.dtype, np.number) else None
+        elif isinstance(X, np.ndarray) and np.issubdtype(X.dtype, np.number):
+            numeric = X
+        else:
+            numeric = None
+        if numeric is not None and numeric.size and not np.all(np.isfinite(numeric)):
+            bad = np.argwhere(~np.isfinite(np.asarray(numeric, dtype=float)))[0]
+            raise ValueError(f"features contain NaN or inf (first at position {tuple(int(b) for b in bad)}); "
+                             "impute or drop them before building the pool")
+
+    def _check_labels(self, labels: Sequence | None, n: int) -> np.ndarray:
+        out = np.empty(n, dtype=object)
+        out[:] = MISSING
+        if labels is None:
+            return out
+        labels = list(labels.tolist() if isinstance(labels, (np.ndarray, pd.Series)) else labels)
+        self._check_len(labels, n, "labels")
+        for i, value in enumerate(labels):
+            out[i] = MISSING if _is_missing(value) else _plain(value)
+        return out
+
+    def _check_classes(self, classes: Sequence | None) -> list | None:
+        known = [v for v in self.labels if v is not MISSING]
+        if self.task == "regression":
+            for v in known:
+                if not isinstance(v, (int, float)):
+                    raise ValueError(f"regression labels must be numbers, got {v!r}")
+            return None
+        if classes is None:
+            classes = sorted(set(known), key=str)
+            if len(classes) < 2:
+                raise ValueError("classes must be given when fewer than two classes are already labeled")
+        classes = [_plain(c) for c in classes]
+        if len(set(classes)) != len(classes):
+            raise ValueError(f"classes contain duplicates: {classes}")
+        if len(classes) < 2:
+            raise ValueError(f"classification needs at least two classes, got {classes}")
+        unknown = {v for v in known if v not in classes}
+        if unknown:
+            raise ValueError(f"unknown class {sorted(unknown, key=str)[0]!r} in labels; classes are {classes}")
+        return classes
+
+    # ------------------------------------------------------------------ API
+    def __len__(self) -> int:
+        return self.n
+
+    def index_of(self, sample_id: Any) -> int:
+        """Position of ``sample_id`` in the pool (raises ``KeyError`` if unknown)."""
+        try:
+            return self._id_to_index[str(sample_id)]
+        except KeyError:
+            raise KeyError(f"unknown sample id {sample_id!r}") from None
+
+    def item(self, index: int) -> Any:
+        """What to display for sample ``index``."""
+        if self.items is not None:
+            return self.items[index] if not isinstance(self.items, (pd.Series, pd.DataFrame)) else self.items.iloc[index]
+        if isinstance(self.X, pd.DataFrame):
+            return self.X.iloc[index]
+        return take_rows(self.X, np.array([index]))[0]
+
+    def rows(self, indices: np.ndarray) -> Any:
+        """Feature rows ``indices`` in the container type of ``X``."""
+        return take_rows(self.X, indices)
+
+    def check_label(self, label: Any) -> Any:
+        """Validate one label for this pool and return it as a plain Python value."""
+        if _is_missing(label):
+            raise ValueError("label is missing")
+        label = _plain(label)
+        if self.task == "regression":
+            if isinstance(label, bool) or not isinstance(label, (int, float)):
+                raise ValueError(f"regression label must be a number, got {label!r}")
+            if not np.isfinite(label):
+                raise ValueError(f"regression label must be finite, got {label!r}")
+            return float(label)
+        if label not in self.classes:
+            raise ValueError(f"unknown class {label!r}; classes are {self.classes}")
+        return label
+
+    def fingerprint(self) -> str:
+        """A hash of the features, used to key caches (e.g. the UMAP layout)."""
+        h = hashlib.sha1()
+        X = self.X
+        if isinstance(X, pd.DataFrame):
+            h.update(pd.util.hash_pandas_object(X, index=False).to_numpy().tobytes())
+        elif sp.issparse(X):
+            X = X.tocsr()
+            for part in (X.data, X.indices, X.indptr):
+                h.update(np.ascontiguousarray(part).tobytes())
+        elif isinstance(X, np.ndarray) and X.dtype != object:
+            h.update(np.ascontiguousarray(X).tobytes())
+            h.update(str(X.shape).encode())
+        else:
+            for row in X:
+                h.update(repr(row).encode())
+        return h.hexdigest()[:16]
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars to Python scalars so labels round-trip through JSON."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

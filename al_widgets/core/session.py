@@ -1,0 +1,361 @@
+"""ActiveLearningSession: model + pool + strategy + queue + store + learning curve, emitting events."""
+from __future__ import annotations
+
+import threading
+
+import uuid
+from typing import Any
+
+import numpy as np
+from sklearn.base import is_classifier, is_regressor
+
+from .committee import final_estimator
+from .curves import LearningCurveTracker
+from .events import EventEmitter
+from .pool import MISSING, Pool
+from .queue import AnnotationQueue, QueueItem
+from .store import LabelStore
+from .strategies import QueryStrategy, _check_k, get_strategy
+from .training import RetrainResult, cold_start_features, retrain
+
+
+class ActiveLearningSession(EventEmitter):
+    """Active learning end to end, without any UI.
+
+    Parameters
+    ----------
+    model : scikit-learn estimator or Pipeline
+        Cloned before every full refit; never fitted in place.
+    pool : Pool
+        The samples, their ids and any labels already known.
+    strategy : str or QueryStrategy
+        A name from :func:`available_strategies` or an instance.
+    store : LabelStore, path or None
+        Durable label log.  Labels already in it are loaded (resume).  ``None``
+        keeps labels in memory.
+    X_test, y_test : held-out data for the learning curve (optional: without
+        them the curve tracks pool uncertainty only).
+    batch_size : int
+        How many samples the strategy picks per re-score (top-k).
+    retrain_every : int
+        Retrain after this many new labels.
+    budget : int, optional
+        Label budget shown in progress displays.
+    annotator : str
+        Name recorded with every label.
+    background : bool
+        Retrain in a worker thread (UI use) or synchronously (scripts, simulation).
+    incremental : bool
+        Use ``partial_fit`` on the new labels when the model supports it.
+    epistemic : bool
+        Also compute the committee-based aleatoric/epistemic split for display.
+    random_state : int or None
+
+    Events
+    ------
+    ``labeled``, ``undone``, ``skipped``, ``retrain_started``, ``retrained``,
+    ``status``, ``error``, ``strategy_changed``, ``current_changed``.
+    """
+
+    def __init__(self, model: Any, pool: Pool, strategy: str | QueryStrategy = "entropy",
+                 store: LabelStore | str | None = None, X_test: Any = None, y_test: Any = None, *,
+                 batch_size: int = 10, retrain_every: int = 1, budget: int | None = None,
+                 annotator: str = "annotator", committee_size: int = 5, epistemic: bool = True,
+                 queue_length: int = 200, lease_seconds: float = 600.0, background: bool = True,
+                 incremental: bool = False, random_state: int | None = None) -> None:
+        super().__init__()
+        self._check_model(model, pool)
+        if (X_test is None) != (y_test is None):
+            raise ValueError("give both X_test and y_test, or neither")
+        _check_k(batch_size)
+        if int(retrain_every) < 1:
+            raise ValueError(f"retrain_every must be >= 1, got {retrain_every!r}")
+        self.model, self.pool, self.X_test, self.y_test = model, pool, X_test, y_test
+        self.batch_size, self.retrain_every, self.budget = int(batch_size), int(retrain_every), budget
+        self.annotator, self.committee_size, self.epistemic = annotator, committee_size, epistemic
+        self.queue_length, self.background, self.incremental = queue_length, background, incremental
+        self.random_state = random_state
+        self.strategy = get_strategy(strategy, random_state=random_state) if isinstance(strategy, str) else strategy
+        self.store = store if isinstance(store, LabelStore) else LabelStore(store)
+        self.owner = f"{annotator}-{uuid.uuid4().hex[:8]}"
+        self.queue = AnnotationQueue(pool.ids, self.store, self.owner, lease_seconds)
+        self.curve = LearningCurveTracker()
+        self._labels: dict[int, Any] = {i: v for i, v in enumerate(pool.labels) if v is not MISSING}
+        self._load_store_labels()
+        self._cond = threading.Condition(threading.RLock())
+        self._requested = self._busy = self._closed = False
+        self._worker: threading.Thread | None = None
+        self._epoch = 0
+        self._pending = 0
+        self._trained_on: set[int] = set()
+        self._cold_features: Any = None
+        self.result_: RetrainResult | None = None
+        self.status, self.status_kind = "not trained yet", "info"
+        self.last_error: BaseException | None = None
+
+    # ------------------------------------------------------------ setup
+    @staticmethod
+    def _check_model(model: Any, pool: Pool) -> None:
+        if not (hasattr(model, "fit") and hasattr(model, "get_params")):
+            raise TypeError(f"model must be a scikit-learn estimator or Pipeline, got {type(model).__name__}")
+        final = final_estimator(model)
+        if pool.task == "classification" and is_regressor(final):
+            raise TypeError(f"{type(final).__name__} is a regressor but the pool is a classification task "
+                            "(build the Pool with task='regression')")
+        if pool.task == "regression" and is_classifier(final):
+            raise TypeError(f"{type(final).__name__} is a classifier but the pool is a regression task")
+
+    def _load_store_labels(self) -> int:
+        """Merge the store's labels into the session; returns how many changed."""
+        changed = 0
+        stored = self.store.labels()
+        known = {i for i, v in enumerate(self.pool.labels) if v is not MISSING}
+        for idx in [i for i in self._labels if i not in known and self.pool.ids[i] not in stored]:
+            del self._labels[idx]  # undone elsewhere
+            changed += 1
+        for sid, label in stored.items():
+            try:
+                idx = self.pool.index_of(sid)
+            except KeyError:
+                continue  # label for a sample not in this pool
+            if self._labels.get(idx, MISSING) != label:
+                self._labels[idx] = label
+                changed += 1
+        return changed
+
+    # ------------------------------------------------------------ state
+    @property
+    def labels(self) -> dict[int, Any]:
+        """Pool index -> label, for every labeled sample (a copy)."""
+        with self._cond:
+            return dict(self._labels)
+
+    @property
+    def n_labeled(self) -> int:
+        return len(self._labels)
+
+    @property
+    def labeled_mask(self) -> np.ndarray:
+        mask = np.zeros(self.pool.n, dtype=bool)
+        mask[list(self._labels)] = True
+        return mask
+
+    @property
+    def busy(self) -> bool:
+        """True while a retrain runs or is requested."""
+        return self._busy or self._requested
+
+    @property
+    def classes(self) -> list | None:
+        return self.pool.classes
+
+    def progress(self) -> dict[str, Any]:
+        return self.queue.progress(self.n_labeled, self.budget)
+
+    def _set_status(self, text: str, kind: str = "info") -> None:
+        self.status, self.status_kind = text, kind
+        self.emit("status", text=text, kind=kind)
+
+    # ------------------------------------------------------------ labeling
+    def next_item(self) -> QueueItem | None:
+        """The sample to label now (claimed for this session), or ``None`` when nothing is left."""
+        item = self.queue.next(exclude=set(self._labels))
+        if item is None and self.result_ is None and not self.busy:
+            self.retrain()
+            item = self.queue.next(exclude=set(self._labels))
+        return item
+
+    def focus(self, index: int) -> QueueItem | None:
+        """Make ``index`` the current sample (clicked on the map or the top-k panel)."""
+        if index in self._labels:
+            raise ValueError(f"sample {self.pool.ids[index]!r} is already labeled")
+        item = self.queue.focus(index, self._score_of(index))
+        if item is not None:
+            self.emit("current_changed", item=item)
+        return item
+
+    def _score_of(self, index: int) -> float:
+        return float(self.result_.scores[index]) if self.result_ is not None else float("nan")
+
+    def submit(self, index: int, label: Any, seconds: float | None = None, annotator: str | None = None) -> None:
+        """Store ``label`` for pool ``index`` (committed before returning) and schedule a retrain."""
+        index = self._check_index(index)
+        label = self.pool.check_label(label)
+        current = self.queue.current
+        strategy = self.strategy.name if current is None or current.index == index else self.strategy.name
+        self.store.add_label(self.pool.ids[index], label, annotator or self.annotator, seconds, strategy,
+                             self._score_of(index))
+        with self._cond:
+            self._labels[index] = label
+            self._pending += 1
+            due = self._pending >= self.retrain_every
+        self.queue.done(index)
+        self.emit("labeled", index=index, label=label, n_labeled=self.n_labeled)
+        if due:
+            self.request_retrain()
+
+    def submit_many(self, indices: Any, label: Any, annotator: str | None = None) -> int:
+        """Give every index the same label (bulk labeling), then one retrain; returns the count."""
+        indices = [self._check_index(i) for i in indices]
+        label = self.pool.check_label(label)
+        for i in indices:
+            self.store.add_label(self.pool.ids[i], label, annotator or self.annotator, None, "bulk", None)
+            with self._cond:
+                self._labels[i] = label
+            self.queue.done(i)
+        self.emit("labeled", index=indices[-1] if indices else None, label=label, n_labeled=self.n_labeled)
+        if indices:
+            self.request_retrain()
+        return len(indices)
+
+    def undo(self) -> tuple[int, Any] | None:
+        """Cancel this annotator's last label (recorded, not deleted); returns (index, label) or None."""
+        rec = self.store.undo_last(self.annotator)
+        if rec is None:
+            return None
+        index = self.pool.index_of(rec.sample_id)
+        with self._cond:
+            original = self.pool.labels[index]
+            if original is MISSING:
+                self._labels.pop(index, None)
+            else:
+                self._labels[index] = original
+            self._epoch += 1
+        self.queue.restore(index, self._score_of(index))
+        self.emit("undone", index=index, label=rec.label, n_labeled=self.n_labeled)
+        self.request_retrain()
+        return index, rec.label
+
+    def skip(self, index: int) -> None:
+        """Move ``index`` to the back of the queue; the next item becomes current."""
+        self.queue.skip(self._check_index(index))
+        self.emit("skipped", index=index)
+
+    def _check_index(self, index: Any) -> int:
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < self.pool.n:
+            raise IndexError(f"pool index must be an integer in [0, {self.pool.n}), got {index!r}")
+        return int(index)
+
+    def query(self, k: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The current top-``k`` (default ``batch_size``) unlabeled, unclaimed samples and their scores."""
+        if self.result_ is None:
+            self.retrain()
+        items = self.queue.peek(_check_k(k or self.batch_size), exclude=set(self._labels))
+        return np.array([it.index for it in items], dtype=int), np.array([it.score for it in items])
+
+    def set_strategy(self, strategy: str | QueryStrategy, **params: Any) -> None:
+        """Switch the query strategy; the pool is re-scored (and the model refitted) in the background."""
+        self.strategy = get_strategy(strategy, random_state=self.random_state, **params) \
+            if isinstance(strategy, str) else strategy
+        self.emit("strategy_changed", strategy=self.strategy.name)
+        self.request_retrain()
+
+    # ------------------------------------------------------------ training
+    def request_retrain(self) -> None:
+        """Retrain now (foreground) or wake the worker; requests during a retrain coalesce into one."""
+        if not self.background:
+            self.retrain()
+            return
+        with self._cond:
+            self._requested = True
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._work, name="al-retrain", daemon=True)
+                self._worker.start()
+            self._cond.notify_all()
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._requested and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                self._requested, self._busy = False, True
+            try:
+                self.retrain()
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def wait_idle(self, timeout: float | None = 60.0) -> bool:
+        """Block until no retrain is running or requested; ``False`` on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._requested and not self._busy, timeout)
+
+    def retrain(self) -> RetrainResult | None:
+        """Fit on every label, re-score the pool, re-rank the queue and record the learning curve."""
+        with self._cond:
+            self._load_store_labels()
+            epoch, labels = self._epoch, dict(self._labels)
+            self._pending = 0
+        idx = np.array(sorted(labels), dtype=int)
+        y = np.array([labels[i] for i in idx], dtype=object if self.pool.task == "classification" else float)
+        y = _tidy(y)
+        cand = np.setdiff1d(np.arange(self.pool.n), idx)
+        self.emit("retrain_started", n_labels=len(idx))
+        self._set_status(f"training on {len(idx)} labels…", "busy")
+        try:
+            res = self._fit(idx, y, cand)
+        except Exception as exc:  # noqa: BLE001 - shown to the user, never lost
+            self.last_error = exc
+            self._set_status(f"retrain failed: {type(exc).__name__}: {exc}", "error")
+            self.emit("error", error=exc)
+            return None
+        with self._cond:
+            if epoch != self._epoch:
+                self._set_status("discarded a stale retrain (labels were undone meanwhile)", "info")
+                return None
+            self.result_ = res
+            self._trained_on = set(idx.tolist())
+        self.queue.rerank(res.order, res.order_scores, self.strategy.name)
+        self._record(res)
+        self.emit("retrained", result=res)
+        return res
+
+    def _fit(self, idx: np.ndarray, y: np.ndarray, cand: np.ndarray) -> RetrainResult:
+        previous = self.result_.model if self.result_ is not None else None
+        new_mask = np.array([i not in self._trained_on for i in idx], dtype=bool)
+        if self._cold_features is None and previous is None:
+            self._cold_features = cold_start_features(self.model, self.pool.X)
+        return retrain(self.model, previous, self.strategy, self.pool.X, idx, y, cand, self.pool.classes,
+                       self.pool.task, X_test=self.X_test, y_test=self.y_test, batch_size=self.batch_size,
+                       queue_length=self.queue_length, committee_size=self.committee_size,
+                       epistemic=self.epistemic, incremental=self.incremental, new_mask=new_mask,
+                       random_state=self.random_state, cold_features=self._cold_features)
+
+    def _record(self, res: RetrainResult) -> None:
+        if res.cold_start:
+            self._set_status(res.message, "warning")
+            return
+        unc = res.uncertainty["uncertainty"]
+        mask = np.ones(len(unc), dtype=bool)
+        mask[list(self._trained_on)] = False
+        mean_unc = float(unc[mask].mean()) if mask.any() else 0.0
+        self.curve.record(res.n_labels, res.metrics, mean_unc, strategy=self.strategy.name,
+                          fit_seconds=res.fit_seconds, score_seconds=res.score_seconds)
+        ms = (res.fit_seconds + res.score_seconds) * 1000
+        metric = ", ".join(f"{k} {v:.3f}" for k, v in res.metrics.items()) or "no test set"
+        self._set_status(f"retrained on {res.n_labels} labels in {ms:.0f} ms; {metric}", "ok")
+
+    def close(self) -> None:
+        """Stop the worker and release this session's claims (labels are already stored)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        try:
+            self.queue.release_all()
+        except Exception:  # noqa: BLE001 - the store may already be closed
+            pass
+
+
+def _tidy(y: np.ndarray) -> np.ndarray:
+    """Object label arrays of plain ints/strings to a proper dtype (sklearn dislikes object ints)."""
+    if y.dtype == object and len(y):
+        if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in y):
+            return y.astype(int)
+        if all(isinstance(v, str) for v in y):
+            return y.astype(str)
+    return y
+
+

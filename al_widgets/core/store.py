@@ -1,0 +1,217 @@
+"""Label store: every label committed to SQLite (WAL) before ``add_label`` returns.
+
+The store is an append-only event log: a label is an event, an undo is another
+event pointing at the label it cancels, so nothing a user gave is ever lost.
+Claims (sample id, owner, lease expiry) live in the same database so that
+several processes (e.g. one Voila kernel per expert) never hand out the same
+sample twice.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import pandas as pd
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    sample_id TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('label', 'undo')),
+    label TEXT,
+    annotator TEXT NOT NULL,
+    ts REAL NOT NULL,
+    seconds REAL,
+    strategy TEXT,
+    score REAL,
+    undoes INTEGER REFERENCES events(seq)
+);
+CREATE INDEX IF NOT EXISTS events_sample ON events(sample_id);
+CREATE INDEX IF NOT EXISTS events_undoes ON events(undoes);
+CREATE TABLE IF NOT EXISTS claims (
+    sample_id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    expires REAL NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class LabelRecord:
+    """One label event as read back from the store."""
+
+    seq: int
+    sample_id: str
+    label: Any
+    annotator: str
+    ts: float
+
+
+class LabelStore:
+    """Durable, multi-process label log.
+
+    Parameters
+    ----------
+    path : str or os.PathLike or None
+        SQLite file (created with its folder if missing).  ``None`` keeps the
+        labels in memory only (for simulations and tests).
+    timeout : float
+        Seconds to wait for another process's write lock.
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None, timeout: float = 30.0) -> None:
+        self.path = None if path is None else os.fspath(path)
+        if self.path is not None:
+            folder = os.path.dirname(os.path.abspath(self.path))
+            os.makedirs(folder, exist_ok=True)
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(self.path or ":memory:", timeout=timeout,
+                                     check_same_thread=False, isolation_level=None)
+        if self.path is not None:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+        with self._lock:
+            self._conn.executescript(_SCHEMA)
+
+    # ------------------------------------------------------------ writing
+    def _write(self, fn: Any) -> Any:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                out = fn(self._conn)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+            return out
+
+    def add_label(self, sample_id: Any, label: Any, annotator: str = "anonymous", seconds: float | None = None,
+                  strategy: str | None = None, score: float | None = None) -> int:
+        """Append a label and commit it; returns its sequence number."""
+        payload = json.dumps(label)
+        score = None if score is None or score != score else float(score)
+
+        def op(conn: sqlite3.Connection) -> int:
+            cur = conn.execute(
+                "INSERT INTO events (sample_id, action, label, annotator, ts, seconds, strategy, score) "
+                "VALUES (?, 'label', ?, ?, ?, ?, ?, ?)",
+                (str(sample_id), payload, annotator, time.time(), seconds, strategy, score))
+            conn.execute("DELETE FROM claims WHERE sample_id = ?", (str(sample_id),))
+            return int(cur.lastrowid)
+        return self._write(op)
+
+    def undo_last(self, annotator: str | None = None) -> LabelRecord | None:
+        """Cancel the newest active label (of ``annotator`` if given); ``None`` if there is none."""
+        def op(conn: sqlite3.Connection) -> LabelRecord | None:
+            sql = ("SELECT seq, sample_id, label, annotator, ts FROM events e WHERE action = 'label' "
+                   "AND NOT EXISTS (SELECT 1 FROM events u WHERE u.undoes = e.seq)")
+            args: tuple = ()
+            if annotator is not None:
+                sql += " AND annotator = ?"
+                args = (annotator,)
+            row = conn.execute(sql + " ORDER BY seq DESC LIMIT 1", args).fetchone()
+            if row is None:
+                return None
+            conn.execute("INSERT INTO events (sample_id, action, annotator, ts, undoes) VALUES (?, 'undo', ?, ?, ?)",
+                         (row[1], annotator or row[3], time.time(), row[0]))
+            return LabelRecord(row[0], row[1], json.loads(row[2]), row[3], row[4])
+        return self._write(op)
+
+    # ------------------------------------------------------------ reading
+    def labels(self) -> dict[str, Any]:
+        """The current label of every labeled sample id (newest active label wins)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT sample_id, label FROM events e WHERE action = 'label' "
+                "AND NOT EXISTS (SELECT 1 FROM events u WHERE u.undoes = e.seq) ORDER BY seq").fetchall()
+        return {sid: json.loads(lab) for sid, lab in rows}
+
+    def count(self) -> int:
+        """Number of samples with an active label."""
+        return len(self.labels())
+
+    def history(self) -> pd.DataFrame:
+        """Every event (labels and undos) in order."""
+        with self._lock:
+            df = pd.read_sql_query("SELECT * FROM events ORDER BY seq", self._conn)
+        df["label"] = [None if v is None else json.loads(v) for v in df["label"]]
+        return df
+
+    def to_frame(self) -> pd.DataFrame:
+        """Active labels with annotator, time, seconds spent, strategy and score."""
+        df = self.history()
+        undone = set(df.loc[df["action"] == "undo", "undoes"].dropna().astype(int))
+        df = df[(df["action"] == "label") & ~df["seq"].isin(undone)]
+        df = df.drop_duplicates("sample_id", keep="last")
+        df = df.drop(columns=["action", "undoes"]).reset_index(drop=True)
+        df["time"] = pd.to_datetime(df["ts"], unit="s", utc=True)
+        return df
+
+    def export_csv(self, path: str | os.PathLike) -> int:
+        """Write the active labels to ``path`` as CSV; returns the number of rows."""
+        df = self.to_frame()
+        df.to_csv(path, index=False)
+        return len(df)
+
+    # ------------------------------------------------------------ claims
+    def claim(self, owner: str, candidate_ids: Iterable[Any], n: int = 1, lease_seconds: float = 600.0,
+              exclude: Sequence[Any] = ()) -> list[str]:
+        """Atomically claim up to ``n`` of ``candidate_ids`` (in order) for ``owner``.
+
+        Skips ids labeled in the store, ids in ``exclude`` and ids claimed by
+        another owner whose lease has not expired.  An owner may re-claim its
+        own ids (renewing the lease).
+        """
+        exclude = {str(e) for e in exclude}
+
+        def op(conn: sqlite3.Connection) -> list[str]:
+            now = time.time()
+            conn.execute("DELETE FROM claims WHERE expires < ?", (now,))
+            taken = {r[0] for r in conn.execute("SELECT sample_id FROM claims WHERE owner != ?", (owner,))}
+            labeled = {r[0] for r in conn.execute(
+                "SELECT sample_id FROM events e WHERE action = 'label' "
+                "AND NOT EXISTS (SELECT 1 FROM events u WHERE u.undoes = e.seq)")}
+            got: list[str] = []
+            for sid in candidate_ids:
+                sid = str(sid)
+                if sid in taken or sid in labeled or sid in exclude:
+                    continue
+                got.append(sid)
+                if len(got) >= n:
+                    break
+            conn.executemany("INSERT OR REPLACE INTO claims (sample_id, owner, expires) VALUES (?, ?, ?)",
+                             [(sid, owner, now + lease_seconds) for sid in got])
+            return got
+        return self._write(op)
+
+    def release(self, owner: str, sample_ids: Iterable[Any] | None = None) -> None:
+        """Drop ``owner``'s claims (all of them, or only ``sample_ids``)."""
+        def op(conn: sqlite3.Connection) -> None:
+            if sample_ids is None:
+                conn.execute("DELETE FROM claims WHERE owner = ?", (owner,))
+            else:
+                conn.executemany("DELETE FROM claims WHERE owner = ? AND sample_id = ?",
+                                 [(owner, str(s)) for s in sample_ids])
+        self._write(op)
+
+    def claimed_by_others(self, owner: str) -> set[str]:
+        """Ids currently claimed (unexpired) by owners other than ``owner``."""
+        with self._lock:
+            rows = self._conn.execute("SELECT sample_id FROM claims WHERE owner != ? AND expires >= ?",
+                                      (owner, time.time())).fetchall()
+        return {r[0] for r in rows}
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> "LabelStore":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

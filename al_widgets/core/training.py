@@ -1,0 +1,163 @@
+"""One retrain: fit, re-score the pool, rank the queue, evaluate.  Pure functions, no state."""
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+
+from .committee import final_estimator
+from .context import ScoringContext
+from .curves import evaluate
+from .strategies import QueryStrategy, top_k
+from .strategies_batch import cold_start
+from .uncertainty import SCORES
+
+
+@dataclass
+class RetrainResult:
+    """Everything a retrain produces; applied to the session in one step."""
+
+    model: Any
+    ctx: ScoringContext
+    order: np.ndarray
+    order_scores: np.ndarray
+    scores: np.ndarray
+    uncertainty: dict[str, np.ndarray]
+    prediction: np.ndarray | None
+    confidence: np.ndarray | None
+    metrics: dict[str, float]
+    cold_start: bool
+    n_labels: int
+    fit_seconds: float = 0.0
+    score_seconds: float = 0.0
+    message: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def can_train(y: np.ndarray, task: str) -> str | None:
+    """``None`` if a model can be fitted on labels ``y``, else the reason in words."""
+    if task == "regression":
+        return None if len(y) >= 2 else "need at least two labels to train; showing diverse samples"
+    if len(set(np.asarray(y).tolist())) < 2:
+        return "need at least two classes to train; showing diverse samples"
+    return None
+
+
+def fit_model(model: Any, previous: Any, X: Any, y: np.ndarray, incremental: bool,
+              X_new: Any = None, y_new: Any = None, classes: list | None = None) -> Any:
+    """Fit a fresh clone, warm-start from ``previous`` or ``partial_fit`` the new labels only."""
+    if previous is not None and incremental and hasattr(final_estimator(model), "partial_fit") \
+            and X_new is not None and not isinstance(model, Pipeline):
+        fitted = copy.deepcopy(previous)
+        fitted.partial_fit(X_new, y_new, classes=classes) if classes is not None else fitted.partial_fit(X_new, y_new)
+        return fitted
+    if previous is not None and model.get_params().get("warm_start", False):
+        fitted = copy.deepcopy(previous)
+        return fitted.fit(X, y)
+    return clone(model).fit(X, y)
+
+
+def pool_uncertainty(ctx: ScoringContext, epistemic: bool) -> dict[str, np.ndarray]:
+    """Uncertainty arrays over the whole pool for display (map colours, top-k panel)."""
+    if ctx.is_regression:
+        return {"std": ctx.regression_std, "uncertainty": ctx.regression_std}
+    out = {name: fn(ctx.proba) for name, fn in SCORES.items()}
+    out["uncertainty"] = out["entropy"]
+    if epistemic:
+        dec = ctx.decomposition
+        out["epistemic"], out["aleatoric"] = dec["epistemic"], dec["aleatoric"]
+    return out
+
+
+def rank_queue(strategy: QueryStrategy, ctx: ScoringContext, batch_size: int,
+               queue_length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Queue order: the strategy's batch first, then the best remaining by score.
+
+    Returns the ordered pool indices, their scores and the score array over the
+    whole pool (NaN where not a candidate).
+    """
+    n_cand = len(ctx.candidates)
+    full = np.full(_n_rows(ctx.X), np.nan)
+    if n_cand == 0:
+        return np.empty(0, dtype=int), np.empty(0), full
+    scores = np.asarray(strategy.score(ctx), dtype=float)
+    full[ctx.candidates] = scores
+    batch, batch_scores = strategy.query(ctx, min(batch_size, n_cand))
+    rng = np.random.default_rng(strategy.random_state)
+    rest = ctx.candidates[top_k(scores, min(queue_length + len(batch), n_cand), rng)]
+    rest = rest[~np.isin(rest, batch)][: max(queue_length - len(batch), 0)]
+    order = np.concatenate([batch, rest]).astype(int)
+    return order, np.concatenate([batch_scores, full[rest]]), full
+
+
+def _n_rows(X: Any) -> int:
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+def cold_start_features(model: Any, X: Any) -> Any:
+    """Numeric features for a cold start: ``X`` itself, or the pipeline's transformers fitted unsupervised."""
+    try:
+        arr = np.asarray(X, dtype=float)
+        if arr.ndim == 2:
+            return arr
+    except (TypeError, ValueError):
+        pass
+    if hasattr(X, "tocsr"):
+        return X.tocsr()
+    if isinstance(model, Pipeline) and len(model.steps) > 1:
+        return clone(model[:-1]).fit_transform(X)
+    return None
+
+
+def cold_start_result(model: Any, X: Any, candidates: np.ndarray, n_labels: int, k: int, queue_length: int,
+                      random_state: int | None, message: str, features: Any) -> RetrainResult:
+    """Result used before a model can be trained: representative (k-means) samples first."""
+    ctx = ScoringContext(None, X, candidates, random_state=random_state)
+    rng = np.random.default_rng(random_state)
+    if features is not None and len(candidates):
+        order, scores = cold_start(features, candidates, min(k, len(candidates)), random_state)
+    else:
+        order, scores = np.empty(0, dtype=int), np.empty(0)
+        message = message.replace("diverse", "random")
+    rest = rng.permutation(np.setdiff1d(candidates, order))[: max(queue_length - len(order), 0)]
+    order = np.concatenate([order, rest]).astype(int)
+    scores = np.concatenate([scores, np.zeros(len(rest))])
+    full = np.full(_n_rows(X), np.nan)
+    return RetrainResult(None, ctx, order, scores, full, {}, None, None, {}, True, n_labels, message=message)
+
+
+def retrain(model: Any, previous: Any, strategy: QueryStrategy, X: Any, labeled: np.ndarray, y: np.ndarray,
+            candidates: np.ndarray, classes: list | None, task: str, *, X_test: Any = None, y_test: Any = None,
+            batch_size: int = 10, queue_length: int = 200, committee_size: int = 5, epistemic: bool = True,
+            incremental: bool = False, new_mask: np.ndarray | None = None, random_state: int | None = None,
+            cold_features: Any = None) -> RetrainResult:
+    """Fit on ``X[labeled], y`` and re-score ``candidates``; see :class:`RetrainResult`."""
+    from .pool import take_rows
+    reason = can_train(y, task)
+    if reason is not None:
+        return cold_start_result(model, X, candidates, len(y), batch_size, queue_length, random_state,
+                                 reason, cold_features)
+    t0 = time.perf_counter()
+    X_l = take_rows(X, labeled)
+    X_new = y_new = None
+    if new_mask is not None and new_mask.any():
+        X_new, y_new = take_rows(X_l, np.flatnonzero(new_mask)), y[new_mask]
+    fitted = fit_model(model, previous, X_l, y, incremental, X_new, y_new, classes)
+    t1 = time.perf_counter()
+    ctx = ScoringContext(fitted, X, candidates, X_l, y, classes, committee_size, random_state)
+    order, order_scores, full = rank_queue(strategy, ctx, batch_size, queue_length)
+    unc = pool_uncertainty(ctx, epistemic and task == "classification")
+    if task == "classification":
+        prediction = np.asarray(classes, dtype=object)[ctx.proba.argmax(axis=1)]
+        confidence = ctx.proba.max(axis=1)
+    else:
+        prediction, confidence = ctx.prediction, None
+    metrics = evaluate(fitted, X_test, y_test, task) if X_test is not None else {}
+    t2 = time.perf_counter()
+    return RetrainResult(fitted, ctx, order, order_scores, full, unc, prediction, confidence, metrics, False,
+                         len(y), t1 - t0, t2 - t1)

@@ -1,0 +1,126 @@
+"""Uncertainty Estimation Engine: per-sample scores from a fitted model.
+
+All probability-based scores take an ``(n_samples, n_classes)`` array whose
+rows sum to one; higher always means "more uncertain".  Committee scores take
+an ``(n_members, n_samples, n_classes)`` array.  Entropies use the natural log.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.special import expit, softmax
+
+_EPS = 1e-12
+
+
+def _check_proba(proba: np.ndarray) -> np.ndarray:
+    proba = np.asarray(proba, dtype=float)
+    if proba.ndim != 2:
+        raise ValueError(f"probabilities must be 2-D (n_samples, n_classes), got shape {proba.shape}")
+    return proba
+
+
+def least_confidence(proba: np.ndarray) -> np.ndarray:
+    """``1 - max_c p(c|x)``."""
+    return 1.0 - _check_proba(proba).max(axis=1)
+
+
+def margin(proba: np.ndarray) -> np.ndarray:
+    """``1 - (p_first - p_second)``: small margins between the two top classes score high."""
+    proba = _check_proba(proba)
+    if proba.shape[1] < 2:
+        return np.zeros(proba.shape[0])
+    top2 = -np.partition(-proba, 1, axis=1)[:, :2]
+    return 1.0 - (top2[:, 0] - top2[:, 1])
+
+
+def entropy(proba: np.ndarray) -> np.ndarray:
+    """Shannon entropy ``-sum_c p log p`` (nats)."""
+    proba = _check_proba(proba)
+    return -np.sum(proba * np.log(np.clip(proba, _EPS, 1.0)), axis=-1)
+
+
+def _check_committee(member_proba: np.ndarray) -> np.ndarray:
+    member_proba = np.asarray(member_proba, dtype=float)
+    if member_proba.ndim != 3:
+        raise ValueError("committee probabilities must be 3-D (n_members, n_samples, n_classes), "
+                         f"got shape {member_proba.shape}")
+    return member_proba
+
+
+def uncertainty_decomposition(member_proba: np.ndarray) -> dict[str, np.ndarray]:
+    """Split total predictive entropy into aleatoric and epistemic parts.
+
+    ``total = H(mean_m p_m)``, ``aleatoric = mean_m H(p_m)`` (expected entropy) and
+    ``epistemic = total - aleatoric`` (mutual information, BALD).  The identity
+    ``total == aleatoric + epistemic`` holds exactly.
+    """
+    member_proba = _check_committee(member_proba)
+    mean = member_proba.mean(axis=0)
+    total = entropy(mean)
+    aleatoric = np.mean(-np.sum(member_proba * np.log(np.clip(member_proba, _EPS, 1.0)), axis=2), axis=0)
+    return {"total": total, "aleatoric": aleatoric, "epistemic": np.maximum(total - aleatoric, 0.0)}
+
+
+def bald(member_proba: np.ndarray) -> np.ndarray:
+    """Mutual information between prediction and model (epistemic uncertainty)."""
+    return uncertainty_decomposition(member_proba)["epistemic"]
+
+
+def vote_entropy(member_proba: np.ndarray) -> np.ndarray:
+    """Entropy of the members' hard votes (query-by-committee)."""
+    member_proba = _check_committee(member_proba)
+    n_members, _, n_classes = member_proba.shape
+    votes = member_proba.argmax(axis=2)
+    counts = np.stack([(votes == c).sum(axis=0) for c in range(n_classes)], axis=1)
+    return entropy(counts / n_members)
+
+
+def consensus_kl(member_proba: np.ndarray) -> np.ndarray:
+    """Mean KL divergence of each member from the consensus (mean) distribution."""
+    member_proba = _check_committee(member_proba)
+    mean = np.clip(member_proba.mean(axis=0), _EPS, 1.0)
+    p = np.clip(member_proba, _EPS, 1.0)
+    return np.mean(np.sum(p * (np.log(p) - np.log(mean)), axis=2), axis=0)
+
+
+def committee_variance(member_values: np.ndarray) -> np.ndarray:
+    """Variance across members: of predictions (2-D input) or mean over classes (3-D)."""
+    member_values = np.asarray(member_values, dtype=float)
+    var = member_values.var(axis=0)
+    return var.mean(axis=1) if var.ndim == 2 else var
+
+
+SCORES = {"least_confidence": least_confidence, "margin": margin, "entropy": entropy}
+
+
+def predict_proba(model: Any, X: Any) -> tuple[np.ndarray, bool]:
+    """Class probabilities of ``model`` on ``X``.
+
+    Falls back to a softmax (sigmoid for two classes) of ``decision_function``
+    for models without ``predict_proba`` (e.g. ``LinearSVC``).
+
+    Returns
+    -------
+    proba : ndarray of shape (n_samples, n_classes)
+    calibrated : bool
+        ``False`` when the values come from the ``decision_function`` fallback.
+    """
+    if _has(model, "predict_proba"):
+        return np.asarray(model.predict_proba(X), dtype=float), True
+    if _has(model, "decision_function"):
+        d = np.asarray(model.decision_function(X), dtype=float)
+        if d.ndim == 1:
+            p1 = expit(d)
+            return np.column_stack([1 - p1, p1]), False
+        return softmax(d, axis=1), False
+    raise TypeError(f"{type(model).__name__} has neither predict_proba nor decision_function; "
+                    "uncertainty sampling needs one of them (use a probabilistic classifier)")
+
+
+def _has(model: Any, attr: str) -> bool:
+    try:
+        return hasattr(model, attr)
+    except Exception:  # noqa: BLE001 - available_if raises AttributeError subclasses and others
+        return False
