@@ -139,7 +139,7 @@ class LabelStore:
         """Every event (labels and undos) in order."""
         with self._lock:
             df = pd.read_sql_query("SELECT * FROM events ORDER BY seq", self._conn)
-        df["label"] = [None if v is None else json.loads(v) for v in df["label"]]
+        df["label"] = pd.Series([json.loads(v) if isinstance(v, str) else None for v in df["label"]], dtype=object)
         return df
 
     def to_frame(self) -> pd.DataFrame:

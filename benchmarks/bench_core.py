@@ -1,0 +1,96 @@
+"""Core engine benchmark: per-label cost of al_widgets vs the common AL-library loop.
+
+Baseline (measured in the same run): after every single label, refit a fresh
+clone from scratch, predict_proba over the whole pool, entropy, full argsort.
+al_widgets: the label is committed to SQLite (WAL, synchronous=FULL), retrains
+are coalesced (retrain_every=10), re-scoring uses argpartition top-k, and
+SGDClassifier uses partial_fit on the new labels.
+
+Run: python benchmarks/bench_core.py [--sizes 1000 10000 100000]
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+
+from al_widgets.core import ActiveLearningSession, Pool
+from al_widgets.core.uncertainty import entropy
+
+N_SEED, N_LABELS, EVERY = 200, 30, 10
+
+
+def make_pool(n: int, seed: int = 0):
+    X, y = make_classification(n_samples=n, n_features=20, n_informative=10, n_classes=5, random_state=seed)
+    return X, y
+
+
+def baseline_per_label(model, X, y, seed_idx, rng) -> float:
+    labeled = list(seed_idx)
+    t0 = time.perf_counter()
+    for _ in range(N_LABELS):
+        m = clone(model).fit(X[labeled], y[labeled])
+        scores = entropy(m.predict_proba(X))
+        scores[labeled] = -np.inf
+        order = np.argsort(-scores)
+        labeled.append(int(order[0]))
+    return (time.perf_counter() - t0) / N_LABELS
+
+
+def ours(model, X, y, seed_idx, incremental, folder) -> dict:
+    labels = np.full(len(y), None, dtype=object)
+    labels[seed_idx] = y[seed_idx]
+    pool = Pool(X, labels=labels, classes=sorted(set(y.tolist())))
+    s = ActiveLearningSession(model, pool, "entropy", store=Path(folder) / f"b{time.time_ns()}.sqlite",
+                              background=False, retrain_every=10 ** 9, epistemic=False, incremental=incremental,
+                              random_state=0)
+    s.retrain()
+    submit_t, fit_t, score_t = [], [], []
+    t_loop = time.perf_counter()
+    for i in range(N_LABELS):
+        item = s.next_item()
+        t0 = time.perf_counter()
+        s.submit(item.index, int(y[item.index]))
+        submit_t.append(time.perf_counter() - t0)
+        if (i + 1) % EVERY == 0:
+            res = s.retrain()
+            fit_t.append(res.fit_seconds)
+            score_t.append(res.score_seconds)
+    per_label = (time.perf_counter() - t_loop) / N_LABELS
+    s.close()
+    return {"submit_ms": 1e3 * np.median(submit_t), "retrain_ms": 1e3 * np.median(fit_t),
+            "rescore_topk_ms": 1e3 * np.median(score_t), "per_label_ms": 1e3 * per_label}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    args = ap.parse_args()
+    models = {"LogisticRegression": (LogisticRegression(max_iter=200), False),
+              "SGDClassifier": (SGDClassifier(loss="log_loss", random_state=0), True)}
+    print(f"seed labels {N_SEED}, {N_LABELS} labels per run, al_widgets retrains every {EVERY} labels")
+    head = f"{'pool':>7} {'model':<19} {'submit ms':>9} {'retrain ms':>10} {'rescore+topk ms':>15} " \
+           f"{'ours/label ms':>13} {'baseline/label ms':>17} {'speed-up':>8}"
+    print(head)
+    print("-" * len(head))
+    with tempfile.TemporaryDirectory() as folder:
+        for n in args.sizes:
+            X, y = make_pool(n)
+            rng = np.random.default_rng(0)
+            seed_idx = rng.choice(n, N_SEED, replace=False)
+            for name, (model, inc) in models.items():
+                base = baseline_per_label(model, X, y, seed_idx, rng)
+                r = ours(model, X, y, seed_idx, inc, folder)
+                print(f"{n:>7} {name:<19} {r['submit_ms']:>9.2f} {r['retrain_ms']:>10.1f} "
+                      f"{r['rescore_topk_ms']:>15.1f} {r['per_label_ms']:>13.1f} {1e3 * base:>17.1f} "
+                      f"{1e3 * base / r['per_label_ms']:>7.1f}x")
+
+
+if __name__ == "__main__":
+    main()

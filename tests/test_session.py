@@ -1,0 +1,213 @@
+import threading
+import time
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LinearRegression, LogisticRegression, SGDClassifier
+from sklearn.ensemble import RandomForestClassifier
+
+from al_widgets.core import ActiveLearningSession, LabelStore, Pool
+
+
+def test_cold_start_shows_diverse_samples_and_says_so(small_digits, tmp_path):
+    X, y = small_digits
+    s = ActiveLearningSession(LogisticRegression(), Pool(X, classes=list(range(10))), store=tmp_path / "a.db",
+                              background=False, batch_size=5, random_state=0)
+    item = s.next_item()
+    assert item is not None
+    assert "need at least two classes" in s.status and s.status_kind == "warning"
+    s.submit(item.index, int(y[item.index]))
+    assert s.result_.cold_start and s.result_.model is None
+    other = next(i for i in range(len(y)) if y[i] != y[item.index] and i != item.index)
+    s.submit(other, int(y[other]))
+    assert not s.result_.cold_start and s.result_.model is not None
+    assert "retrained on 2 labels" in s.status
+
+
+def test_submit_stores_retrains_and_reranks(make_session):
+    s = make_session()
+    s.retrain()
+    before = s.curve.to_frame()
+    item = s.next_item()
+    assert item.rank == 0 and item.strategy == "entropy"
+    s.submit(item.index, 3, seconds=1.5)
+    row = s.store.to_frame().iloc[-1]
+    assert row["sample_id"] == item.sample_id and row["label"] == 3 and row["seconds"] == 1.5
+    assert row["strategy"] == "entropy" and row["score"] == pytest.approx(item.score)
+    assert s.labels[item.index] == 3
+    assert len(s.curve) == len(before) + 1 and s.curve.last["n_labels"] == 21
+    assert 0 < s.curve.last["accuracy"] <= 1
+    nxt = s.next_item()
+    assert nxt.index != item.index
+
+
+def test_undo_is_recorded_and_restores_the_item(make_session):
+    s = make_session()
+    s.retrain()
+    item = s.next_item()
+    s.submit(item.index, 4)
+    assert s.undo() == (item.index, 4)
+    assert item.index not in s.labels and s.n_labeled == 20
+    assert s.store.history()["action"].tolist()[-1] == "undo"
+    assert s.next_item().index == item.index  # back at the front
+    assert s.undo() is None  # nothing of this annotator's left to undo
+
+
+def test_skip_moves_item_to_the_back(make_session):
+    s = make_session()
+    s.retrain()
+    first = s.next_item()
+    s.skip(first.index)
+    second = s.next_item()
+    assert second.index != first.index
+    assert s.queue.peek(1000)[-1].index == first.index
+
+
+def test_resume_from_store(make_session, tmp_path):
+    path = tmp_path / "resume.sqlite"
+    s = make_session(store=path)
+    s.retrain()
+    labeled = []
+    for _ in range(3):
+        it = s.next_item()
+        s.submit(it.index, 1)
+        labeled.append(it.index)
+    s.close()
+    s2 = make_session(store=path)
+    assert all(s2.labels[i] == 1 for i in labeled) and s2.n_labeled == 23
+
+
+def test_two_sessions_on_one_store_never_get_the_same_item(make_session, tmp_path):
+    path = tmp_path / "shared.sqlite"
+    a, b = make_session(store=path, annotator="ann"), make_session(store=path, annotator="bob")
+    a.retrain(); b.retrain()
+    seen_a, seen_b = set(), set()
+    for _ in range(5):
+        ia, ib = a.next_item(), b.next_item()
+        assert ia.index != ib.index
+        seen_a.add(ia.index); seen_b.add(ib.index)
+        a.submit(ia.index, 0); b.submit(ib.index, 1)
+    assert not seen_a & seen_b
+    a.retrain()  # a picks up b's labels at its next retrain
+    assert all(a.labels[i] == 1 for i in seen_b)
+
+
+def test_background_retrains_coalesce_and_submit_is_thread_safe(make_session):
+    s = make_session(background=True)
+    s.request_retrain(); assert s.wait_idle(60)
+    started = []
+    s.on("retrain_started", lambda n_labels: started.append(n_labels))
+    order = [it.index for it in s.queue.peek(40)]
+    errors = []
+
+    def label_many():
+        try:
+            for i in order[:30]:
+                s.submit(i, int(i % 10))
+        except Exception as exc:  # pragma: no cover - the assertion below reports it
+            errors.append(exc)
+
+    t = threading.Thread(target=label_many)
+    t.start(); t.join(60)
+    assert s.wait_idle(60)
+    assert not errors
+    assert s.n_labeled == 50 and len(s.store.labels()) == 30
+    assert 1 <= len(started) < 30  # coalesced: far fewer retrains than labels
+    assert s.curve.last["n_labels"] == 50  # the last retrain saw every label
+
+
+def test_retrain_error_is_reported_not_lost(small_digits, tmp_path):
+    X, y = small_digits
+
+    class Broken(LogisticRegression):
+        def fit(self, X, y):
+            raise RuntimeError("solver exploded")
+
+    s = ActiveLearningSession(Broken(), Pool(X, labels=list(y[:20]) + [None] * 280, classes=list(range(10))),
+                              store=tmp_path / "b.db", background=True)
+    errors = []
+    s.on("error", lambda error: errors.append(error))
+    s.request_retrain(); s.wait_idle(30)
+    assert "retrain failed: RuntimeError: solver exploded" in s.status and s.status_kind == "error"
+    assert len(errors) == 1
+    s.close()
+
+
+def test_stale_retrain_is_discarded(make_session):
+    s = make_session()
+    s.retrain()
+    item = s.next_item()
+    s.submit(item.index, 2)
+    gate = threading.Event()
+    original = s._fit
+
+    def slow_fit(*a, **k):
+        gate.wait(10)
+        return original(*a, **k)
+
+    s._fit = slow_fit
+    s.background = True
+    s.request_retrain()
+    time.sleep(0.1)
+    s._epoch += 1  # an undo landed while the retrain ran
+    s._fit = original
+    gate.set()
+    s.wait_idle(30)
+    assert "stale" in s.status or s.result_.n_labels == 21
+
+
+def test_model_checks_and_parameters(small_digits, tmp_path):
+    X, y = small_digits
+    pool = Pool(X, classes=list(range(10)))
+    with pytest.raises(TypeError, match="is a regressor"):
+        ActiveLearningSession(LinearRegression(), pool)
+    with pytest.raises(TypeError, match="scikit-learn estimator"):
+        ActiveLearningSession(object(), pool)
+    with pytest.raises(ValueError, match="retrain_every"):
+        ActiveLearningSession(LogisticRegression(), pool, retrain_every=0)
+    with pytest.raises(ValueError, match="X_test and y_test"):
+        ActiveLearningSession(LogisticRegression(), pool, X_test=X)
+    s = ActiveLearningSession(LogisticRegression(), pool, background=False)
+    with pytest.raises(ValueError, match="unknown class 11"):
+        s.submit(0, 11)
+    with pytest.raises(IndexError, match="pool index"):
+        s.submit(10_000, 1)
+    assert s.store.labels() == {}
+
+
+def test_incremental_and_warm_start_models(small_digits, tmp_path):
+    X, y = small_digits
+    labels = list(y[:30]) + [None] * 270
+    for model, inc in ((SGDClassifier(loss="log_loss", random_state=0), True),
+                       (LogisticRegression(warm_start=True, max_iter=200), False)):
+        s = ActiveLearningSession(model, Pool(X, labels=labels, classes=list(range(10))), background=False,
+                                  incremental=inc, X_test=X, y_test=y)
+        s.retrain()
+        first = s.result_.model
+        it = s.next_item()
+        s.submit(it.index, int(y[it.index]))
+        assert s.result_.model is not first and s.curve.last["n_labels"] == 31
+        assert model.__dict__.get("coef_") is None  # the user's model is never fitted in place
+
+
+def test_regression_session(small_digits):
+    X, _ = small_digits
+    yr = X[:, 20] * 3 + X[:, 30]
+    labels = list(yr[:10]) + [None] * 290
+    s = ActiveLearningSession(LinearRegression(), Pool(X, labels=labels, task="regression"), "max_variance",
+                              X_test=X, y_test=yr, background=False)
+    s.retrain()
+    assert "r2" in s.curve.last and "std" in s.result_.uncertainty
+    it = s.next_item()
+    s.submit(it.index, 1.25)
+    assert s.labels[it.index] == 1.25
+
+
+def test_native_ensemble_epistemic(small_digits):
+    X, y = small_digits
+    s = ActiveLearningSession(RandomForestClassifier(n_estimators=10, random_state=0),
+                              Pool(X, labels=list(y[:40]) + [None] * 260, classes=list(range(10))),
+                              "bald", background=False)
+    res = s.retrain()
+    u = res.uncertainty
+    np.testing.assert_allclose(u["epistemic"] + u["aleatoric"], u["entropy"], atol=1e-9)

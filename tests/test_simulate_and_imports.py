@@ -1,0 +1,63 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+
+import al_widgets
+from al_widgets import simulate
+
+
+def test_simulate_returns_one_row_per_retrain(digits):
+    X, y = digits
+    df = simulate(LogisticRegression(max_iter=300), X[:400], y[:400], "margin", initial=10, budget=40,
+                  batch_size=10, random_state=0)
+    assert df["n_labels"].tolist() == [10, 20, 30, 40]
+    assert {"accuracy", "mean_uncertainty", "strategy"} <= set(df.columns)
+    assert df["accuracy"].between(0, 1).all()
+
+
+def test_simulate_bad_input():
+    with pytest.raises(ValueError, match="length mismatch"):
+        simulate(LogisticRegression(), np.zeros((5, 2)), [0, 1])
+    with pytest.raises(ValueError, match="budget"):
+        simulate(LogisticRegression(), np.zeros((5, 2)), [0, 1, 0, 1, 0], budget=0)
+
+
+@pytest.mark.slow
+def test_uncertainty_sampling_beats_random_on_digits(digits):
+    X, y = digits
+    means = {"margin": [], "random": []}
+    for seed in range(4):
+        Xp, Xt, yp, yt = train_test_split(X, y, test_size=0.3, random_state=seed)
+        for strat in means:
+            df = simulate(LogisticRegression(max_iter=300), Xp, yp, strat, initial=20, budget=150,
+                          batch_size=10, X_test=Xt, y_test=yt, random_state=seed)
+            means[strat].append(df["accuracy"].mean())
+    assert np.mean(means["margin"]) > np.mean(means["random"]) + 0.01, means
+
+
+def _modules_after(stmt: str) -> set:
+    code = f"import sys, json; {stmt}; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return set(json.loads(out))
+
+
+def test_core_imports_no_ui_and_no_umap():
+    mods = _modules_after("import al_widgets.core")
+    for heavy in ("ipywidgets", "plotly", "umap", "numba"):
+        assert heavy not in mods, heavy
+
+
+def test_top_level_import_does_not_load_umap():
+    mods = _modules_after("import al_widgets")
+    assert "umap" not in mods and "numba" not in mods
+
+
+def test_public_api():
+    for name in ("ActiveLearningSession", "simulate", "available_strategies", "get_strategy", "Pool",
+                 "LabelStore"):
+        assert hasattr(al_widgets, name)

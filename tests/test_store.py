@@ -1,0 +1,123 @@
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pandas as pd
+
+from al_widgets.core import LabelStore
+
+
+def test_labels_undo_and_resume(tmp_path):
+    path = tmp_path / "s.sqlite"
+    with LabelStore(path) as st:
+        st.add_label("a", 1, "ann", 2.5, "entropy", 0.9)
+        st.add_label("b", "cat", "ann")
+        st.add_label("a", 2, "bob")
+        assert st.labels() == {"a": 2, "b": "cat"}
+        rec = st.undo_last("ann")
+        assert rec.sample_id == "b" and rec.label == "cat"
+        assert st.labels() == {"a": 2}
+        assert st.undo_last("ann").sample_id == "a"  # ann's first label of a
+        assert st.labels() == {"a": 2}  # bob's label stands
+    with LabelStore(path) as st:  # reopen: everything is there, undo is recorded, not destructive
+        assert st.labels() == {"a": 2}
+        hist = st.history()
+        assert hist["action"].tolist() == ["label", "label", "label", "undo", "undo"]
+        assert hist.loc[0, "seconds"] == 2.5 and hist.loc[0, "strategy"] == "entropy"
+        frame = st.to_frame()
+        assert frame["sample_id"].tolist() == ["a"] and frame["annotator"].tolist() == ["bob"]
+        out = tmp_path / "labels.csv"
+        assert st.export_csv(out) == 1
+        assert pd.read_csv(out)["label"].tolist() == [2]
+
+
+def test_wal_mode(tmp_path):
+    st = LabelStore(tmp_path / "w.sqlite")
+    assert st._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    st.close()
+
+
+def _child(code: str) -> str:
+    return textwrap.dedent(code)
+
+
+def test_label_survives_sigkill_right_after_submit(tmp_path):
+    path = tmp_path / "k.sqlite"
+    code = _child(f"""
+        import os, sys
+        from al_widgets.core import LabelStore
+        st = LabelStore({str(path)!r})
+        st.add_label("s1", 7, "ann")
+        sys.stdout.write("submitted\\n"); sys.stdout.flush()
+        import time; time.sleep(60)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "submitted"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    assert LabelStore(path).labels() == {"s1": 7}
+
+
+def test_session_submit_survives_sigkill(tmp_path):
+    path = tmp_path / "sess.sqlite"
+    code = _child(f"""
+        import sys, time, numpy as np
+        from sklearn.linear_model import LogisticRegression
+        from al_widgets.core import ActiveLearningSession, Pool
+        X = np.random.default_rng(0).normal(size=(50, 3))
+        s = ActiveLearningSession(LogisticRegression(), Pool(X, classes=[0, 1]), store={str(path)!r}, background=True)
+        item = s.next_item()
+        s.submit(item.index, 1)
+        print(item.sample_id, flush=True)
+        time.sleep(60)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        sid = proc.stdout.readline().strip()
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert LabelStore(path).labels() == {sid: 1}
+
+
+def test_two_processes_writing_at_once_lose_nothing(tmp_path):
+    path = tmp_path / "c.sqlite"
+    LabelStore(path).close()
+    code = _child("""
+        import sys
+        from al_widgets.core import LabelStore
+        who = sys.argv[1]
+        st = LabelStore(sys.argv[2])
+        for i in range(200):
+            st.add_label(f"{who}-{i}", i, who)
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", code, who, str(path)]) for who in ("p1", "p2")]
+    for p in procs:
+        assert p.wait(120) == 0
+    labels = LabelStore(path).labels()
+    assert len(labels) == 400
+    assert labels["p1-199"] == 199 and labels["p2-0"] == 0
+
+
+def test_claims_are_exclusive_until_the_lease_expires(tmp_path):
+    path = tmp_path / "cl.sqlite"
+    a, b = LabelStore(path), LabelStore(path)
+    assert a.claim("A", ["1", "2", "3"], 2) == ["1", "2"]
+    assert b.claim("B", ["1", "2", "3"], 2) == ["3"]
+    assert a.claim("A", ["1"], 1) == ["1"]  # renewing one's own claim is fine
+    a.add_label("3", 0, "A")  # labeling drops the claim, and labeled ids are never claimed
+    assert b.claim("B", ["3"], 1) == []
+    a.release("A", ["2"])
+    assert b.claim("B", ["2"], 1) == ["2"]
+    assert b.claim("B", ["9"], 1, lease_seconds=-1) == ["9"]  # expired lease
+    assert a.claim("A", ["9"], 1) == ["9"]
+    assert a.claimed_by_others("A") == {"2"}

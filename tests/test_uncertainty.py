@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+from sklearn.svm import LinearSVC
+
+from al_widgets.core import uncertainty as U
+
+P = np.array([[0.7, 0.2, 0.1],
+              [0.4, 0.4, 0.2],
+              [1.0, 0.0, 0.0]])
+
+
+def test_least_confidence_by_hand():
+    np.testing.assert_allclose(U.least_confidence(P), [0.3, 0.6, 0.0])
+
+
+def test_margin_by_hand():
+    # 1 - (p1 - p2): 1 - 0.5, 1 - 0.0, 1 - 1.0
+    np.testing.assert_allclose(U.margin(P), [0.5, 1.0, 0.0])
+
+
+def test_entropy_by_hand():
+    h0 = -(0.7 * np.log(0.7) + 0.2 * np.log(0.2) + 0.1 * np.log(0.1))
+    h1 = -(2 * 0.4 * np.log(0.4) + 0.2 * np.log(0.2))
+    np.testing.assert_allclose(U.entropy(P), [h0, h1, 0.0], atol=1e-9)
+    assert U.entropy(np.array([[0.5, 0.5]]))[0] == pytest.approx(np.log(2))
+
+
+def test_decomposition_by_hand_and_sums_to_total():
+    # two members: confident and opposite -> all uncertainty is epistemic
+    members = np.array([[[1.0, 0.0], [0.5, 0.5]],
+                        [[0.0, 1.0], [0.5, 0.5]]])
+    d = U.uncertainty_decomposition(members)
+    np.testing.assert_allclose(d["total"], [np.log(2), np.log(2)], atol=1e-9)
+    np.testing.assert_allclose(d["aleatoric"], [0.0, np.log(2)], atol=1e-9)
+    np.testing.assert_allclose(d["epistemic"], [np.log(2), 0.0], atol=1e-9)
+    rng = np.random.default_rng(1)
+    m = rng.dirichlet(np.ones(4), size=(7, 50))
+    d = U.uncertainty_decomposition(m)
+    np.testing.assert_allclose(d["aleatoric"] + d["epistemic"], d["total"], atol=1e-12)
+    assert (d["epistemic"] >= 0).all()
+    np.testing.assert_allclose(U.bald(m), d["epistemic"])
+
+
+def test_vote_entropy_and_consensus_kl_by_hand():
+    members = np.array([[[0.9, 0.1]], [[0.8, 0.2]], [[0.3, 0.7]], [[0.6, 0.4]]])
+    # votes: 0, 0, 1, 0 -> distribution (3/4, 1/4)
+    assert U.vote_entropy(members)[0] == pytest.approx(-(0.75 * np.log(0.75) + 0.25 * np.log(0.25)))
+    mean = members.mean(axis=0)[0]
+    kl = np.mean([np.sum(p * np.log(p / mean)) for p in members[:, 0]])
+    assert U.consensus_kl(members)[0] == pytest.approx(kl)
+    agree = np.array([[[0.9, 0.1]], [[0.9, 0.1]]])
+    assert U.vote_entropy(agree)[0] == pytest.approx(0.0)
+    assert U.consensus_kl(agree)[0] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_committee_variance_by_hand():
+    preds = np.array([[1.0, 2.0], [3.0, 2.0]])
+    np.testing.assert_allclose(U.committee_variance(preds), [1.0, 0.0])
+
+
+def test_bad_shapes_are_rejected():
+    with pytest.raises(ValueError, match="2-D"):
+        U.entropy(np.array([0.5, 0.5]))
+    with pytest.raises(ValueError, match="3-D"):
+        U.bald(P)
+
+
+def test_decision_function_fallback_gives_probabilities(digits):
+    X, y = digits
+    model = LinearSVC().fit(X[:200], y[:200])
+    proba, calibrated = U.predict_proba(model, X[200:260])
+    assert not calibrated
+    assert proba.shape == (60, 10)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert (proba.argmax(axis=1) == model.predict(X[200:260])).all()
+
+
+def test_model_without_scores_gets_clear_error():
+    class Dummy:
+        pass
+    with pytest.raises(TypeError, match="neither predict_proba nor decision_function"):
+        U.predict_proba(Dummy(), P)
