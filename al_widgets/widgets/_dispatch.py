@@ -1,0 +1,66 @@
+"""Run view updates on the kernel's main thread.
+
+Session events fire in the retrain worker thread.  Widgets created inside a
+running kernel capture its asyncio loop and hand updates to it with
+``call_soon_threadsafe``; outside a running loop (plain Python, headless tests)
+updates run directly.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import threading
+from typing import Any, Callable
+
+logger = logging.getLogger(__name__)
+
+
+class UIDispatcher:
+    """Calls functions on the thread that created it when possible."""
+
+    def __init__(self) -> None:
+        self.thread = threading.current_thread()
+        try:
+            self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self.loop = None
+
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Run ``fn`` now if on the UI thread (or no loop runs), else schedule it on the UI loop."""
+        if threading.current_thread() is self.thread or self.loop is None or not self.loop.is_running():
+            _safe(fn, *args, **kwargs)
+        else:
+            self.loop.call_soon_threadsafe(functools.partial(_safe, fn, *args, **kwargs))
+
+    def wrap(self, fn: Callable[..., Any]) -> Callable[..., None]:
+        """A handler that forwards to :meth:`call`."""
+        @functools.wraps(fn)
+        def handler(*args: Any, **kwargs: Any) -> None:
+            self.call(fn, *args, **kwargs)
+        return handler
+
+
+def _safe(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    try:
+        fn(*args, **kwargs)
+    except Exception:  # noqa: BLE001 - a view error must not kill the kernel loop
+        logger.exception("view update %s failed", getattr(fn, "__name__", fn))
+
+
+class SessionView:
+    """Mixin: subscribe to session events through a dispatcher; ``detach`` unsubscribes."""
+
+    def _listen(self, session: Any, events: dict[str, Callable[..., Any]]) -> None:
+        self._dispatcher = getattr(self, "_dispatcher", None) or UIDispatcher()
+        self._subscriptions = getattr(self, "_subscriptions", [])
+        for name, fn in events.items():
+            handler = self._dispatcher.wrap(fn)
+            session.on(name, handler)
+            self._subscriptions.append((session, name, handler))
+
+    def detach(self) -> None:
+        """Stop observing the session."""
+        for session, name, handler in getattr(self, "_subscriptions", []):
+            session.off(name, handler)
+        self._subscriptions = []

@@ -1,0 +1,61 @@
+"""ALDashboard: every view on one session, laid out for JupyterLab and Voila."""
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as w
+
+from .controls import Controls
+from .curves import LearningCurves
+from .labeling import LabelingPanel
+from .map import UncertaintyMap
+from .render import Renderer
+from .topk import TopKPanel
+
+_CSS = """<style>
+.alw-labeling {border:1px solid #ddd; padding:8px; border-radius:6px; min-width:340px}
+.alw-class-button {min-width:48px}
+</style>"""
+
+
+class ALDashboard(w.VBox):
+    """Controls, labeling panel, top-k, map and learning curves for one session.
+
+    Parameters
+    ----------
+    session : ActiveLearningSession
+    renderer : callable, optional
+        ``renderer(item) -> html`` for custom samples.
+    map : bool
+        Include the uncertainty map.
+    umap : bool
+        Compute the UMAP layout in the background (PCA until then).
+    true_labels : array-like, optional
+        Teaching mode: draw the random-sampling baseline on the learning curve.
+    cache_dir : path, optional
+        UMAP cache folder.
+    """
+
+    def __init__(self, session: Any, renderer: Renderer | None = None, map: bool = True, umap: bool = True,
+                 true_labels: Any = None, cache_dir: Any = None, top_k: int = 6, **kwargs: Any) -> None:
+        self.session = session
+        if session.result_ is None:
+            session.retrain()
+        self.controls = Controls(session)
+        self.labeling = LabelingPanel(session, renderer)
+        self.topk = TopKPanel(session, k=top_k, renderer=renderer)
+        self.curves = LearningCurves(session, true_labels=true_labels)
+        map_kwargs = {} if cache_dir is None else {"cache_dir": cache_dir}
+        self.map = UncertaintyMap(session, umap=umap, **map_kwargs) if map else None
+        right = [self.map.widget] if self.map is not None else []
+        right.append(self.curves.figure)
+        body = w.HBox([self.labeling, w.VBox(right, layout=w.Layout(flex="1 1 auto", min_width="400px"))],
+                      layout=w.Layout(align_items="flex-start"))
+        super().__init__([w.HTML(_CSS), self.controls, body, self.topk], **kwargs)
+        self.add_class("alw-dashboard")
+
+    def detach(self) -> None:
+        """Stop every view observing the session."""
+        for view in (self.controls, self.labeling, self.topk, self.curves, self.map):
+            if view is not None:
+                view.detach()

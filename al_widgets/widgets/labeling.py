@@ -1,0 +1,165 @@
+"""Labeling panel: the current sample large, one button per class, skip, undo, status."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import ipywidgets as w
+
+from ._dispatch import SessionView
+from .keyboard import KeyboardShortcuts
+from .render import Renderer, escape, sample_html
+
+_KIND_COLOUR = {"ok": "#1a7f37", "busy": "#9a6700", "warning": "#9a6700", "error": "#cf222e", "info": "#57606a"}
+
+
+class LabelingPanel(w.VBox, SessionView):
+    """Label the session's current sample; the next one appears at once, retraining runs behind.
+
+    Parameters
+    ----------
+    session : ActiveLearningSession
+    renderer : callable, optional
+        ``renderer(item) -> html`` for custom sample display.
+    size : int
+        Sample image size in pixels.
+    """
+
+    def __init__(self, session: Any, renderer: Renderer | None = None, size: int = 200, **kwargs: Any) -> None:
+        self.session, self.renderer, self.size = session, renderer, size
+        self.item = None
+        self._shown_at = time.monotonic()
+        self.sample = w.HTML(layout=w.Layout(min_height=f"{size}px"))
+        self.info = w.HTML()
+        self.class_buttons = self._make_class_buttons()
+        self.value = w.FloatText(description="value", layout=w.Layout(width="220px"))
+        self.submit_value = w.Button(description="Submit value", button_style="primary")
+        self.submit_value.on_click(lambda _b: self.label(self.value.value))
+        self.skip_button = w.Button(description="Skip (s)", icon="forward")
+        self.undo_button = w.Button(description="Undo (z)", icon="undo")
+        self.skip_button.on_click(lambda _b: self.skip())
+        self.undo_button.on_click(lambda _b: self.undo())
+        self.annotator = w.Text(value=session.annotator, description="annotator", layout=w.Layout(width="260px"))
+        self.annotator.observe(self._annotator_changed, "value")
+        self.progress = w.IntProgress(min=0, max=max(session.budget or session.pool.n, 1), description="labeled")
+        self.progress_text = w.HTML()
+        self.status = w.HTML()
+        self.keyboard = KeyboardShortcuts(shortcut_keys=self._shortcut_keys(), hint=self._hint())
+        self.keyboard.on_key(self._on_key)
+        answer = (w.HBox([self.value, self.submit_value]) if session.pool.task == "regression"
+                  else w.HBox(self.class_buttons, layout=w.Layout(flex_flow="row wrap")))
+        super().__init__([w.HTML("<b>Label this sample</b>"), self.sample, self.info, answer,
+                          w.HBox([self.skip_button, self.undo_button]), self.annotator,
+                          w.HBox([self.progress, self.progress_text]), self.status, self.keyboard], **kwargs)
+        self.add_class("alw-labeling")
+        self._listen(session, {"status": self._on_status, "retrained": self._on_retrained,
+                               "current_changed": self._on_current_changed, "labeled": self._on_count,
+                               "undone": self._on_count})
+        self._on_status(session.status, session.status_kind)
+        self.show_next()
+
+    # ------------------------------------------------------------ building
+    def _make_class_buttons(self) -> list[w.Button]:
+        buttons = []
+        for i, c in enumerate(self.session.pool.classes or []):
+            key = f"{i + 1}: " if i < 9 else ""
+            b = w.Button(description=f"{key}{c}", tooltip=f"label as {c}", layout=w.Layout(width="auto"))
+            b.add_class("alw-class-button")
+            b.on_click(lambda _b, c=c: self.label(c))
+            buttons.append(b)
+        return buttons
+
+    def _shortcut_keys(self) -> list[str]:
+        n = min(len(self.session.pool.classes or []), 9)
+        return [str(i + 1) for i in range(n)] + ["s", "z"]
+
+    def _hint(self) -> str:
+        n = min(len(self.session.pool.classes or []), 9)
+        keys = f"1–{n} label, " if n else ""
+        return f"Keys: {keys}s skip, z undo"
+
+    # ------------------------------------------------------------ actions
+    def label(self, label: Any) -> None:
+        """Submit ``label`` for the current sample and show the next one immediately."""
+        if self.item is None:
+            self._on_status("nothing to label right now", "warning")
+            return
+        seconds = time.monotonic() - self._shown_at
+        try:
+            self.session.submit(self.item.index, label, seconds=round(seconds, 3))
+        except (ValueError, IndexError) as exc:
+            self._on_status(str(exc), "error")
+            return
+        self.show_next()
+
+    def skip(self) -> None:
+        if self.item is not None:
+            self.session.skip(self.item.index)
+        self.show_next()
+
+    def undo(self) -> None:
+        undone = self.session.undo()
+        if undone is None:
+            self._on_status("nothing to undo", "info")
+            return
+        self.show(self.session.focus(undone[0]))
+
+    def _on_key(self, key: str) -> None:
+        if key == "s":
+            self.skip()
+        elif key == "z":
+            self.undo()
+        elif key.isdigit() and 1 <= int(key) <= len(self.class_buttons):
+            self.label(self.session.pool.classes[int(key) - 1])
+
+    def _annotator_changed(self, change: dict) -> None:
+        name = change["new"].strip()
+        if name:
+            self.session.annotator = name
+
+    # ------------------------------------------------------------ display
+    def show_next(self) -> None:
+        """Ask the queue for the next item and display it."""
+        self.show(self.session.next_item())
+
+    def show(self, item: Any) -> None:
+        self.item = item
+        self._shown_at = time.monotonic()
+        if item is None:
+            self.sample.value = "<i>Nothing left to label in the queue.</i>"
+            self.info.value = ""
+        else:
+            self.sample.value = sample_html(self.session.pool.item(item.index), self.renderer, self.size)
+            self.info.value = self._info_html(item)
+        self._on_count()
+
+    def _info_html(self, item: Any) -> str:
+        res = self.session.result_
+        parts = [f"id <code>{escape(item.sample_id)}</code>"]
+        if item.score == item.score:
+            parts.append(f"{escape(item.strategy)} score {item.score:.3f}")
+        if res is not None and res.prediction is not None:
+            pred = res.prediction[item.index]
+            conf = "" if res.confidence is None else f" ({res.confidence[item.index]:.0%})"
+            parts.append(f"model says <b>{escape(pred)}</b>{conf}")
+        return " · ".join(parts)
+
+    def _on_count(self, **_: Any) -> None:
+        p = self.session.progress()
+        self.progress.value = min(p["labeled"], self.progress.max)
+        budget = f" / {p['budget']}" if p["budget"] else ""
+        self.progress_text.value = f"{p['labeled']}{budget} labeled · {p['skipped']} skipped"
+
+    def _on_status(self, text: str, kind: str = "info") -> None:
+        colour = _KIND_COLOUR.get(kind, "#57606a")
+        self.status.value = f'<span class="alw-status alw-{kind}" style="color:{colour}">{escape(text)}</span>'
+
+    def _on_retrained(self, result: Any) -> None:
+        if self.item is not None:
+            self.info.value = self._info_html(self.item)
+        elif not self.session.busy:
+            self.show_next()
+
+    def _on_current_changed(self, item: Any) -> None:
+        if self.item is None or item.index != self.item.index:
+            self.show(item)

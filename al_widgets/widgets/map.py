@@ -1,0 +1,200 @@
+"""Uncertainty map: the pool in 2-D (PCA at once, UMAP when ready), coloured by the model's state."""
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as w
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+
+from ..core.embedding import DEFAULT_CACHE, PoolEmbedding
+from ..core.training import cold_start_features
+from ._dispatch import SessionView
+from .render import escape
+
+COLOR_MODES = ("uncertainty", "epistemic", "predicted class", "given label")
+POOL, LABELED, TOPK, CURRENT = range(4)
+
+
+def discrete_colorscale(colours: list[str]) -> list[list]:
+    """A plotly colorscale giving each integer 0..n-1 (with cmin=-0.5, cmax=n-0.5) one flat colour."""
+    n = len(colours)
+    scale = []
+    for i, c in enumerate(colours):
+        scale += [[i / n, c], [(i + 1) / n, c]]
+    return scale
+
+
+class UncertaintyMap(SessionView):
+    """Scattergl map of the whole pool.
+
+    Parameters
+    ----------
+    session : ActiveLearningSession
+    umap : bool
+        Compute a UMAP layout in the background (PCA is shown until it is ready).
+    cache_dir : path or None
+        Disk cache for UMAP layouts (keyed by the pool's data).
+    color_by : one of ``COLOR_MODES``
+    height : int
+    """
+
+    def __init__(self, session: Any, umap: bool = True, cache_dir: Any = DEFAULT_CACHE,
+                 color_by: str = "uncertainty", height: int = 420) -> None:
+        if color_by not in COLOR_MODES:
+            raise ValueError(f"color_by must be one of {COLOR_MODES}, got {color_by!r}")
+        self.session = session
+        features = cold_start_features(session.model, session.pool.X)
+        if features is None:
+            raise TypeError("the map needs numeric features or a Pipeline that vectorizes the raw samples")
+        self.embedding = PoolEmbedding(features, session.pool.fingerprint(), cache_dir,
+                                       random_state=session.random_state or 0)
+        self.color_by = w.ToggleButtons(options=COLOR_MODES, value=color_by, description="colour",
+                                        style={"button_width": "110px"})
+        self.color_by.observe(lambda _c: self.recolor(), "value")
+        self.layout_info = w.HTML()
+        self.selected: list[int] = []
+        self.selection_info = w.HTML()
+        self.bulk_label = w.Dropdown(options=session.pool.classes or [], description="label as",
+                                     layout=w.Layout(width="200px"))
+        self.bulk_button = w.Button(description="Label selected", button_style="warning", disabled=True)
+        self.bulk_button.on_click(lambda _b: self.label_selection())
+        self.figure = self._build(height)
+        self.widget = w.VBox([w.HTML("<b>Map of the pool</b>"), self.color_by, self.figure, self.layout_info,
+                              w.HBox([self.selection_info, self.bulk_label, self.bulk_button])])
+        self.widget.add_class("alw-map")
+        self._listen(session, {"retrained": lambda result: self.recolor(),
+                               "labeled": lambda **_: self.update_markers(),
+                               "undone": lambda **_: self.update_markers(),
+                               "current_changed": lambda item: self.update_markers()})
+        self._describe_layout()
+        self.recolor()
+        if umap and not self.embedding.is_umap:
+            self.embedding.start_umap(self._dispatcher.wrap(self._on_umap), self._dispatcher.wrap(self._on_umap_error))
+
+    # ------------------------------------------------------------ figure
+    def _build(self, height: int) -> go.FigureWidget:
+        xy = self.embedding.layout
+        ids = np.asarray(self.session.pool.ids, dtype=object)
+        fig = go.FigureWidget()
+        fig.add_scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", name="pool", customdata=ids,
+                          marker=dict(size=6, color=np.zeros(len(xy)), colorscale="Viridis", showscale=True,
+                                      colorbar=dict(thickness=10, len=0.8)),
+                          hovertemplate="id %{customdata}<br>colour %{marker.color:.3f}<br>%{hovertext}"
+                                        "<extra></extra>")
+        fig.add_scattergl(x=[], y=[], mode="markers", name="labeled", hoverinfo="skip",
+                          marker=dict(symbol="x", size=7, color="black"))
+        fig.add_scattergl(x=[], y=[], mode="markers", name="queued top-k", hoverinfo="skip",
+                          marker=dict(symbol="circle-open", size=14, color="red", line=dict(width=2)))
+        fig.add_scattergl(x=[], y=[], mode="markers", name="current", hoverinfo="skip",
+                          marker=dict(symbol="star", size=18, color="orange", line=dict(width=1, color="black")))
+        fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), dragmode="lasso",
+                          legend=dict(orientation="h", y=-0.05), xaxis=dict(showticklabels=False),
+                          yaxis=dict(showticklabels=False), uirevision="keep")
+        fig.data[POOL].on_click(self._on_click)
+        fig.data[POOL].on_selection(self._on_selection)
+        return fig
+
+    def colour_values(self) -> tuple[np.ndarray, dict]:
+        """The colour array for the current mode, and the marker settings that go with it."""
+        s, res, mode = self.session, self.session.result_, self.color_by.value
+        n = s.pool.n
+        if res is None or res.cold_start:
+            return np.zeros(n), dict(colorscale="Greys", cmin=0, cmax=1, showscale=False)
+        if mode in ("uncertainty", "epistemic"):
+            key = "uncertainty" if mode == "uncertainty" else "epistemic"
+            vals = res.uncertainty.get(key)
+            if vals is None:
+                return np.zeros(n), dict(colorscale="Greys", cmin=0, cmax=1, showscale=False)
+            return np.round(vals.astype(float), 4), dict(colorscale="Viridis", cmin=None, cmax=None,
+                                                         showscale=True)
+        classes = s.pool.classes
+        if classes is None:  # regression: continuous values
+            vals = res.prediction.astype(float) if mode == "predicted class" else np.array(
+                [s.labels.get(i, np.nan) for i in range(n)], dtype=float)
+            return np.round(vals, 4), dict(colorscale="Plasma", cmin=None, cmax=None, showscale=True)
+        palette = (qualitative.Plotly + qualitative.Dark24)[: len(classes)]
+        lookup = {c: i for i, c in enumerate(classes)}
+        if mode == "predicted class":
+            vals = np.array([lookup[c] for c in res.prediction], dtype=float)
+            return vals, dict(colorscale=discrete_colorscale(palette), cmin=-0.5, cmax=len(classes) - 0.5,
+                              showscale=False)
+        labels = s.labels
+        vals = np.array([lookup[labels[i]] + 1 if i in labels else 0 for i in range(n)], dtype=float)
+        return vals, dict(colorscale=discrete_colorscale(["#dddddd"] + palette), cmin=-0.5,
+                          cmax=len(classes) + 0.5, showscale=False)
+
+    def recolor(self) -> None:
+        """Send only the colour (and hover) arrays; the figure is never rebuilt."""
+        vals, settings = self.colour_values()
+        res = self.session.result_
+        with self.figure.batch_update():
+            marker = self.figure.data[POOL].marker
+            marker.color = vals
+            marker.colorscale = settings["colorscale"]
+            marker.cmin, marker.cmax, marker.showscale = settings["cmin"], settings["cmax"], settings["showscale"]
+            if res is not None and res.prediction is not None:
+                self.figure.data[POOL].hovertext = [f"predicted {p}" for p in res.prediction]
+            self.update_markers()
+
+    def update_markers(self) -> None:
+        """Redraw the labeled, top-k and current overlays."""
+        xy = self.embedding.layout
+        labeled = np.flatnonzero(self.session.labeled_mask)
+        topk = self.session.query()[0] if self.session.result_ is not None else np.empty(0, dtype=int)
+        cur = self.session.queue.current
+        current = np.array([cur.index]) if cur is not None else np.empty(0, dtype=int)
+        self.overlay = {LABELED: labeled, TOPK: np.asarray(topk, dtype=int), CURRENT: current}
+        with self.figure.batch_update():
+            for t, idx in self.overlay.items():
+                self.figure.data[t].x, self.figure.data[t].y = xy[idx, 0], xy[idx, 1]
+
+    # ------------------------------------------------------------ layout
+    def _describe_layout(self) -> None:
+        e = self.embedding
+        if e.method == "pca":
+            text = "layout: PCA (UMAP is being computed in the background…)" if e._thread else "layout: PCA"
+        elif e.method == "umap (cached)":
+            text = "layout: UMAP (from cache)"
+        else:
+            text = f"layout: UMAP (computed in {e.umap_seconds:.1f} s)"
+        self.layout_info.value = f"<small>{escape(text)}</small>"
+
+    def _on_umap(self, layout: np.ndarray) -> None:
+        with self.figure.batch_update():
+            self.figure.data[POOL].x, self.figure.data[POOL].y = layout[:, 0], layout[:, 1]
+        self.update_markers()
+        self._describe_layout()
+
+    def _on_umap_error(self, exc: BaseException) -> None:
+        self.layout_info.value = f"<small>layout: PCA (UMAP failed: {escape(exc)})</small>"
+
+    # ------------------------------------------------------------ interaction
+    def _on_click(self, trace: Any, points: Any, state: Any) -> None:
+        if not points.point_inds:
+            return
+        index = int(points.point_inds[0])
+        if index in self.session.labels:
+            self.layout_info.value = f"<small>{escape(self.session.pool.ids[index])} is already labeled</small>"
+            return
+        self.session.focus(index)
+
+    def _on_selection(self, trace: Any, points: Any, selector: Any) -> None:
+        labeled = self.session.labels
+        self.selected = [int(i) for i in points.point_inds if int(i) not in labeled]
+        n = len(self.selected)
+        self.selection_info.value = f"{n} unlabeled point{'s' if n != 1 else ''} selected" if n else ""
+        self.bulk_button.disabled = n == 0
+        self.bulk_button.description = f"Label {n} points" if n else "Label selected"
+
+    def label_selection(self) -> int:
+        """Bulk-label the selected points with the chosen class (after the count shown on the button)."""
+        if not self.selected:
+            return 0
+        n = self.session.submit_many(self.selected, self.bulk_label.value)
+        self.selection_info.value = f"labeled {n} points as {escape(self.bulk_label.value)}"
+        self.selected = []
+        self.bulk_button.disabled = True
+        self.bulk_button.description = "Label selected"
+        return n

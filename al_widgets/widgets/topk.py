@@ -1,0 +1,65 @@
+"""Top-k panel: the samples the current strategy ranks highest."""
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as w
+
+from ._dispatch import SessionView
+from .render import Renderer, escape, sample_html
+
+
+class TopKPanel(w.VBox, SessionView):
+    """Cards for the ``k`` highest-ranked unlabeled samples; "Label" opens one in the labeling panel.
+
+    Parameters
+    ----------
+    session : ActiveLearningSession
+    k : int
+        Number of cards (adjustable with the slider).
+    renderer : callable, optional
+    """
+
+    def __init__(self, session: Any, k: int = 6, renderer: Renderer | None = None, **kwargs: Any) -> None:
+        self.session, self.renderer = session, renderer
+        self.k = w.IntSlider(value=k, min=1, max=30, description="top k")
+        self.k.observe(lambda _c: self.refresh(), "value")
+        self.cards = w.HBox(layout=w.Layout(flex_flow="row wrap"))
+        self.indices: list[int] = []
+        super().__init__([w.HTML("<b>Most informative unlabeled samples</b>"), self.k, self.cards], **kwargs)
+        self.add_class("alw-topk")
+        self._listen(session, {"retrained": lambda result: self.refresh(),
+                               "labeled": lambda **_: self.refresh(), "undone": lambda **_: self.refresh()})
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Rebuild the cards from the session's queue."""
+        if self.session.result_ is None:
+            self.indices = []
+            self.cards.children = [w.HTML("<i>waiting for the first retrain…</i>")]
+            return
+        indices, scores = self.session.query(self.k.value)
+        self.indices = [int(i) for i in indices]
+        self.cards.children = [self._card(int(i), float(s)) for i, s in zip(indices, scores)]
+
+    def _card(self, index: int, score: float) -> w.VBox:
+        res = self.session.result_
+        lines = [f"<code>{escape(self.session.pool.ids[index])}</code>",
+                 f"{escape(self.session.strategy.name)}: <b>{score:.3f}</b>" if score == score else "cold start"]
+        unc = res.uncertainty if res is not None else {}
+        if "epistemic" in unc:
+            lines.append(f"epistemic {unc['epistemic'][index]:.3f} · aleatoric {unc['aleatoric'][index]:.3f}")
+        if res is not None and res.prediction is not None:
+            conf = "" if res.confidence is None else f" {res.confidence[index]:.0%}"
+            lines.append(f"pred <b>{escape(res.prediction[index])}</b>{conf}")
+        button = w.Button(description="Label", layout=w.Layout(width="80px"), tooltip="open in the labeling panel")
+        button.on_click(lambda _b: self.open_sample(index))
+        card = w.VBox([w.HTML(sample_html(self.session.pool.item(index), self.renderer, 72)),
+                       w.HTML("<br>".join(lines)), button],
+                      layout=w.Layout(border="1px solid #ddd", padding="4px", margin="2px", width="190px"))
+        card.add_class("alw-card")
+        return card
+
+    def open_sample(self, index: int) -> None:
+        """Load ``index`` into the labeling panel (via the session's ``current_changed`` event)."""
+        self.session.focus(index)
