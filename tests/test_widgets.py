@@ -1,0 +1,229 @@
+"""Headless widget tests: click from Python, assert on traits, store and session state."""
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+import al_widgets
+from al_widgets.core import ActiveLearningSession, Pool
+from al_widgets.widgets import ALDashboard, LabelingPanel, TopKPanel, UncertaintyMap, render_sample, sample_html
+from al_widgets.widgets.map import COLOR_MODES, CURRENT, LABELED, POOL, TOPK
+
+
+@pytest.fixture
+def dash(make_session, tmp_path):
+    s = make_session(background=True)
+    d = ALDashboard(s, umap=False, cache_dir=tmp_path / "cache")
+    yield d
+    d.detach()
+
+
+def _click_true_label(panel, y):
+    item = panel.item
+    panel.class_buttons[int(y[item.index])].click()
+    return item
+
+
+def test_clicking_class_buttons_stores_labels_and_refreshes_views(dash, small_digits):
+    X, y = small_digits
+    s = dash.session
+    s.wait_idle(60)
+    n_curve = len(s.curve)
+    topk_before = list(dash.topk.indices)
+    colours_before = np.array(dash.map.figure.data[POOL].marker.color, dtype=float)
+    shown = []
+    for _ in range(4):
+        item = _click_true_label(dash.labeling, y)
+        shown.append(item.index)
+        assert dash.labeling.item is not None and dash.labeling.item.index != item.index  # next one at once
+    assert len(set(shown)) == 4
+    assert s.wait_idle(60)
+    stored = s.store.labels()
+    assert {s.pool.ids[i]: int(y[i]) for i in shown}.items() <= stored.items()
+    assert all(s.labels[i] == y[i] for i in shown)
+    assert len(s.curve) > n_curve and s.curve.last["n_labels"] == 24
+    assert dash.topk.indices != topk_before and not set(dash.topk.indices) & set(shown)
+    colours = np.array(dash.map.figure.data[POOL].marker.color, dtype=float)
+    assert colours.shape == (len(y),) and not np.allclose(colours, colours_before)
+    np.testing.assert_allclose(colours, np.round(s.result_.uncertainty["entropy"], 4))
+    curve = dash.curves.figure.data[0]
+    assert list(curve.x)[-1] == 24 and len(curve.y) == len(s.curve)
+    labeled_overlay = dash.map.figure.data[LABELED]
+    assert len(labeled_overlay.x) == 24
+    assert "retrained on 24 labels" in dash.labeling.status.value
+
+
+def test_skip_and_undo_buttons(dash, small_digits):
+    _, y = small_digits
+    s, panel = dash.session, dash.labeling
+    s.wait_idle(60)
+    first = panel.item
+    panel.skip_button.click()
+    assert panel.item.index != first.index and s.queue.n_skips == 1
+    labeled = _click_true_label(panel, y)
+    panel.undo_button.click()
+    assert panel.item.index == labeled.index and labeled.index not in s.labels
+    assert s.store.history()["action"].tolist()[-1] == "undo"
+    assert s.wait_idle(60)
+
+
+def test_keyboard_shortcuts(dash):
+    s, panel = dash.session, dash.labeling
+    s.wait_idle(60)
+    item = panel.item
+    panel.keyboard.press("3")
+    assert s.labels[item.index] == 2  # key 3 -> third class
+    nxt = panel.item
+    panel.keyboard.press("s")
+    assert panel.item.index != nxt.index
+    panel.keyboard.press("z")
+    assert item.index not in s.labels
+    panel.keyboard.press("x")  # not a shortcut: ignored
+    assert panel.keyboard.shortcut_keys == [str(i) for i in range(1, 10)] + ["s", "z"]
+    s.wait_idle(60)
+
+
+def test_topk_card_opens_sample_in_labeling_panel(dash):
+    s = dash.session
+    s.wait_idle(60)
+    target = dash.topk.indices[3]
+    card = dash.topk.cards.children[3]
+    card.children[-1].click()
+    assert dash.labeling.item.index == target
+    assert list(dash.map.figure.data[CURRENT].x) == [dash.map.embedding.layout[target, 0]]
+
+
+def test_topk_k_is_adjustable(dash):
+    dash.session.wait_idle(60)
+    dash.topk.k.value = 3
+    assert len(dash.topk.cards.children) == 3
+    assert len(dash.map.figure.data[TOPK].x) == dash.session.batch_size
+
+
+def test_map_click_loads_point_and_colour_modes(dash):
+    s, m = dash.session, dash.map
+    s.wait_idle(60)
+    target = int(np.flatnonzero(~s.labeled_mask)[7])
+    m.figure._js2py_pointsCallback = {
+        "event_type": "plotly_click", "device_state": None, "selector": None,
+        "points": {"trace_indexes": [POOL], "point_indexes": [target], "xs": [0.0], "ys": [0.0]}}
+    assert dash.labeling.item.index == target
+    for mode in COLOR_MODES:
+        m.color_by.value = mode
+        vals = np.asarray(m.figure.data[POOL].marker.color, dtype=float)
+        assert vals.shape == (s.pool.n,)
+    m.color_by.value = "given label"
+    vals = np.asarray(m.figure.data[POOL].marker.color, dtype=float)
+    labeled = np.flatnonzero(s.labeled_mask)
+    assert (vals[labeled] == np.array([s.labels[i] + 1 for i in labeled])).all()
+    assert (np.delete(vals, labeled) == 0).all()
+    m.color_by.value = "epistemic"
+    np.testing.assert_allclose(np.asarray(m.figure.data[POOL].marker.color, dtype=float),
+                               np.round(s.result_.uncertainty["epistemic"], 4))
+
+
+def test_map_lasso_selection_bulk_labels_after_showing_count(dash):
+    s, m = dash.session, dash.map
+    s.wait_idle(60)
+    unl = np.flatnonzero(~s.labeled_mask)[:5].tolist()
+    lab = int(np.flatnonzero(s.labeled_mask)[0])
+    m.figure._js2py_pointsCallback = {
+        "event_type": "plotly_selected", "device_state": None,
+        "selector": {"type": "lasso", "selector_state": {"xs": [0, 1, 1], "ys": [0, 0, 1]}},
+        "points": {"trace_indexes": [POOL] * 6, "point_indexes": unl + [lab], "xs": [0.0] * 6, "ys": [0.0] * 6}}
+    assert m.selected == unl and "5 unlabeled points selected" in m.selection_info.value
+    assert m.bulk_button.description == "Label 5 points" and not m.bulk_button.disabled
+    m.bulk_label.value = 7
+    m.bulk_button.click()
+    assert all(s.labels[i] == 7 for i in unl)
+    assert sum(1 for v in s.store.labels().values() if v == 7) >= 5
+    s.wait_idle(60)
+
+
+def test_strategy_control_rescores(dash):
+    s = dash.session
+    s.wait_idle(60)
+    dash.controls.strategy.value = "margin"
+    assert s.strategy.name == "margin" and "two most likely" in dash.controls.description.value
+    s.wait_idle(60)
+    assert s.queue.peek(1)[0].strategy == "margin"
+    dash.controls.batch_size.value = 4
+    s.wait_idle(60)
+    assert s.batch_size == 4 and len(dash.map.figure.data[TOPK].x) == 4
+    dash.controls.retrain_every.value = 5
+    assert s.retrain_every == 5
+
+
+def test_retrain_error_shows_in_status_line(small_digits, tmp_path):
+    X, y = small_digits
+
+    class Flaky(LogisticRegression):
+        def fit(self, X, y):
+            if len(y) > 20:
+                raise ValueError("<b>bad</b> data")
+            return super().fit(X, y)
+
+    s = ActiveLearningSession(Flaky(max_iter=200), Pool(X, labels=list(y[:20]) + [None] * 280,
+                                                        classes=list(range(10))), background=True)
+    panel = LabelingPanel(s)
+    s.wait_idle(30)
+    panel.class_buttons[0].click()
+    s.wait_idle(30)
+    assert "retrain failed: ValueError: &lt;b&gt;bad&lt;/b&gt; data" in panel.status.value
+    s.close()
+
+
+def test_cold_start_message_in_panel(small_digits):
+    X, _ = small_digits
+    s = ActiveLearningSession(LogisticRegression(), Pool(X, classes=list(range(10))), background=False)
+    panel = LabelingPanel(s)
+    assert "need at least two classes" in panel.status.value and panel.item is not None
+
+
+def test_hostile_text_is_escaped(tmp_path):
+    docs = ["<script>alert('x')</script>", "<img src=x onerror=alert(1)>", "fine text", "more text"] * 5
+    y = ["a", "b"] * 10
+    pool = Pool(np.array(docs, dtype=object), labels=y[:4] + [None] * 16, classes=["a", "b"])
+    s = ActiveLearningSession(make_pipeline(TfidfVectorizer(), LogisticRegression()), pool, background=False)
+    panel = LabelingPanel(s)
+    top = TopKPanel(s, k=20)
+    htmls = [panel.sample.value] + [c.children[0].value for c in top.cards.children]
+    joined = "".join(htmls)
+    assert "<script>" not in joined and "<img src=x" not in joined
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in joined
+    assert "&lt;img src=x onerror=alert(1)&gt;" in joined
+    m = UncertaintyMap(s, umap=False, cache_dir=None)  # text pipeline: TF-IDF layout
+    assert len(m.figure.data[POOL].x) == 20
+
+
+def test_render_sample_types(tmp_path):
+    digit = sample_html(np.arange(64.0))
+    assert digit.startswith("<img") and "image/png" in digit
+    assert "<img" in sample_html(np.ones((10, 12)))
+    import pandas as pd
+    row = sample_html(pd.Series({"<b>age</b>": 31.5, "city": "<i>Oslo</i>"}))
+    assert "&lt;b&gt;age&lt;/b&gt;" in row and "&lt;i&gt;Oslo&lt;/i&gt;" in row and "<table" in row
+    png = tmp_path / "x.png"
+    from al_widgets.widgets.render import png_bytes
+    png.write_bytes(png_bytes(np.eye(8)))
+    assert "base64" in sample_html(str(png))
+    assert sample_html("x", renderer=lambda item: "<u>custom</u>") == "<u>custom</u>"
+    assert render_sample("<b>t</b>").value.count("&lt;b&gt;") == 1
+
+
+def test_teaching_mode_draws_random_baseline(make_session, small_digits, tmp_path):
+    _, y = small_digits
+    s = make_session(background=True)
+    from al_widgets.widgets import LearningCurves
+    curves = LearningCurves(s, true_labels=y, baseline_budget=60)
+    curves._baseline_thread.join(60)
+    b = curves.figure.data[2]
+    assert b.visible and list(b.x)[0] == 20 and list(b.x)[-1] == 60
+    s.wait_idle(30)
+
+
+def test_lazy_widget_import():
+    assert al_widgets.ALDashboard is ALDashboard
+    with pytest.raises(AttributeError):
+        al_widgets.NoSuchThing
