@@ -40,6 +40,16 @@ def pca_layout(features: Any, random_state: int | None = 0) -> np.ndarray:
     return out.astype(np.float32)
 
 
+def umap_layout(X: np.ndarray, n_neighbors: int, min_dist: float, random_state: int | None) -> np.ndarray:
+    """UMAP of ``X`` to 2-D (imports umap-learn, which compiles with numba on first use)."""
+    import umap
+
+    n_neighbors = max(2, min(n_neighbors, X.shape[0] - 1))
+    reducer = umap.UMAP(n_neighbors=n_neighbors, min_dist=min_dist, random_state=random_state,
+                        n_jobs=1 if random_state is not None else -1)
+    return reducer.fit_transform(X).astype(np.float32)
+
+
 class PoolEmbedding:
     """The pool's 2-D map: ``layout`` starts as PCA and becomes UMAP when ready.
 
@@ -89,16 +99,22 @@ class PoolEmbedding:
     def is_umap(self) -> bool:
         return self.method.startswith("umap")
 
-    def compute_umap(self) -> np.ndarray:
-        """Run UMAP now (blocking), cache and adopt the result."""
-        import umap  # heavy: numba compiles on first use
+    def compute_umap(self, subprocess: bool = False) -> np.ndarray:
+        """Run UMAP now (blocking), cache and adopt the result.
 
+        With ``subprocess=True`` UMAP runs in a spawned process so that numba's
+        compilation does not hold this process's GIL (the kernel stays responsive).
+        """
         t0 = time.perf_counter()
         X = reduce(self.features, 50, self.random_state)
-        n_neighbors = max(2, min(self.n_neighbors, X.shape[0] - 1))
-        reducer = umap.UMAP(n_neighbors=n_neighbors, min_dist=self.min_dist, random_state=self.random_state,
-                            n_jobs=1 if self.random_state is not None else -1)
-        layout = reducer.fit_transform(X).astype(np.float32)
+        args = (X, self.n_neighbors, self.min_dist, self.random_state)
+        if subprocess:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as ex:
+                layout = ex.submit(umap_layout, *args).result()
+        else:
+            layout = umap_layout(*args)
         self.umap_seconds = time.perf_counter() - t0
         path = self.cache_path
         if path is not None:
@@ -110,14 +126,15 @@ class PoolEmbedding:
         return layout
 
     def start_umap(self, on_done: Callable[[np.ndarray], Any] | None = None,
-                   on_error: Callable[[BaseException], Any] | None = None) -> threading.Thread | None:
-        """Compute UMAP in a background thread unless already done; callbacks run in that thread."""
+                   on_error: Callable[[BaseException], Any] | None = None,
+                   subprocess: bool = True) -> threading.Thread | None:
+        """Compute UMAP in the background unless already done; callbacks run in a watcher thread."""
         if self.is_umap or (self._thread is not None and self._thread.is_alive()):
             return self._thread
 
         def run() -> None:
             try:
-                layout = self.compute_umap()
+                layout = self.compute_umap(subprocess)
             except Exception as exc:  # noqa: BLE001 - reported through on_error
                 self.error = exc
                 if on_error is not None:

@@ -27,18 +27,21 @@ class LearningCurves(SessionView):
         self.session = session
         metric = "accuracy" if session.pool.task == "classification" else "r2"
         self.metric = metric
-        fig = go.FigureWidget()
-        fig.add_scatter(x=[], y=[], mode="lines+markers", name=f"{metric} ({session.strategy.name})")
-        fig.add_scatter(x=[], y=[], mode="lines", name="mean uncertainty", yaxis="y2", line=dict(dash="dot"))
-        fig.add_scatter(x=[], y=[], mode="lines", name=f"{metric} (random baseline)", visible=False,
-                        line=dict(color="grey"))
-        fig.update_layout(height=300, margin=dict(l=40, r=40, t=30, b=30), xaxis_title="labels",
-                          yaxis=dict(title=metric), yaxis2=dict(title="uncertainty", overlaying="y", side="right"),
-                          legend=dict(orientation="h", y=1.15), title=None)
-        self.figure = fig
+        df = session.curve.to_frame()
+        x = df["n_labels"].tolist() if not df.empty else []
+        y = df[metric].tolist() if metric in df else [None] * len(x)
+        u = df["mean_uncertainty"].tolist() if not df.empty else []
+        # every trace exists from the start (Voila replays state; later add_trace calls could be lost)
+        self.figure = go.FigureWidget(
+            data=[go.Scatter(x=x, y=y, mode="lines+markers", name=f"{metric} ({session.strategy.name})"),
+                  go.Scatter(x=x, y=u, mode="lines", name="mean uncertainty", yaxis="y2", line=dict(dash="dot")),
+                  go.Scatter(x=[], y=[], mode="lines", name=f"{metric} (random baseline)", visible=False,
+                             line=dict(color="grey"))],
+            layout=go.Layout(height=300, margin=dict(l=40, r=40, t=30, b=30), xaxis_title="labels",
+                             yaxis=dict(title=metric), yaxis2=dict(title="uncertainty", overlaying="y", side="right"),
+                             legend=dict(orientation="h", y=1.15)))
         self.baseline: Any = None
         self._listen(session, {"retrained": lambda result: self.refresh()})
-        self.refresh()
         if true_labels is not None and session.pool.task == "classification":
             self._start_baseline(np.asarray(true_labels), baseline_budget)
 

@@ -23,8 +23,8 @@ function render({ model, el }) {
     ev.preventDefault();
     model.send({ key: ev.key });
   };
-  document.addEventListener("keydown", onKey);
-  return () => document.removeEventListener("keydown", onKey);
+  document.addEventListener("keydown", onKey, true);  // capture: widget views stop bubbling
+  return () => document.removeEventListener("keydown", onKey, true);
 }
 export default { render };
 """

@@ -69,31 +69,41 @@ class UncertaintyMap(SessionView):
                                "undone": lambda **_: self.update_markers(),
                                "current_changed": lambda item: self.update_markers()})
         self._describe_layout()
-        self.recolor()
         if umap and not self.embedding.is_umap:
             self.embedding.start_umap(self._dispatcher.wrap(self._on_umap), self._dispatcher.wrap(self._on_umap_error))
 
     # ------------------------------------------------------------ figure
     def _build(self, height: int) -> go.FigureWidget:
+        """The figure with all its traces and current colours at construction.
+
+        Traces are never added later: Voila replays widget state, and traces added
+        after the comm opened would be lost on the page.
+        """
         xy = self.embedding.layout
         ids = np.asarray(self.session.pool.ids, dtype=object)
-        fig = go.FigureWidget()
-        fig.add_scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", name="pool", customdata=ids,
-                          marker=dict(size=6, color=np.zeros(len(xy)), colorscale="Viridis", showscale=True,
-                                      colorbar=dict(thickness=10, len=0.8)),
-                          hovertemplate="id %{customdata}<br>colour %{marker.color:.3f}<br>%{hovertext}"
-                                        "<extra></extra>")
-        fig.add_scattergl(x=[], y=[], mode="markers", name="labeled", hoverinfo="skip",
-                          marker=dict(symbol="x", size=7, color="black"))
-        fig.add_scattergl(x=[], y=[], mode="markers", name="queued top-k", hoverinfo="skip",
-                          marker=dict(symbol="circle-open", size=14, color="red", line=dict(width=2)))
-        fig.add_scattergl(x=[], y=[], mode="markers", name="current", hoverinfo="skip",
-                          marker=dict(symbol="star", size=18, color="orange", line=dict(width=1, color="black")))
-        fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), dragmode="lasso",
-                          legend=dict(orientation="h", y=-0.05), xaxis=dict(showticklabels=False),
-                          yaxis=dict(showticklabels=False), uirevision="keep")
+        vals, settings = self.colour_values()
+        overlay = self._overlay()
+        res = self.session.result_
+        hover = [f"predicted {p}" for p in res.prediction] if res is not None and res.prediction is not None \
+            else None
+        traces = [go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", name="pool", customdata=ids, hovertext=hover,
+                               marker=dict(size=6, color=vals, colorbar=dict(thickness=10, len=0.8), **settings),
+                               hovertemplate="id %{customdata}<br>colour %{marker.color:.3f}<br>%{hovertext}"
+                                             "<extra></extra>")]
+        styles = {LABELED: ("labeled", dict(symbol="x", size=7, color="black")),
+                  TOPK: ("queued top-k", dict(symbol="circle-open", size=14, color="red", line=dict(width=2))),
+                  CURRENT: ("current", dict(symbol="star", size=18, color="orange", line=dict(width=1, color="black")))}
+        for t, (name, marker) in styles.items():
+            idx = overlay[t]
+            traces.append(go.Scattergl(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=name, hoverinfo="skip",
+                                       marker=marker))
+        layout = go.Layout(height=height, margin=dict(l=10, r=10, t=10, b=10), dragmode="lasso",
+                           legend=dict(orientation="h", y=-0.05), xaxis=dict(showticklabels=False),
+                           yaxis=dict(showticklabels=False), uirevision="keep")
+        fig = go.FigureWidget(data=traces, layout=layout)
         fig.data[POOL].on_click(self._on_click)
         fig.data[POOL].on_selection(self._on_selection)
+        self.overlay = overlay
         return fig
 
     def colour_values(self) -> tuple[np.ndarray, dict]:
@@ -138,14 +148,17 @@ class UncertaintyMap(SessionView):
                 self.figure.data[POOL].hovertext = [f"predicted {p}" for p in res.prediction]
             self.update_markers()
 
-    def update_markers(self) -> None:
-        """Redraw the labeled, top-k and current overlays."""
-        xy = self.embedding.layout
+    def _overlay(self) -> dict[int, np.ndarray]:
         labeled = np.flatnonzero(self.session.labeled_mask)
         topk = self.session.query()[0] if self.session.result_ is not None else np.empty(0, dtype=int)
         cur = self.session.queue.current
         current = np.array([cur.index]) if cur is not None else np.empty(0, dtype=int)
-        self.overlay = {LABELED: labeled, TOPK: np.asarray(topk, dtype=int), CURRENT: current}
+        return {LABELED: labeled, TOPK: np.asarray(topk, dtype=int), CURRENT: current}
+
+    def update_markers(self) -> None:
+        """Redraw the labeled, top-k and current overlays."""
+        xy = self.embedding.layout
+        self.overlay = self._overlay()
         with self.figure.batch_update():
             for t, idx in self.overlay.items():
                 self.figure.data[t].x, self.figure.data[t].y = xy[idx, 0], xy[idx, 1]

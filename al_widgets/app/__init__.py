@@ -1,0 +1,46 @@
+"""The Voila labeling app for domain experts: configuration, data loading and layout."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from .config import AppConfig
+from .data import AppData, ConfigError, load
+
+__all__ = ["AppConfig", "AppData", "ConfigError", "build_app", "build_session", "load"]
+
+
+def build_session(config: AppConfig, data: AppData | None = None, annotator: str | None = None) -> Any:
+    """An :class:`ActiveLearningSession` on the configured data and store."""
+    from ..core import ActiveLearningSession
+
+    data = data or load(config)
+    return ActiveLearningSession(data.model, data.pool, config.strategy, store=config.store, X_test=data.X_test,
+                                 y_test=data.y_test, batch_size=config.batch_size, budget=config.budget,
+                                 annotator=annotator or f"expert-{uuid.uuid4().hex[:4]}", background=True,
+                                 random_state=0)
+
+
+def build_app(config: AppConfig | None = None) -> Any:
+    """The app's root widget (what the Voila notebook displays)."""
+    import ipywidgets as w
+
+    from ..widgets import ALDashboard
+    from ..widgets.render import escape
+
+    config = config or AppConfig.from_env()
+    data = load(config)
+    session = build_session(config, data)
+    kwargs = {"cache_dir": config.cache_dir} if config.cache_dir else {}
+    dash = ALDashboard(session, umap=config.umap, true_labels=data.true_labels, **kwargs)
+    n = session.pool.n
+    intro = w.HTML(
+        f"<h2 style='margin:4px 0'>{escape(config.title)}</h2>"
+        f"<p>Label the sample on the left: click its class (or press 1–9), <i>Skip</i> if unsure, "
+        f"<i>Undo</i> to take back your last label. Type your name under the buttons. "
+        f"Every label is saved immediately; the model retrains behind the scenes and picks the next most "
+        f"useful samples. Pool: {n} samples, {len(session.pool.classes or [])} classes.</p>")
+    root = w.VBox([intro, dash])
+    root.add_class("alw-app")
+    root.session, root.dashboard = session, dash
+    return root

@@ -1,0 +1,64 @@
+"""App configuration: from a JSON file (``AL_WIDGETS_CONFIG``) or ``AL_WIDGETS_*`` variables."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class AppConfig:
+    """What the labeling app serves.
+
+    ``dataset`` is ``"digits"`` (built in), a CSV path or an image folder.
+    """
+
+    dataset: str = "digits"
+    text_column: str | None = None
+    label_column: str | None = None
+    id_column: str | None = None
+    classes: list | None = None
+    model: str = "auto"
+    strategy: str = "margin"
+    store: str = "data/labels.sqlite"
+    batch_size: int = 6
+    budget: int | None = 200
+    umap: bool = True
+    cache_dir: str | None = None
+    title: str = "al_widgets labeling"
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict | None = None) -> "AppConfig":
+        """``AL_WIDGETS_CONFIG`` (a JSON file) first, then ``AL_WIDGETS_<FIELD>`` variables override."""
+        env = dict(os.environ if environ is None else environ)
+        values: dict[str, Any] = {}
+        path = env.get("AL_WIDGETS_CONFIG")
+        if path:
+            values.update(json.loads(Path(path).read_text()))
+        for f in fields(cls):
+            raw = env.get(f"AL_WIDGETS_{f.name.upper()}")
+            if raw is not None:
+                values[f.name] = _parse(f.name, raw)
+        unknown = set(values) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown app configuration keys: {sorted(unknown)}")
+        return cls(**values)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=2))
+        return path
+
+
+def _parse(name: str, raw: str) -> Any:
+    if name == "classes":
+        return [c.strip() for c in raw.split(",") if c.strip()]
+    if name in ("batch_size", "budget"):
+        return int(raw)
+    if name == "umap":
+        return raw.strip().lower() not in ("0", "false", "no", "off")
+    return raw

@@ -1,0 +1,111 @@
+"""``al-widgets``: serve the labeling app on your data, or export a label store.
+
+    al-widgets demo                                   # built-in digits
+    al-widgets serve reviews.csv --text-column review --label-column label --classes pos,neg
+    al-widgets serve photos/ --classes cat,dog        # a folder of images (subfolders = labels)
+    al-widgets export data/labels.sqlite -o labels.csv
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .app.config import AppConfig
+from .app.data import ConfigError, load
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="al-widgets", description="Active learning labeling app (Voila).")
+    sub = p.add_subparsers(dest="command", required=True)
+    for name in ("serve", "demo"):
+        s = sub.add_parser(name, help="serve the labeling app" if name == "serve" else "serve on digits")
+        if name == "serve":
+            s.add_argument("data", help="a CSV file or a folder of images")
+            s.add_argument("--text-column", help="CSV column holding the text to label")
+            s.add_argument("--label-column", help="CSV column with labels already known (may be partly empty)")
+            s.add_argument("--id-column", help="CSV column with stable sample ids")
+            s.add_argument("--classes", help="comma-separated class names, e.g. pos,neg")
+            s.add_argument("--model", default="auto", choices=["auto", "logreg", "gboost", "tfidf-logreg"])
+        s.add_argument("--store", default="data/labels.sqlite", help="SQLite label store (created if missing)")
+        s.add_argument("--strategy", default="margin")
+        s.add_argument("--batch-size", type=int, default=6)
+        s.add_argument("--budget", type=int, default=200)
+        s.add_argument("--port", type=int, default=8866)
+        s.add_argument("--host", default="127.0.0.1")
+        s.add_argument("--no-umap", action="store_true", help="keep the PCA layout (skip UMAP)")
+        s.add_argument("--check", action="store_true", help="validate the data and exit without serving")
+    e = sub.add_parser("export", help="write a label store's labels as CSV")
+    e.add_argument("store")
+    e.add_argument("-o", "--output", default="-", help="CSV path (default: standard output)")
+    return p
+
+
+def _config(args: argparse.Namespace) -> AppConfig:
+    from .core import available_strategies
+    if args.strategy not in available_strategies():
+        raise ConfigError(f"unknown strategy {args.strategy!r}; choose one of {', '.join(available_strategies())}")
+    if args.batch_size < 1:
+        raise ConfigError("--batch-size must be at least 1")
+    cfg = AppConfig(store=str(Path(args.store).resolve()), strategy=args.strategy, batch_size=args.batch_size,
+                    budget=args.budget, umap=not args.no_umap)
+    if args.command == "serve":
+        cfg.dataset = str(Path(args.data).resolve())
+        cfg.text_column, cfg.label_column, cfg.id_column = args.text_column, args.label_column, args.id_column
+        cfg.classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
+        cfg.model = args.model
+        cfg.title = f"Labeling {Path(args.data).name}"
+    return cfg
+
+
+def serve(cfg: AppConfig, host: str, port: int) -> int:
+    """Write the config and the app notebook next to the store and run Voila on them."""
+    from .app.notebook import write_app_notebook
+    run_dir = Path(cfg.store).parent / ".al_widgets_app"
+    config_path = cfg.save(run_dir / "config.json")
+    notebook = write_app_notebook(run_dir / "labeling_app.ipynb")
+    env = dict(os.environ, AL_WIDGETS_CONFIG=str(config_path))
+    cmd = [sys.executable, "-m", "voila", str(notebook), f"--Voila.ip={host}", f"--port={port}",
+           "--no-browser", "--Voila.port_retries=0", "--show_tracebacks=True"]
+    print(f"al_widgets: serving the labeling app at http://{host}:{port}/  (labels -> {cfg.store}; Ctrl+C stops)",
+          flush=True)
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+def export(store: str, output: str) -> int:
+    from .core import LabelStore
+    if not Path(store).is_file():
+        raise ConfigError(f"label store not found: {store}")
+    with LabelStore(store) as st:
+        df = st.to_frame()
+    if output == "-":
+        df.to_csv(sys.stdout, index=False)
+    else:
+        df.to_csv(output, index=False)
+        print(f"wrote {len(df)} labels to {output}", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "export":
+            return export(args.store, args.output)
+        cfg = _config(args)
+        data = load(cfg)  # fail fast, before Voila starts, with a one-line message
+        if args.check:
+            print(f"ok: {data.pool.n} samples, classes {data.pool.classes}")
+            return 0
+        return serve(cfg, args.host, args.port)
+    except (ConfigError, ValueError, OSError) as exc:
+        print(f"al-widgets: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
