@@ -68,11 +68,16 @@ def test_skip_and_undo_buttons(dash, small_digits):
     assert s.wait_idle(60)
 
 
+def _key_from_frontend(keyboard, key):
+    """Deliver a key the way the browser does: a comm message with method 'custom'."""
+    keyboard._handle_msg({"content": {"data": {"method": "custom", "content": {"key": key}}}, "buffers": []})
+
+
 def test_keyboard_shortcuts(dash):
     s, panel = dash.session, dash.labeling
     s.wait_idle(60)
     item = panel.item
-    panel.keyboard.press("3")
+    _key_from_frontend(panel.keyboard, "3")
     assert s.labels[item.index] == 2  # key 3 -> third class
     nxt = panel.item
     panel.keyboard.press("s")

@@ -40,7 +40,7 @@ class KeyboardShortcuts(anywidget.AnyWidget):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._key_handlers: list[Callable[[str], Any]] = []
-        self.on_msg(self._handle_msg)
+        self.on_msg(self._on_custom_msg)
 
     def on_key(self, handler: Callable[[str], Any]) -> None:
         """Call ``handler(key)`` for every shortcut pressed."""
@@ -48,9 +48,9 @@ class KeyboardShortcuts(anywidget.AnyWidget):
 
     def press(self, key: str) -> None:
         """Simulate a key press from Python (tests, scripted demos)."""
-        self._handle_msg(self, {"key": key}, [])
+        self._on_custom_msg(self, {"key": key}, [])
 
-    def _handle_msg(self, _widget: Any, content: dict, _buffers: list) -> None:
+    def _on_custom_msg(self, _widget: Any, content: dict, _buffers: list) -> None:
         key = content.get("key") if isinstance(content, dict) else None
         if key in self.shortcut_keys:
             for handler in self._key_handlers:

@@ -1,0 +1,43 @@
+"""Shared Playwright helpers for the real-browser tests and the Voila benchmark."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+CHROMIUM = os.environ.get("AL_WIDGETS_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+        "--disable-dev-shm-usage"]
+
+
+def launch(playwright: Any) -> Any:
+    """Debian's Chromium, headless (Playwright's own browser download does not work here)."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+
+
+def wait_ready(page: Any, timeout_ms: int = 180_000) -> None:
+    """Wait until the labeling panel's class buttons are on the page."""
+    page.wait_for_selector(".alw-class-button", timeout=timeout_ms)
+
+
+def current_id(page: Any) -> str:
+    return page.locator(".alw-labeling code").first.inner_text()
+
+
+def topk_ids(page: Any) -> list[str]:
+    return page.locator(".alw-card code").all_inner_texts()
+
+
+def plot_points(page: Any, plot: int, trace: int) -> int:
+    """Number of x values of ``trace`` in the ``plot``-th plotly figure on the page."""
+    return page.evaluate(
+        "([p, t]) => { const d = document.querySelectorAll('.js-plotly-plot')[p];"
+        " return d && d.data && d.data[t] && d.data[t].x ? d.data[t].x.length : -1; }", [plot, trace])
+
+
+def wait_next(page: Any, previous: str, timeout_ms: int = 30_000) -> str:
+    """Wait until the labeling panel shows a sample other than ``previous``."""
+    page.wait_for_function(
+        "(prev) => { const c = document.querySelector('.alw-labeling code'); return c && c.innerText !== prev; }",
+        arg=previous, timeout=timeout_ms)
+    return current_id(page)
