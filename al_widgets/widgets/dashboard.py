@@ -28,15 +28,16 @@ class ALDashboard(w.VBox):
         ``renderer(item) -> html`` for custom samples.
     map : bool
         Include the uncertainty map.
-    umap : bool
-        Compute the UMAP layout in the background (PCA until then).
+    umap : bool or None
+        Compute the UMAP layout in the background (PCA until then).  ``None``:
+        on unless the environment sets ``AL_WIDGETS_UMAP=0``.
     true_labels : array-like, optional
         Teaching mode: draw the random-sampling baseline on the learning curve.
     cache_dir : path, optional
         UMAP cache folder.
     """
 
-    def __init__(self, session: Any, renderer: Renderer | None = None, map: bool = True, umap: bool = True,
+    def __init__(self, session: Any, renderer: Renderer | None = None, map: bool = True, umap: bool | None = None,
                  true_labels: Any = None, cache_dir: Any = None, top_k: int = 6, **kwargs: Any) -> None:
         self.session = session
         if session.result_ is None:

@@ -1,6 +1,7 @@
 """Uncertainty map: the pool in 2-D (PCA at once, UMAP when ready), coloured by the model's state."""
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import ipywidgets as w
@@ -32,19 +33,22 @@ class UncertaintyMap(SessionView):
     Parameters
     ----------
     session : ActiveLearningSession
-    umap : bool
+    umap : bool or None
         Compute a UMAP layout in the background (PCA is shown until it is ready).
+        ``None``: on unless the environment sets ``AL_WIDGETS_UMAP=0``.
     cache_dir : path or None
         Disk cache for UMAP layouts (keyed by the pool's data).
     color_by : one of ``COLOR_MODES``
     height : int
     """
 
-    def __init__(self, session: Any, umap: bool = True, cache_dir: Any = DEFAULT_CACHE,
+    def __init__(self, session: Any, umap: bool | None = None, cache_dir: Any = DEFAULT_CACHE,
                  color_by: str = "uncertainty", height: int = 420) -> None:
         if color_by not in COLOR_MODES:
             raise ValueError(f"color_by must be one of {COLOR_MODES}, got {color_by!r}")
         self.session = session
+        if umap is None:
+            umap = os.environ.get("AL_WIDGETS_UMAP", "1").strip().lower() not in ("0", "false", "no", "off")
         features = cold_start_features(session.model, session.pool.X)
         if features is None:
             raise TypeError("the map needs numeric features or a Pipeline that vectorizes the raw samples")

@@ -1,0 +1,299 @@
+"""Regenerate the tutorial notebooks (outputs stripped): python notebooks/tools/make_notebooks.py"""
+import os
+os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+import nbformat
+from nbformat.v4 import new_notebook, new_markdown_cell as md, new_code_cell as code
+
+def save(cells, path):
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nbformat.write(nb, path)
+
+save([
+md("""# Quickstart: label digits with al_widgets
+
+This notebook goes from an unlabeled pool to a trained model inside JupyterLab:
+
+1. wrap the data in a `Pool` and pick a scikit-learn model,
+2. start an `ActiveLearningSession` (labels go to a SQLite file as you give them),
+3. open the `ALDashboard` and label: click a class (or press 1–9), *Skip*, *Undo*,
+4. watch the map, the top-k panel and the learning curve update after every retrain,
+5. export the labels and use the model."""),
+code("""import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+
+from al_widgets import ActiveLearningSession, ALDashboard, Pool, available_strategies
+
+X, y = load_digits(return_X_y=True)
+X = X / 16.0
+X_pool, X_test, y_pool, y_test = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+pool = Pool(X_pool, ids=[f"digit-{i}" for i in range(len(X_pool))], classes=list(range(10)))
+len(pool), pool.classes"""),
+md("Every strategy the selector offers, with the one-line description the UI shows:"),
+code("available_strategies()"),
+code("""session = ActiveLearningSession(
+    LogisticRegression(max_iter=500), pool, strategy="margin",
+    store="data/quickstart.sqlite",      # every label is committed here before the click returns
+    X_test=X_test, y_test=y_test,        # held-out set for the learning curve
+    batch_size=8, budget=100, annotator="me", random_state=0)
+dashboard = ALDashboard(session)
+dashboard"""),
+md("""Label in the panel above. With no labels yet the session is in **cold start**: it cannot train a
+model, so it shows representative samples (k-means centres) and says so in the status line.
+
+The cell below plays the human for 40 labels (answering from `y_pool`) so that this notebook runs
+unattended; in real use you click instead. The dashboard above updates while it runs."""),
+code("""for _ in range(40):
+    item = session.next_item()
+    dashboard.labeling.label(int(y_pool[item.index]))   # same path as a button click
+session.wait_idle()
+session.status"""),
+code("session.curve.to_frame()[['n_labels', 'accuracy', 'mean_uncertainty', 'fit_seconds']].tail()"),
+md("The most informative samples right now, and the labels with who gave them, when and why:"),
+code("""indices, scores = session.query(5)
+list(zip([pool.ids[i] for i in indices], scores.round(3)))"""),
+code("""labels = session.store.to_frame()
+labels[['sample_id', 'label', 'annotator', 'seconds', 'strategy', 'score']].head()"""),
+code("""n = session.store.export_csv("data/quickstart_labels.csv")
+model = session.result_.model
+print(f"exported {n} labels; test accuracy {model.score(X_test, y_test):.3f} with {session.n_labeled} labels")"""),
+], "notebooks/01_quickstart.ipynb")
+
+save([
+md("""# Teaching active learning
+
+For a class: what an active learner does, step by step, on data you can see.
+
+* **Part 1**: the loop on a 2-D toy problem: which points get queried and how the boundary moves.
+* **Part 2**: a race: strategies against random sampling with a simulated oracle.
+* **Part 3**: two kinds of uncertainty: *aleatoric* (the classes overlap) and *epistemic* (the model has not seen enough).
+* **Part 4**: a cold start, and what sampling bias looks like."""),
+code("""import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+from sklearn.datasets import make_moons
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+from sklearn.pipeline import make_pipeline
+
+from al_widgets import ActiveLearningSession, Pool, simulate, available_strategies
+from al_widgets.core import ScoringContext
+from al_widgets.core.uncertainty import uncertainty_decomposition
+
+rng = np.random.default_rng(0)
+X, y = make_moons(n_samples=400, noise=0.25, random_state=0)
+X_test, y_test = make_moons(n_samples=400, noise=0.25, random_state=1)
+model = make_pipeline(PolynomialFeatures(3), StandardScaler(), LogisticRegression(max_iter=2000))
+grid_x, grid_y = np.meshgrid(np.linspace(-1.6, 2.6, 80), np.linspace(-1.2, 1.7, 60))
+grid = np.column_stack([grid_x.ravel(), grid_y.ravel()])"""),
+md("""## Part 1: the loop, step by step
+
+Start from 4 labels. At each step the model is retrained, every unlabeled point is scored by
+**entropy**, and the 5 highest are sent to the oracle (here: the true labels). Queried points sit
+on the decision boundary, where the model is least sure."""),
+code("""labels = np.full(len(y), None, dtype=object)
+seed = [int(np.flatnonzero(y == c)[i]) for c in (0, 1) for i in (0, 1)]
+labels[seed] = y[seed]
+session = ActiveLearningSession(model, Pool(X, labels=labels, classes=[0, 1]), "entropy",
+                                X_test=X_test, y_test=y_test, batch_size=5, background=False, random_state=0,
+                                retrain_every=10**6)   # we retrain by hand, once per step
+fig = make_subplots(rows=1, cols=4, subplot_titles=[f"step {s}" for s in range(1, 5)], shared_yaxes=True)
+for step in range(4):
+    res = session.retrain()
+    batch = res.order[:5]
+    p = res.model.predict_proba(grid)[:, 1].reshape(grid_x.shape)
+    col = step + 1
+    fig.add_contour(x=grid_x[0], y=grid_y[:, 0], z=p, contours=dict(start=0.5, end=0.5, coloring="lines"),
+                    line=dict(width=3), showscale=False, row=1, col=col)
+    fig.add_scatter(x=X[:, 0], y=X[:, 1], mode="markers", marker=dict(color="lightgrey", size=4),
+                    showlegend=False, row=1, col=col)
+    lab = np.array(sorted(session.labels))
+    fig.add_scatter(x=X[lab, 0], y=X[lab, 1], mode="markers", showlegend=False, row=1, col=col,
+                    marker=dict(color=y[lab], colorscale=[[0, "royalblue"], [1, "crimson"]], size=8))
+    fig.add_scatter(x=X[batch, 0], y=X[batch, 1], mode="markers", showlegend=False, row=1, col=col,
+                    marker=dict(symbol="star", size=14, color="orange", line=dict(width=1)))
+    for i in batch:
+        session.submit(int(i), int(y[i]))
+fig.update_layout(height=320, title="boundary (line), labeled points, and the next 5 queries (stars)")
+fig"""),
+code("session.curve.to_frame()[['n_labels', 'accuracy', 'mean_uncertainty']]"),
+md("""## Part 2: the race
+
+`simulate` runs the whole loop with an oracle that answers from the true labels. Each strategy
+starts from the same 10 random labels, acquires 10 per round up to 80, and is repeated over three
+seeds. The grey line is **random sampling**: the baseline every strategy has to beat."""),
+code("""strategies = ["random", "entropy", "margin", "density", "diverse"]
+runs = []
+for strategy in strategies:
+    for seed in range(3):
+        runs.append(simulate(model, X, y, strategy, initial=10, budget=80, batch_size=10,
+                             X_test=X_test, y_test=y_test, random_state=seed))
+race = pd.concat(runs)
+curves = race.groupby(["strategy", "n_labels"])["accuracy"].mean().unstack(0)
+fig = go.Figure()
+for strategy in strategies:
+    fig.add_scatter(x=curves.index, y=curves[strategy], name=strategy, mode="lines+markers",
+                    line=dict(color="grey", dash="dash") if strategy == "random" else None)
+fig.update_layout(height=350, xaxis_title="labels", yaxis_title="test accuracy (mean of 3 seeds)")
+fig"""),
+code("""area = race.groupby("strategy")["accuracy"].mean().sort_values(ascending=False)
+area.to_frame("mean accuracy over the budget")"""),
+code("pd.Series(available_strategies()).to_frame('what it does')"),
+md("""## Part 3: aleatoric vs epistemic uncertainty
+
+A committee of models trained on bootstrap resamples predicts each point. The total entropy of their
+mean splits exactly into
+
+* **aleatoric** = the mean of each member's entropy: noise in the data itself. More labels do not remove it;
+* **epistemic** = total − aleatoric (mutual information, BALD): the members *disagree*. More labels do remove it.
+
+Below: aleatoric uncertainty sits where the two moons overlap, and epistemic uncertainty sits away from the labeled data."""),
+code("""few = np.r_[np.flatnonzero(y == 0)[:15], np.flatnonzero(y == 1)[:15]]
+fitted = model.fit(X[few], y[few])
+ctx = ScoringContext(fitted, grid, np.arange(len(grid)), X[few], y[few], [0, 1], committee_size=8, random_state=0)
+dec = ctx.decomposition
+assert np.allclose(dec["aleatoric"] + dec["epistemic"], dec["total"])
+fig = make_subplots(rows=1, cols=2, subplot_titles=["aleatoric (expected entropy)", "epistemic (mutual information)"])
+for col, key in ((1, "aleatoric"), (2, "epistemic")):
+    fig.add_heatmap(x=grid_x[0], y=grid_y[:, 0], z=dec[key].reshape(grid_x.shape), colorscale="Viridis",
+                    showscale=False, row=1, col=col)
+    fig.add_scatter(x=X[few, 0], y=X[few, 1], mode="markers", showlegend=False, row=1, col=col,
+                    marker=dict(color=y[few], colorscale=[[0, "white"], [1, "black"]], size=7))
+fig.update_layout(height=330)
+fig"""),
+md("""In the dashboard's map the same split is one click away (colour → *epistemic*). The `bald`
+strategy queries by epistemic uncertainty only; `entropy` queries by the total."""),
+md("""## Part 4a: cold start
+
+With fewer than two classes labeled no classifier can be trained. The session does not fail: it
+picks representative samples (k-means centres of the pool) and says so."""),
+code("""cold = ActiveLearningSession(model, Pool(X, classes=[0, 1]), "entropy", batch_size=6, background=False,
+                             random_state=0)
+first = cold.next_item()
+print(cold.status)
+picks = cold.result_.order[:6]
+go.Figure([go.Scatter(x=X[:, 0], y=X[:, 1], mode="markers", marker=dict(color="lightgrey"), name="pool"),
+           go.Scatter(x=X[picks, 0], y=X[picks, 1], mode="markers", name="cold-start picks",
+                      marker=dict(symbol="star", size=16, color="orange"))]).update_layout(height=300)"""),
+md("""## Part 4b: sampling bias
+
+Uncertainty sampling only looks where the *current* model is unsure. A cluster that the model
+confidently gets wrong is never queried. Here class 0 has a second cluster far away at (8, 8); the
+first labels come only from the two clusters near the origin. A linear model calls the far cluster
+class 1 *with confidence*, so entropy sampling never looks there, while random sampling stumbles on it."""),
+code("""rs = np.random.default_rng(0)
+Xb = np.vstack([rs.normal([0, 0], 0.6, (150, 2)), rs.normal([3, 0], 0.6, (150, 2)), rs.normal([8, 8], 0.6, (60, 2))])
+yb = np.r_[np.zeros(150), np.ones(150), np.zeros(60)].astype(int)
+start = np.r_[0, 1, 2, 150, 151, 152]   # no label from the far cluster
+rows = []
+for strategy in ("entropy", "random"):
+    for seed in range(5):
+        df = simulate(LogisticRegression(), Xb, yb, strategy, initial=start, budget=40, batch_size=5,
+                      random_state=seed)
+        rows.append({"strategy": strategy, "seed": seed, "final accuracy": df["accuracy"].iloc[-1]})
+bias = pd.DataFrame(rows)
+bias.groupby("strategy")["final accuracy"].agg(["mean", "min", "max"])"""),
+md("""Mixing in exploration (the `diverse` and `density` strategies, or a share of random picks) is the
+usual remedy. Try it: change `"entropy"` above to `"diverse"`."""),
+], "notebooks/02_teaching_active_learning.ipynb")
+
+save([
+md("""# Bring your own data
+
+Three patterns that cover most projects:
+
+1. **text in a CSV**: raw strings in the pool, a TF-IDF + logistic regression pipeline as the model,
+2. **a tabular DataFrame**: rows shown as feature tables, a random forest whose trees give epistemic uncertainty,
+3. **export** the labels, and serve the same data to domain experts with the `al-widgets` command."""),
+code("""from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.datasets import load_breast_cancer
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+from al_widgets import ActiveLearningSession, ALDashboard, Pool
+
+Path("data").mkdir(exist_ok=True)"""),
+md("""## 1. Text from a CSV
+
+We generate a small review CSV here (no downloads); replace the path with your own file. A few rows
+already carry a label; the rest are empty. Note the hostile row: sample text is always shown
+escaped, never as HTML."""),
+code("""rng = np.random.default_rng(0)
+good = ["great", "lovely", "excellent", "fun", "moving", "brilliant"]
+bad = ["boring", "awful", "dull", "terrible", "slow", "weak"]
+nouns = ["plot", "acting", "film", "ending", "music", "cast"]
+rows, truth = [], {"r-html": "neg"}
+for i in range(300):
+    pos = i % 2 == 0
+    words = rng.choice(good if pos else bad, 2).tolist() + rng.choice(nouns, 2).tolist() + rng.choice(good + bad, 1).tolist()
+    truth[f"r{i:03d}"] = "pos" if pos else "neg"
+    rows.append({"id": f"r{i:03d}", "review": "The " + " ".join(rng.permutation(words)),
+                 "label": ("pos" if pos else "neg") if i < 6 else None})
+rows.append({"id": "r-html", "review": "<script>alert('hi')</script> <b>bold</b> claim", "label": None})
+pd.DataFrame(rows).to_csv("data/reviews.csv", index=False)
+reviews = pd.read_csv("data/reviews.csv")
+reviews.head()"""),
+code("""text_pool = Pool(reviews["review"].to_numpy(dtype=object), ids=reviews["id"], labels=reviews["label"],
+                 classes=["pos", "neg"])
+text_model = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LogisticRegression(max_iter=1000))
+text_session = ActiveLearningSession(text_model, text_pool, strategy="entropy", store="data/reviews.sqlite",
+                                     batch_size=6, annotator="me", random_state=0)
+ALDashboard(text_session)"""),
+md("The pipeline's TF-IDF step also gives the map its coordinates and the `diverse`/`density` strategies their geometry."),
+code("""for _ in range(10):   # stand-in for clicks so the notebook runs unattended
+    item = text_session.next_item()
+    text_session.submit(item.index, truth[text_pool.ids[item.index]])
+text_session.wait_idle()
+text_session.status"""),
+md("""## 2. A tabular DataFrame with a custom model
+
+The DataFrame's index becomes the sample ids; each row is displayed as a small feature table. A
+random forest's own trees form the committee, so `bald` (epistemic uncertainty) costs no extra fits.
+A custom renderer shows only the columns an expert needs."""),
+code("""data = load_breast_cancer(as_frame=True)
+frame = data.frame.drop(columns="target")
+frame.index = [f"patient-{i}" for i in range(len(frame))]
+target = data.target.map({0: "malignant", 1: "benign"}).to_numpy()
+known = np.full(len(frame), None, dtype=object)
+known[:4] = target[:4]
+known[20:24] = target[20:24]
+tab_pool = Pool(frame, labels=known, classes=["malignant", "benign"])
+
+from al_widgets.widgets.render import table_html
+def renderer(row):
+    return table_html(row[["mean radius", "mean texture", "worst area", "worst concavity"]])
+
+tab_session = ActiveLearningSession(RandomForestClassifier(n_estimators=50, random_state=0), tab_pool, strategy="bald",
+                                    store="data/tabular.sqlite", batch_size=5, random_state=0)
+ALDashboard(tab_session, renderer=renderer)"""),
+code("""for _ in range(6):
+    item = tab_session.next_item()
+    tab_session.submit(item.index, target[item.index])
+tab_session.wait_idle()
+res = tab_session.result_
+print(tab_session.status)
+print("epistemic + aleatoric == total:", np.allclose(res.uncertainty["epistemic"] + res.uncertainty["aleatoric"], res.uncertainty["entropy"]))"""),
+md("## 3. Export, and serve to experts"),
+code("""n = text_session.store.export_csv("data/review_labels.csv")
+pd.read_csv("data/review_labels.csv").head()"""),
+md("""The same CSV, served as a Voila app for people who never see code (one browser tab per expert;
+they share the SQLite store and never get the same sample at once):
+
+```bash
+al-widgets serve data/reviews.csv --text-column review --label-column label --id-column id --classes pos,neg
+al-widgets export data/labels.sqlite -o labels.csv
+```
+
+`--check` validates the arguments and the data without starting the server:"""),
+code("""!al-widgets serve data/reviews.csv --text-column review --label-column label --id-column id --classes pos,neg --check
+!al-widgets serve data/reviews.csv --text-column no_such_column --classes pos,neg --check || echo "exit code $?" """),
+], "notebooks/03_your_own_data.ipynb")

@@ -1,0 +1,70 @@
+"""Every notebook executes top to bottom on its small built-in data."""
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from al_widgets.app.notebook import app_notebook
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def _run(name: str, tmp_path: Path, env: dict) -> nbformat.NotebookNode:
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    old = dict(os.environ)
+    os.environ.update(env)  # the kernel inherits the environment
+    try:
+        NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    return nb
+
+
+def _text(nb) -> str:
+    out = []
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            out.append(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")))
+    return "\n".join(out)
+
+
+@pytest.fixture
+def env(tmp_path):
+    return {"AL_WIDGETS_UMAP": "0", "AL_WIDGETS_CACHE": str(tmp_path / "cache"), "PATH":
+            str(Path(os.sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")}
+
+
+@pytest.mark.slow
+def test_quickstart(tmp_path, env):
+    nb = _run("01_quickstart.ipynb", tmp_path, env)
+    text = _text(nb)
+    assert "exported 40 labels" in text and "test accuracy" in text
+    assert (tmp_path / "data" / "quickstart.sqlite").exists()
+    assert (tmp_path / "data" / "quickstart_labels.csv").read_text().count("\n") == 41
+
+
+@pytest.mark.slow
+def test_teaching(tmp_path, env):
+    nb = _run("02_teaching_active_learning.ipynb", tmp_path, env)
+    text = _text(nb)
+    assert "need at least two classes" in text
+    assert "mean accuracy over the budget" in text
+
+
+@pytest.mark.slow
+def test_your_own_data(tmp_path, env):
+    nb = _run("03_your_own_data.ipynb", tmp_path, env)
+    text = _text(nb)
+    assert "ok: 301 samples" in text
+    assert "unknown text column 'no_such_column'" in text and "exit code 2" in text
+    assert "epistemic + aleatoric == total: True" in text
+    assert (tmp_path / "data" / "review_labels.csv").exists()
+
+
+def test_app_notebook_is_generated_from_one_source():
+    on_disk = nbformat.read(NOTEBOOKS / "labeling_app.ipynb", as_version=4)
+    assert [c.source for c in on_disk.cells] == [c.source for c in app_notebook().cells]
