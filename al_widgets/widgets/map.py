@@ -16,6 +16,8 @@ from .render import escape
 
 COLOR_MODES = ("uncertainty", "epistemic", "predicted class", "given label")
 POOL, LABELED, TOPK, CURRENT = range(4)
+HOVER_LIMIT = 20_000
+"""Pools up to this size also resend predicted classes for the hover text after each retrain."""
 
 
 def discrete_colorscale(colours: list[str]) -> list[list]:
@@ -88,11 +90,10 @@ class UncertaintyMap(SessionView):
         vals, settings = self.colour_values()
         overlay = self._overlay()
         res = self.session.result_
-        hover = [f"predicted {p}" for p in res.prediction] if res is not None and res.prediction is not None \
-            else None
+        hover = self._hover()
         traces = [go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", name="pool", customdata=ids, hovertext=hover,
                                marker=dict(size=6, color=vals, colorbar=dict(thickness=10, len=0.8), **settings),
-                               hovertemplate="id %{customdata}<br>colour %{marker.color:.3f}<br>%{hovertext}"
+                               hovertemplate="id %{customdata}<br>colour %{marker.color:.3f}<br>predicted %{hovertext}"
                                              "<extra></extra>")]
         styles = {LABELED: ("labeled", dict(symbol="x", size=7, color="black")),
                   TOPK: ("queued top-k", dict(symbol="circle-open", size=14, color="red", line=dict(width=2))),
@@ -121,21 +122,21 @@ class UncertaintyMap(SessionView):
             vals = res.uncertainty.get(key)
             if vals is None:
                 return np.zeros(n), dict(colorscale="Greys", cmin=0, cmax=1, showscale=False)
-            return np.round(vals.astype(float), 4), dict(colorscale="Viridis", cmin=None, cmax=None,
+            return vals.astype(np.float32), dict(colorscale="Viridis", cmin=None, cmax=None,
                                                          showscale=True)
         classes = s.pool.classes
         if classes is None:  # regression: continuous values
             vals = res.prediction.astype(float) if mode == "predicted class" else np.array(
                 [s.labels.get(i, np.nan) for i in range(n)], dtype=float)
-            return np.round(vals, 4), dict(colorscale="Plasma", cmin=None, cmax=None, showscale=True)
+            return vals.astype(np.float32), dict(colorscale="Plasma", cmin=None, cmax=None, showscale=True)
         palette = (qualitative.Plotly + qualitative.Dark24)[: len(classes)]
         lookup = {c: i for i, c in enumerate(classes)}
         if mode == "predicted class":
-            vals = np.array([lookup[c] for c in res.prediction], dtype=float)
+            vals = np.array([lookup[c] for c in res.prediction], dtype=np.float32)
             return vals, dict(colorscale=discrete_colorscale(palette), cmin=-0.5, cmax=len(classes) - 0.5,
                               showscale=False)
         labels = s.labels
-        vals = np.array([lookup[labels[i]] + 1 if i in labels else 0 for i in range(n)], dtype=float)
+        vals = np.array([lookup[labels[i]] + 1 if i in labels else 0 for i in range(n)], dtype=np.float32)
         return vals, dict(colorscale=discrete_colorscale(["#dddddd"] + palette), cmin=-0.5,
                           cmax=len(classes) + 0.5, showscale=False)
 
@@ -148,8 +149,9 @@ class UncertaintyMap(SessionView):
             marker.color = vals
             marker.colorscale = settings["colorscale"]
             marker.cmin, marker.cmax, marker.showscale = settings["cmin"], settings["cmax"], settings["showscale"]
-            if res is not None and res.prediction is not None:
-                self.figure.data[POOL].hovertext = [f"predicted {p}" for p in res.prediction]
+            hover = self._hover()
+            if hover is not None:
+                self.figure.data[POOL].hovertext = hover
             self.update_markers()
 
     def _overlay(self) -> dict[int, np.ndarray]:
@@ -158,6 +160,14 @@ class UncertaintyMap(SessionView):
         cur = self.session.queue.current
         current = np.array([cur.index]) if cur is not None else np.empty(0, dtype=int)
         return {LABELED: labeled, TOPK: np.asarray(topk, dtype=int), CURRENT: current}
+
+    def _hover(self) -> list[str] | None:
+        res = self.session.result_
+        if res is None or res.prediction is None or self.session.pool.n > HOVER_LIMIT:
+            return None
+        if self.session.pool.classes is None:
+            return [f"{p:.3g}" for p in res.prediction]
+        return [str(p) for p in res.prediction]
 
     def update_markers(self) -> None:
         """Redraw the labeled, top-k and current overlays."""
