@@ -96,6 +96,14 @@ def test_topk_card_opens_sample_in_labeling_panel(dash):
     card = dash.topk.cards.children[3]
     card.children[-1].click()
     assert dash.labeling.item.index == target
+    first_cards = list(dash.topk.cards.children)
+    dash.labeling.label(0)
+    s.wait_idle(60)
+    assert all(a is b for a, b in zip(first_cards, dash.topk.cards.children))  # updated in place
+    card = dash.topk.cards.children[0]
+    target = dash.topk.indices[0]
+    card.children[-1].click()
+    assert dash.labeling.item.index == target
     assert list(dash.map.figure.data[CURRENT].x) == [dash.map.embedding.layout[target, 0]]
 
 
@@ -123,7 +131,9 @@ def test_map_click_loads_point_and_colour_modes(dash):
     labeled = np.flatnonzero(s.labeled_mask)
     assert (vals[labeled] == np.array([s.labels[i] + 1 for i in labeled])).all()
     assert (np.delete(vals, labeled) == 0).all()
+    assert "epistemic" not in s.result_.uncertainty  # computed only when asked for
     m.color_by.value = "epistemic"
+    assert s.wait_idle(60) and s.epistemic is True
     np.testing.assert_allclose(np.asarray(m.figure.data[POOL].marker.color, dtype=float),
                                s.result_.uncertainty["epistemic"], rtol=1e-5, atol=1e-7)
 

@@ -31,15 +31,18 @@ class VoilaServer:
         Where the server's output goes.
     env : dict, optional
         Extra environment variables.
+    command : list of str, optional
+        Run this voila command instead of the CLI (host and port are appended).
     """
 
     def __init__(self, args: list[str], log: str | os.PathLike, env: dict | None = None,
-                 timeout: float = 120.0) -> None:
+                 timeout: float = 120.0, command: list[str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.args, self.log, self.timeout = args, Path(log), timeout
         self.env = dict(os.environ, **(env or {}))
         self.proc: subprocess.Popen | None = None
+        self.command = command
 
     def __enter__(self) -> "VoilaServer":
         self.start()
@@ -50,7 +53,11 @@ class VoilaServer:
 
     def start(self) -> None:
         self._fh = open(self.log, "w")
-        cmd = [sys.executable, "-m", "al_widgets.cli", *self.args, "--host", "127.0.0.1", "--port", str(self.port)]
+        if self.command is not None:  # any other voila command (e.g. a baseline notebook)
+            cmd = [*self.command, "--Voila.ip=127.0.0.1", f"--port={self.port}", "--no-browser"]
+        else:
+            cmd = [sys.executable, "-m", "al_widgets.cli", *self.args, "--host", "127.0.0.1", "--port",
+                   str(self.port)]
         self.proc = subprocess.Popen(cmd, stdout=self._fh, stderr=subprocess.STDOUT, env=self.env,
                                      start_new_session=True)
         deadline = time.monotonic() + self.timeout

@@ -109,10 +109,8 @@ class PoolEmbedding:
         X = reduce(self.features, 50, self.random_state)
         args = (X, self.n_neighbors, self.min_dist, self.random_state)
         if subprocess:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as ex:
-                layout = ex.submit(umap_layout, *args).result()
+            from .background import run_in_subprocess
+            layout = run_in_subprocess(umap_layout, *args)
         else:
             layout = umap_layout(*args)
         self.umap_seconds = time.perf_counter() - t0

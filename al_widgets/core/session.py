@@ -47,8 +47,10 @@ class ActiveLearningSession(EventEmitter):
         Retrain in a worker thread (UI use) or synchronously (scripts, simulation).
     incremental : bool
         Use ``partial_fit`` on the new labels when the model supports it.
-    epistemic : bool
-        Also compute the committee-based aleatoric/epistemic split for display.
+    epistemic : bool or None
+        Compute the committee-based aleatoric/epistemic split for display: always (True),
+        never (False) or when cheap or already needed (None: native ensembles and committee
+        strategies).  Views set it to True when the user asks for it.
     random_state : int or None
 
     Events
@@ -60,7 +62,7 @@ class ActiveLearningSession(EventEmitter):
     def __init__(self, model: Any, pool: Pool, strategy: str | QueryStrategy = "entropy",
                  store: LabelStore | str | None = None, X_test: Any = None, y_test: Any = None, *,
                  batch_size: int = 10, retrain_every: int = 1, budget: int | None = None,
-                 annotator: str = "annotator", committee_size: int = 5, epistemic: bool = True,
+                 annotator: str = "annotator", committee_size: int = 5, epistemic: bool | None = None,
                  queue_length: int = 200, lease_seconds: float = 600.0, background: bool = True,
                  incremental: bool = False, random_state: int | None = None) -> None:
         super().__init__()

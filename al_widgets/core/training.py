@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from .committee import final_estimator
+from .committee import final_estimator, is_native_ensemble
 from .context import ScoringContext
 from .curves import evaluate
 from .strategies import QueryStrategy, top_k
@@ -133,10 +133,14 @@ def cold_start_result(model: Any, X: Any, candidates: np.ndarray, n_labels: int,
 
 def retrain(model: Any, previous: Any, strategy: QueryStrategy, X: Any, labeled: np.ndarray, y: np.ndarray,
             candidates: np.ndarray, classes: list | None, task: str, *, X_test: Any = None, y_test: Any = None,
-            batch_size: int = 10, queue_length: int = 200, committee_size: int = 5, epistemic: bool = True,
+            batch_size: int = 10, queue_length: int = 200, committee_size: int = 5, epistemic: bool | None = None,
             incremental: bool = False, new_mask: np.ndarray | None = None, random_state: int | None = None,
             cold_features: Any = None) -> RetrainResult:
-    """Fit on ``X[labeled], y`` and re-score ``candidates``; see :class:`RetrainResult`."""
+    """Fit on ``X[labeled], y`` and re-score ``candidates``; see :class:`RetrainResult`.
+
+    ``epistemic=None`` computes the committee split only when it is cheap or already needed:
+    a native ensemble, or a strategy that uses a committee.
+    """
     from .pool import take_rows
     reason = can_train(y, task)
     if reason is not None:
@@ -151,6 +155,8 @@ def retrain(model: Any, previous: Any, strategy: QueryStrategy, X: Any, labeled:
     t1 = time.perf_counter()
     ctx = ScoringContext(fitted, X, candidates, X_l, y, classes, committee_size, random_state)
     order, order_scores, full = rank_queue(strategy, ctx, batch_size, queue_length)
+    if epistemic is None:
+        epistemic = is_native_ensemble(fitted) or strategy.needs_committee
     unc = pool_uncertainty(ctx, epistemic and task == "classification")
     if task == "classification":
         prediction = np.asarray(classes, dtype=object)[ctx.proba.argmax(axis=1)]

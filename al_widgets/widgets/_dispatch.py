@@ -1,9 +1,11 @@
-"""Run view updates on the kernel's main thread.
+"""Run view updates on the kernel's main thread, after the current handler.
 
-Session events fire in the retrain worker thread.  Widgets created inside a
-running kernel capture its asyncio loop and hand updates to it with
-``call_soon_threadsafe``; outside a running loop (plain Python, headless tests)
-updates run directly.
+Session events fire in the retrain worker thread, or inside a click handler.
+Widgets created inside a running kernel capture its asyncio loop and schedule
+every view refresh on it: a refresh never runs inside a click (so the next
+sample is sent to the browser first), and refreshes of one view that pile up
+collapse into one call with the latest arguments.  Outside a running loop
+(plain Python, headless tests) updates run directly.
 """
 from __future__ import annotations
 
@@ -26,15 +28,27 @@ class UIDispatcher:
         except RuntimeError:
             self.loop = None
 
+        self._pending: dict[Callable[..., Any], tuple] = {}
+        self._lock = threading.Lock()
+
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        """Run ``fn`` now if on the UI thread (or no loop runs), else schedule it on the UI loop."""
-        if threading.current_thread() is self.thread or self.loop is None or not self.loop.is_running():
+        """Run ``fn`` directly when no loop runs; else schedule it (coalesced) on the UI loop."""
+        if self.loop is None or not self.loop.is_running():
             _safe(fn, *args, **kwargs)
-        else:
-            self.loop.call_soon_threadsafe(functools.partial(_safe, fn, *args, **kwargs))
+            return
+        with self._lock:
+            scheduled = fn in self._pending
+            self._pending[fn] = (args, kwargs)
+        if not scheduled:
+            self.loop.call_soon_threadsafe(self._run_pending, fn)
+
+    def _run_pending(self, fn: Callable[..., Any]) -> None:
+        with self._lock:
+            args, kwargs = self._pending.pop(fn)
+        _safe(fn, *args, **kwargs)
 
     def wrap(self, fn: Callable[..., Any]) -> Callable[..., None]:
-        """A handler that forwards to :meth:`call`."""
+        """A handler that forwards to :meth:`call` (one coalescing key per wrapped handler)."""
         @functools.wraps(fn)
         def handler(*args: Any, **kwargs: Any) -> None:
             self.call(fn, *args, **kwargs)

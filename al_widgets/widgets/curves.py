@@ -62,13 +62,15 @@ class LearningCurves(SessionView):
 
     def _start_baseline(self, y: np.ndarray, budget: int) -> None:
         from ..core import simulate
+        from ..core.background import run_in_subprocess
         s = self.session
         labeled = np.flatnonzero(s.labeled_mask)
 
-        def run() -> None:
-            df = simulate(s.model, s.pool.X, y, "random", initial=labeled if len(labeled) else 10,
-                          budget=min(budget, s.pool.n), batch_size=max(s.batch_size, 5), X_test=s.X_test,
-                          y_test=s.y_test, random_state=s.random_state, classes=s.pool.classes)
+        def run() -> None:  # in a spawned process, so the kernel keeps its GIL for the UI
+            df = run_in_subprocess(simulate, s.model, s.pool.X, y, "random",
+                                   initial=labeled if len(labeled) else 10, budget=min(budget, s.pool.n),
+                                   batch_size=max(s.batch_size, 5), X_test=s.X_test, y_test=s.y_test,
+                                   random_state=s.random_state, classes=s.pool.classes)
             self.baseline = df
             self._dispatcher.call(self._draw_baseline)
 

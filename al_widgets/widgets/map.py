@@ -58,7 +58,7 @@ class UncertaintyMap(SessionView):
                                        random_state=session.random_state or 0)
         self.color_by = w.ToggleButtons(options=COLOR_MODES, value=color_by, description="colour",
                                         style={"button_width": "110px"})
-        self.color_by.observe(lambda _c: self.recolor(), "value")
+        self.color_by.observe(self._mode_changed, "value")
         self.layout_info = w.HTML()
         self.selected: list[int] = []
         self.selection_info = w.HTML()
@@ -139,6 +139,15 @@ class UncertaintyMap(SessionView):
         vals = np.array([lookup[labels[i]] + 1 if i in labels else 0 for i in range(n)], dtype=np.float32)
         return vals, dict(colorscale=discrete_colorscale(["#dddddd"] + palette), cmin=-0.5,
                           cmax=len(classes) + 0.5, showscale=False)
+
+    def _mode_changed(self, change: dict) -> None:
+        res = self.session.result_
+        if change["new"] == "epistemic" and res is not None and not res.cold_start \
+                and "epistemic" not in res.uncertainty and self.session.pool.task == "classification":
+            self.session.epistemic = True  # computed from the next re-score on
+            self.layout_info.value = "<small>computing epistemic uncertainty (committee)…</small>"
+            self.session.request_retrain()
+        self.recolor()
 
     def recolor(self) -> None:
         """Send only the colour (and hover) arrays; the figure is never rebuilt."""

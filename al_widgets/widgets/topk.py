@@ -26,6 +26,7 @@ class TopKPanel(w.VBox, SessionView):
         self.k.observe(lambda _c: self.refresh(), "value")
         self.cards = w.HBox(layout=w.Layout(flex_flow="row wrap"))
         self.indices: list[int] = []
+        self._slots: list[dict] = []
         super().__init__([w.HTML("<b>Most informative unlabeled samples</b>"), self.k, self.cards], **kwargs)
         self.add_class("alw-topk")
         self._listen(session, {"retrained": lambda result: self.refresh(),
@@ -33,16 +34,29 @@ class TopKPanel(w.VBox, SessionView):
         self.refresh()
 
     def refresh(self) -> None:
-        """Rebuild the cards from the session's queue."""
+        """Update the cards in place from the session's queue (widgets are reused, not recreated)."""
         if self.session.result_ is None:
             self.indices = []
             self.cards.children = [w.HTML("<i>waiting for the first retrain…</i>")]
             return
         indices, scores = self.session.query(self.k.value)
         self.indices = [int(i) for i in indices]
-        self.cards.children = [self._card(int(i), float(s)) for i, s in zip(indices, scores)]
+        while len(self._slots) < len(self.indices):
+            self._slots.append(self._new_slot())
+        for slot, index, score in zip(self._slots, self.indices, scores):
+            self._fill(slot, index, float(score))
+        self.cards.children = [slot["card"] for slot in self._slots[: len(self.indices)]]
 
-    def _card(self, index: int, score: float) -> w.VBox:
+    def _new_slot(self) -> dict:
+        slot: dict = {"index": None, "sample": w.HTML(), "text": w.HTML()}
+        button = w.Button(description="Label", layout=w.Layout(width="80px"), tooltip="open in the labeling panel")
+        button.on_click(lambda _b: self.open_sample(slot["index"]))
+        slot["card"] = w.VBox([slot["sample"], slot["text"], button],
+                              layout=w.Layout(border="1px solid #ddd", padding="4px", margin="2px", width="190px"))
+        slot["card"].add_class("alw-card")
+        return slot
+
+    def _fill(self, slot: dict, index: int, score: float) -> None:
         res = self.session.result_
         lines = [f"<code>{escape(self.session.pool.ids[index])}</code>",
                  f"{escape(self.session.strategy.name)}: <b>{score:.3f}</b>" if score == score else "cold start"]
@@ -52,13 +66,10 @@ class TopKPanel(w.VBox, SessionView):
         if res is not None and res.prediction is not None:
             conf = "" if res.confidence is None else f" {res.confidence[index]:.0%}"
             lines.append(f"pred <b>{escape(res.prediction[index])}</b>{conf}")
-        button = w.Button(description="Label", layout=w.Layout(width="80px"), tooltip="open in the labeling panel")
-        button.on_click(lambda _b: self.open_sample(index))
-        card = w.VBox([w.HTML(sample_html(self.session.pool.item(index), self.renderer, 72)),
-                       w.HTML("<br>".join(lines)), button],
-                      layout=w.Layout(border="1px solid #ddd", padding="4px", margin="2px", width="190px"))
-        card.add_class("alw-card")
-        return card
+        if slot["index"] != index:
+            slot["sample"].value = sample_html(self.session.pool.item(index), self.renderer, 72)
+        slot["index"] = index
+        slot["text"].value = "<br>".join(lines)
 
     def open_sample(self, index: int) -> None:
         """Load ``index`` into the labeling panel (via the session's ``current_changed`` event)."""
