@@ -1,0 +1,114 @@
+"""The al-widgets command: data validation, one-line errors, export; and the app configuration."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from al_widgets.app import AppConfig, ConfigError, build_session, load
+from al_widgets.cli import main
+from al_widgets.core import LabelStore
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "al_widgets.cli", *map(str, args)], capture_output=True, text=True)
+
+
+@pytest.fixture
+def reviews(tmp_path):
+    path = tmp_path / "reviews.csv"
+    pd.DataFrame({"id": ["a", "b", "c", "d"], "review": ["good", "bad <b>x</b>", "great", None],
+                  "label": ["pos", "neg", None, None]}).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("args, message", [
+    (["serve", "missing.csv"], "data not found"),
+    (["serve", "{reviews}", "--text-column", "nope", "--classes", "pos,neg"], "unknown text column 'nope'"),
+    (["serve", "{reviews}", "--text-column", "review", "--label-column", "nope"], "unknown label column 'nope'"),
+    (["serve", "{reviews}", "--text-column", "review", "--classes", "pos"], "need at least two classes"),
+    (["serve", "{reviews}", "--text-column", "review", "--label-column", "label", "--classes", "x,y"],
+     "values not in --classes"),
+    (["serve", "{reviews}", "--text-column", "review", "--classes", "pos,neg", "--strategy", "best"],
+     "unknown strategy 'best'"),
+    (["export", "no_store.sqlite"], "label store not found"),
+])
+def test_bad_arguments_give_one_line_and_exit_2(reviews, args, message):
+    args = [a.replace("{reviews}", str(reviews)) for a in args]
+    res = run_cli(*args, "--check") if args[0] == "serve" else run_cli(*args)
+    assert res.returncode == 2
+    assert message in res.stderr
+    assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_text_csv_is_checked_and_loaded(reviews, capsys):
+    assert main(["serve", str(reviews), "--text-column", "review", "--label-column", "label", "--id-column", "id",
+                 "--check"]) == 0
+    assert "ok: 4 samples, classes ['neg', 'pos']" in capsys.readouterr().out
+    data = load(AppConfig(dataset=str(reviews), text_column="review", label_column="label", id_column="id"))
+    assert data.pool.ids == ["a", "b", "c", "d"] and data.pool.item(3) == ""
+    assert data.pool.labels.tolist() == ["pos", "neg", None, None]
+
+
+def test_numeric_csv_and_missing_values(tmp_path):
+    path = tmp_path / "t.csv"
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(30, 3)), columns=["a", "b", "c"])
+    df["outcome"] = ["yes", "no"] * 3 + [None] * 24
+    df.to_csv(path, index=False)
+    data = load(AppConfig(dataset=str(path), label_column="outcome", model="gboost"))
+    assert data.pool.X.shape == (30, 3) and data.pool.classes == ["no", "yes"]
+    assert "HistGradientBoosting" in type(data.model).__name__
+    df.loc[3, "b"] = np.nan
+    df.to_csv(path, index=False)
+    with pytest.raises(ConfigError, match="column 'b' has missing values"):
+        load(AppConfig(dataset=str(path), label_column="outcome"))
+
+
+def test_image_folder(tmp_path):
+    for cls, value in (("cat", 30), ("dog", 220)):
+        (tmp_path / "imgs" / cls).mkdir(parents=True)
+        for i in range(3):
+            Image.fromarray(np.full((20, 20), value + i, dtype=np.uint8)).save(tmp_path / "imgs" / cls / f"{i}.png")
+    Image.fromarray(np.full((20, 20), 128, dtype=np.uint8)).save(tmp_path / "imgs" / "new.png")
+    data = load(AppConfig(dataset=str(tmp_path / "imgs")))
+    assert data.pool.classes == ["cat", "dog"] and data.pool.n == 7
+    assert sorted(v for v in data.pool.labels if v is not None) == ["cat"] * 3 + ["dog"] * 3
+    new = data.pool.index_of("new.png")
+    assert data.pool.labels[new] is None and data.pool.item(new).endswith("new.png")
+    assert data.pool.X.shape == (7, 256)
+
+
+def test_export_writes_csv(tmp_path):
+    store = tmp_path / "s.sqlite"
+    with LabelStore(store) as st:
+        st.add_label("a", "pos", "ann")
+        st.add_label("b", "neg", "bob")
+    out = tmp_path / "out.csv"
+    res = run_cli("export", store, "-o", out)
+    assert res.returncode == 0 and "wrote 2 labels" in res.stderr
+    assert pd.read_csv(out)[["sample_id", "label", "annotator"]].values.tolist() == [["a", "pos", "ann"],
+                                                                                     ["b", "neg", "bob"]]
+
+
+def test_config_from_file_and_environment(tmp_path):
+    cfg_file = tmp_path / "c.json"
+    cfg_file.write_text(json.dumps({"dataset": "digits", "batch_size": 4, "store": str(tmp_path / "x.sqlite")}))
+    cfg = AppConfig.from_env({"AL_WIDGETS_CONFIG": str(cfg_file), "AL_WIDGETS_CLASSES": "a, b",
+                              "AL_WIDGETS_UMAP": "0", "AL_WIDGETS_BUDGET": "50"})
+    assert (cfg.batch_size, cfg.classes, cfg.umap, cfg.budget) == (4, ["a", "b"], False, 50)
+    cfg_file.write_text(json.dumps({"colour": "red"}))
+    with pytest.raises(ValueError, match="unknown app configuration keys"):
+        AppConfig.from_env({"AL_WIDGETS_CONFIG": str(cfg_file)})
+
+
+def test_default_app_session_on_digits(tmp_path):
+    session = build_session(AppConfig(store=str(tmp_path / "d.sqlite")))
+    try:
+        assert session.pool.n == 1437 and len(session.X_test) == 360
+        assert session.strategy.name == "margin" and session.budget == 200
+    finally:
+        session.close()
