@@ -189,6 +189,31 @@ def test_retrain_error_shows_in_status_line(small_digits, tmp_path):
     s.close()
 
 
+def test_store_failure_is_shown_and_sample_kept(dash, monkeypatch):
+    import sqlite3
+    dash.session.wait_idle(60)
+    item = dash.labeling.item
+
+    def locked(*a, **k):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(dash.session.store, "add_label", locked)
+    dash.labeling.class_buttons[1].click()
+    assert "could not save the label (database is locked)" in dash.labeling.status.value
+    assert dash.labeling.item.index == item.index and item.index not in dash.session.labels
+
+
+def test_map_pick_is_recorded_as_user_choice(dash):
+    s = dash.session
+    s.wait_idle(60)
+    queued = {it.index for it in s.queue.peek(1000)}
+    target = next(int(i) for i in np.flatnonzero(~s.labeled_mask) if int(i) not in queued)
+    s.focus(target)
+    dash.labeling.class_buttons[2].click()
+    assert s.store.to_frame().iloc[-1]["strategy"] == "user-choice"
+    s.wait_idle(60)
+
+
 def test_cold_start_message_in_panel(small_digits):
     X, _ = small_digits
     s = ActiveLearningSession(LogisticRegression(), Pool(X, classes=list(range(10))), background=False)

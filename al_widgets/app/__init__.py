@@ -1,6 +1,7 @@
 """The Voila labeling app for domain experts: configuration, data loading and layout."""
 from __future__ import annotations
 
+import atexit
 import uuid
 from typing import Any
 
@@ -15,10 +16,12 @@ def build_session(config: AppConfig, data: AppData | None = None, annotator: str
     from ..core import ActiveLearningSession
 
     data = data or load(config)
-    return ActiveLearningSession(data.model, data.pool, config.strategy, store=config.store, X_test=data.X_test,
+    session = ActiveLearningSession(data.model, data.pool, config.strategy, store=config.store, X_test=data.X_test,
                                  y_test=data.y_test, batch_size=config.batch_size, budget=config.budget,
                                  annotator=annotator or f"expert-{uuid.uuid4().hex[:4]}", background=True,
                                  random_state=0)
+    atexit.register(session.close)  # a closed tab's kernel exits: free its claims for the others
+    return session
 
 
 def build_app(config: AppConfig | None = None) -> Any:

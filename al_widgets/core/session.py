@@ -184,7 +184,8 @@ class ActiveLearningSession(EventEmitter):
         index = self._check_index(index)
         label = self.pool.check_label(label)
         current = self.queue.current
-        strategy = self.strategy.name if current is None or current.index == index else self.strategy.name
+        picked_by_queue = current is not None and current.index == index and current.rank >= 0
+        strategy = current.strategy if picked_by_queue else "user-choice"
         self.store.add_label(self.pool.ids[index], label, annotator or self.annotator, seconds, strategy,
                              self._score_of(index))
         with self._cond:

@@ -1,6 +1,7 @@
 """Labeling panel: the current sample large, one button per class, skip, undo, status."""
 from __future__ import annotations
 
+import sqlite3
 import time
 from typing import Any
 
@@ -89,6 +90,9 @@ class LabelingPanel(w.VBox, SessionView):
             self.session.submit(self.item.index, label, seconds=round(seconds, 3))
         except (ValueError, IndexError) as exc:
             self._on_status(str(exc), "error")
+            return
+        except sqlite3.Error as exc:  # the label was NOT saved: say so, keep the sample on screen
+            self._on_status(f"could not save the label ({exc}); please try again", "error")
             return
         self.show_next()
 
