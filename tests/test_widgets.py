@@ -267,3 +267,25 @@ def test_lazy_widget_import():
     assert al_widgets.ALDashboard is ALDashboard
     with pytest.raises(AttributeError):
         al_widgets.NoSuchThing
+
+
+def test_regression_dashboard_numeric_input(small_digits, tmp_path):
+    from sklearn.linear_model import Ridge
+    X, _ = small_digits
+    yr = X[:, 20] * 3 + X[:, 30]
+    pool = Pool(X, labels=list(yr[:10]) + [None] * 290, task="regression")
+    s = ActiveLearningSession(Ridge(), pool, "max_variance", X_test=X, y_test=yr, background=True,
+                              store=tmp_path / "r.sqlite")
+    d = ALDashboard(s, umap=False, cache_dir=None)
+    s.wait_idle(60)
+    assert d.labeling.class_buttons == [] and d.curves.metric == "r2"
+    item = d.labeling.item
+    d.labeling.value.value = 2.5
+    d.labeling.submit_value.click()
+    assert s.labels[item.index] == 2.5 and s.store.labels()[item.sample_id] == 2.5
+    assert s.wait_idle(60) and s.curve.last["n_labels"] == 11 and "r2" in s.curve.last
+    d.map.color_by.value = "predicted class"  # continuous predictions for a regressor
+    np.testing.assert_allclose(np.asarray(d.map.figure.data[0].marker.color, dtype=float),
+                               s.result_.prediction, rtol=1e-5, atol=1e-6)
+    d.detach()
+    s.close()
