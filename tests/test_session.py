@@ -211,3 +211,17 @@ def test_native_ensemble_epistemic(small_digits):
     res = s.retrain()
     u = res.uncertainty
     np.testing.assert_allclose(u["epistemic"] + u["aleatoric"], u["entropy"], atol=1e-9)
+
+
+def test_prediction_change_is_a_stopping_signal(make_session, small_digits):
+    _, y = small_digits
+    s = make_session()
+    s.retrain()
+    assert np.isnan(s.curve.last["prediction_change"])  # nothing to compare with yet
+    for _ in range(5):
+        it = s.next_item()
+        s.submit(it.index, int(y[it.index]))
+    change = s.curve.last["prediction_change"]
+    assert 0 <= change <= 1 and "pool predictions changed" in s.status
+    s.retrain()  # same labels: same model, nothing moves
+    assert s.curve.last["prediction_change"] == 0.0

@@ -309,6 +309,7 @@ class ActiveLearningSession(EventEmitter):
             if epoch != self._epoch:
                 self._set_status("discarded a stale retrain (labels were undone meanwhile)", "info")
                 return None
+            res.extra["prediction_change"] = _prediction_change(self.result_, res)
             self.result_ = res
             self._trained_on = set(idx.tolist())
         self.queue.rerank(res.order, res.order_scores, self.strategy.name)
@@ -335,11 +336,13 @@ class ActiveLearningSession(EventEmitter):
         mask = np.ones(len(unc), dtype=bool)
         mask[list(self._trained_on)] = False
         mean_unc = float(unc[mask].mean()) if mask.any() else 0.0
+        change = res.extra.get("prediction_change", float("nan"))
         self.curve.record(res.n_labels, res.metrics, mean_unc, strategy=self.strategy.name,
-                          fit_seconds=res.fit_seconds, score_seconds=res.score_seconds)
+                          fit_seconds=res.fit_seconds, score_seconds=res.score_seconds, prediction_change=change)
         ms = (res.fit_seconds + res.score_seconds) * 1000
         metric = ", ".join(f"{k} {v:.3f}" for k, v in res.metrics.items()) or "no test set"
-        self._set_status(f"retrained on {res.n_labels} labels in {ms:.0f} ms; {metric}", "ok")
+        moved = "" if change != change else f"; {change:.1%} of pool predictions changed"
+        self._set_status(f"retrained on {res.n_labels} labels in {ms:.0f} ms; {metric}{moved}", "ok")
 
     def close(self) -> None:
         """Stop the worker and release this session's claims (labels are already stored)."""
@@ -350,6 +353,22 @@ class ActiveLearningSession(EventEmitter):
             self.queue.release_all()
         except Exception:  # noqa: BLE001 - the store may already be closed
             pass
+
+
+def _prediction_change(previous: RetrainResult | None, current: RetrainResult) -> float:
+    """Share of the pool whose predicted class changed since the previous model (NaN if none).
+
+    A stopping signal ("stabilizing predictions", Bloodgood & Vijay-Shanker 2009): when it stays
+    near zero, more labels barely change the model.  For regressors: the mean absolute change of
+    the prediction relative to the spread of the predictions.
+    """
+    if previous is None or previous.prediction is None or current.prediction is None:
+        return float("nan")
+    a, b = previous.prediction, current.prediction
+    if current.confidence is None:  # regression
+        spread = float(np.std(b)) or 1.0
+        return float(np.mean(np.abs(np.asarray(a, dtype=float) - np.asarray(b, dtype=float))) / spread)
+    return float(np.mean(a != b))
 
 
 def _tidy(y: np.ndarray) -> np.ndarray:
