@@ -150,7 +150,13 @@ def test_map_lasso_selection_bulk_labels_after_showing_count(dash):
     assert m.selected == unl and "5 unlabeled points selected" in m.selection_info.value
     assert m.bulk_button.description == "Label 5 points" and not m.bulk_button.disabled
     m.bulk_label.value = 7
+    m.bulk_button.click()  # step 1: asks, labels nothing yet
+    assert "Label <b>5</b> points as <b>7</b>?" in m.confirm_text.value and m.confirm_box.layout.display == "flex"
+    assert not any(i in s.labels for i in unl)
+    m.cancel_button.click()
+    assert m.confirm_box.layout.display == "none" and not any(i in s.labels for i in unl)
     m.bulk_button.click()
+    m.confirm_button.click()  # step 2
     assert all(s.labels[i] == 7 for i in unl)
     assert sum(1 for v in s.store.labels().values() if v == 7) >= 5
     s.wait_idle(60)

@@ -65,10 +65,17 @@ class UncertaintyMap(SessionView):
         self.bulk_label = w.Dropdown(options=session.pool.classes or [], description="label as",
                                      layout=w.Layout(width="200px"))
         self.bulk_button = w.Button(description="Label selected", button_style="warning", disabled=True)
-        self.bulk_button.on_click(lambda _b: self.label_selection())
+        self.bulk_button.on_click(lambda _b: self.ask_confirmation())
+        self.confirm_text = w.HTML()
+        self.confirm_button = w.Button(description="Confirm", button_style="danger")
+        self.cancel_button = w.Button(description="Cancel")
+        self.confirm_button.on_click(lambda _b: self.label_selection())
+        self.cancel_button.on_click(lambda _b: self._hide_confirmation())
+        self.confirm_box = w.HBox([self.confirm_text, self.confirm_button, self.cancel_button],
+                                  layout=w.Layout(display="none"))
         self.figure = self._build(height)
         self.widget = w.VBox([w.HTML("<b>Map of the pool</b>"), self.color_by, self.figure, self.layout_info,
-                              w.HBox([self.selection_info, self.bulk_label, self.bulk_button])])
+                              w.HBox([self.selection_info, self.bulk_label, self.bulk_button]), self.confirm_box])
         self.widget.add_class("alw-map")
         self._listen(session, {"retrained": lambda result: self.recolor(),
                                "labeled": lambda **_: self.update_markers(),
@@ -219,13 +226,28 @@ class UncertaintyMap(SessionView):
     def _on_selection(self, trace: Any, points: Any, selector: Any) -> None:
         labeled = self.session.labels
         self.selected = [int(i) for i in points.point_inds if int(i) not in labeled]
+        self._hide_confirmation()
         n = len(self.selected)
         self.selection_info.value = f"{n} unlabeled point{'s' if n != 1 else ''} selected" if n else ""
         self.bulk_button.disabled = n == 0
         self.bulk_button.description = f"Label {n} points" if n else "Label selected"
 
+    def ask_confirmation(self) -> None:
+        """Step 1 of bulk labeling: say how many points get which label, and wait for Confirm."""
+        if not self.selected:
+            return
+        n = len(self.selected)
+        self.confirm_text.value = (f"Label <b>{n}</b> point{'s' if n != 1 else ''} as "
+                                   f"<b>{escape(self.bulk_label.value)}</b>?")
+        self.confirm_box.layout.display = "flex"
+
+    def _hide_confirmation(self) -> None:
+        self.confirm_box.layout.display = "none"
+        self.confirm_text.value = ""
+
     def label_selection(self) -> int:
-        """Bulk-label the selected points with the chosen class (after the count shown on the button)."""
+        """Step 2 of bulk labeling: label the selected points with the chosen class."""
+        self._hide_confirmation()
         if not self.selected:
             return 0
         n = self.session.submit_many(self.selected, self.bulk_label.value)
