@@ -79,6 +79,7 @@ def click_latencies(page, clicks: int) -> list[float]:
         shown = wait_next(page, shown)
         lat.append(1e3 * (time.perf_counter() - t0))
         time.sleep(0.3)  # a person's pace; retrains run in between
+    print("  latencies ms:", [round(x) for x in lat], flush=True)
     return lat
 
 

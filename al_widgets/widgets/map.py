@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 import ipywidgets as w
@@ -42,10 +43,14 @@ class UncertaintyMap(SessionView):
         Disk cache for UMAP layouts (keyed by the pool's data).
     color_by : one of ``COLOR_MODES``
     height : int
+    min_interval : float
+        Seconds between two redraws while labels stream in: a WebGL redraw of the whole pool
+        can cost the browser hundreds of ms, so updates arriving sooner are merged into one
+        (the labeling panel never waits for the map).
     """
 
     def __init__(self, session: Any, umap: bool | None = None, cache_dir: Any = DEFAULT_CACHE,
-                 color_by: str = "uncertainty", height: int = 420) -> None:
+                 color_by: str = "uncertainty", height: int = 420, min_interval: float = 1.5) -> None:
         if color_by not in COLOR_MODES:
             raise ValueError(f"color_by must be one of {COLOR_MODES}, got {color_by!r}")
         self.session = session
@@ -77,10 +82,14 @@ class UncertaintyMap(SessionView):
         self.widget = w.VBox([w.HTML("<b>Map of the pool</b>"), self.color_by, self.figure, self.layout_info,
                               w.HBox([self.selection_info, self.bulk_label, self.bulk_button]), self.confirm_box])
         self.widget.add_class("alw-map")
-        self._listen(session, {"retrained": lambda result: self.recolor(),
-                               "labeled": lambda **_: self.update_markers(),
-                               "undone": lambda **_: self.update_markers(),
-                               "current_changed": lambda item: self.update_markers()})
+        self.min_interval = min_interval
+        self._last_draw = 0.0
+        self._timer: Any = None
+        self._want = {"colours": False, "markers": False}
+        self._listen(session, {"retrained": lambda result: self.request_redraw(colours=True),
+                               "labeled": lambda **_: self.request_redraw(),
+                               "undone": lambda **_: self.request_redraw(),
+                               "current_changed": lambda item: self.request_redraw()})
         self._describe_layout()
         if umap and not self.embedding.is_umap:
             self.embedding.start_umap(self._dispatcher.wrap(self._on_umap), self._dispatcher.wrap(self._on_umap_error))
@@ -146,6 +155,27 @@ class UncertaintyMap(SessionView):
         vals = np.array([lookup[labels[i]] + 1 if i in labels else 0 for i in range(n)], dtype=np.float32)
         return vals, dict(colorscale=discrete_colorscale(["#dddddd"] + palette), cmin=-0.5,
                           cmax=len(classes) + 0.5, showscale=False)
+
+    def request_redraw(self, colours: bool = False) -> None:
+        """Redraw markers (and colours) now, or once ``min_interval`` after the last redraw."""
+        self._want["markers"] = True
+        self._want["colours"] = self._want["colours"] or colours
+        loop = self._dispatcher.loop
+        if loop is None or not loop.is_running():
+            self._redraw()
+            return
+        if self._timer is None:
+            delay = max(0.0, self._last_draw + self.min_interval - time.monotonic())
+            self._timer = loop.call_later(delay, self._redraw)
+
+    def _redraw(self) -> None:
+        self._timer = None
+        self._last_draw = time.monotonic()
+        colours, self._want = self._want["colours"], {"colours": False, "markers": False}
+        if colours:
+            self.recolor()  # includes the markers
+        else:
+            self.update_markers()
 
     def _mode_changed(self, change: dict) -> None:
         res = self.session.result_
