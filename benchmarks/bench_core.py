@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +69,16 @@ def ours(model, X, y, seed_idx, incremental, folder) -> dict:
             "rescore_topk_ms": 1e3 * np.median(score_t), "per_label_ms": 1e3 * per_label}
 
 
+def peak_mb(fn, *args) -> float:
+    """Peak Python/numpy memory allocated while ``fn`` runs (tracemalloc), in MB."""
+    tracemalloc.start()
+    try:
+        fn(*args)
+        return tracemalloc.get_traced_memory()[1] / 2 ** 20
+    finally:
+        tracemalloc.stop()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
@@ -90,6 +101,18 @@ def main() -> None:
                 print(f"{n:>7} {name:<19} {r['submit_ms']:>9.2f} {r['retrain_ms']:>10.1f} "
                       f"{r['rescore_topk_ms']:>15.1f} {r['per_label_ms']:>13.1f} {1e3 * base:>17.1f} "
                       f"{1e3 * base / r['per_label_ms']:>7.1f}x")
+        print()
+        print("peak memory allocated during the same loop (tracemalloc; the pool's own X is excluded)")
+        head = f"{'pool':>7} {'model':<19} {'ours MB':>8} {'baseline MB':>11} {'ratio':>6} {'X itself MB':>11}"
+        print(head)
+        print("-" * len(head))
+        for n in args.sizes:
+            X, y = make_pool(n)
+            seed_idx = np.random.default_rng(0).choice(n, N_SEED, replace=False)
+            for name, (model, inc) in models.items():
+                mine = peak_mb(ours, model, X, y, seed_idx, inc, folder)
+                base = peak_mb(baseline_per_label, model, X, y, seed_idx, None)
+                print(f"{n:>7} {name:<19} {mine:>8.1f} {base:>11.1f} {mine / base:>5.1f}x {X.nbytes / 2 ** 20:>11.1f}")
 
 
 if __name__ == "__main__":
