@@ -166,7 +166,13 @@ for col, key in ((1, "aleatoric"), (2, "epistemic")):
 fig.update_layout(height=330)
 fig"""),
 md("""In the dashboard's map the same split is one click away (colour → *epistemic*). The `bald`
-strategy queries by epistemic uncertainty only; `entropy` queries by the total."""),
+strategy queries by epistemic uncertainty only; `entropy` queries by the total.
+
+A caveat for class: epistemic uncertainty is only as good as the committee. When some classes have
+no label yet, every member gives them a probability near zero, so the members *agree* there and the
+mutual information is low. With a handful of labels on 10-class digits, BALD on a bootstrap
+committee of logistic regressions does worse than random for exactly this reason. Query by
+committee (`qbc`, vote entropy) and `diverse` batches are more robust early on."""),
 md("""## Part 4a: cold start
 
 With fewer than two classes labeled no classifier can be trained. The session does not fail: it
