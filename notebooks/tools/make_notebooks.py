@@ -5,6 +5,8 @@ import nbformat
 from nbformat.v4 import new_notebook, new_markdown_cell as md, new_code_cell as code
 
 def save(cells, path):
+    for i, cell in enumerate(cells):
+        cell.id = f"cell-{i:02d}"  # stable ids: regenerating gives clean diffs
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
