@@ -225,3 +225,19 @@ def test_prediction_change_is_a_stopping_signal(make_session, small_digits):
     assert 0 <= change <= 1 and "pool predictions changed" in s.status
     s.retrain()  # same labels: same model, nothing moves
     assert s.curve.last["prediction_change"] == 0.0
+
+
+def test_bulk_label_is_one_action_for_undo(make_session):
+    s = make_session()
+    s.retrain()
+    single = s.next_item()
+    s.submit(single.index, 5)
+    bulk = [int(i) for i in np.flatnonzero(~s.labeled_mask)[:4]]
+    assert s.submit_many(bulk, 8) == 4
+    assert all(s.labels[i] == 8 for i in bulk)
+    assert s.store.history()["batch"].dropna().nunique() == 1
+    idx, label = s.undo()  # takes the whole bulk action back ...
+    assert label == 8 and idx in bulk
+    assert not any(i in s.labels for i in bulk) and s.labels[single.index] == 5
+    assert s.undo() == (single.index, 5)  # ... then the single label before it
+    assert s.store.history()["action"].tolist().count("undo") == 5

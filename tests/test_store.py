@@ -121,3 +121,20 @@ def test_claims_are_exclusive_until_the_lease_expires(tmp_path):
     assert b.claim("B", ["9"], 1, lease_seconds=-1) == ["9"]  # expired lease
     assert a.claim("A", ["9"], 1) == ["9"]
     assert a.claimed_by_others("A") == {"2"}
+
+
+def test_old_store_without_batch_column_is_upgraded(tmp_path):
+    import sqlite3
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, sample_id TEXT NOT NULL,
+        action TEXT NOT NULL, label TEXT, annotator TEXT NOT NULL, ts REAL NOT NULL, seconds REAL,
+        strategy TEXT, score REAL, undoes INTEGER);
+        INSERT INTO events (sample_id, action, label, annotator, ts) VALUES ('a', 'label', '1', 'x', 0);""")
+    conn.commit()
+    conn.close()
+    with LabelStore(path) as st:
+        assert st.labels() == {"a": 1}
+        st.add_labels([("b", 2), ("c", 3)], "y")
+        assert [r.sample_id for r in st.undo_last_action("y")] == ["c", "b"]
+        assert st.labels() == {"a": 1}

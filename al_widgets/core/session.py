@@ -201,8 +201,9 @@ class ActiveLearningSession(EventEmitter):
         """Give every index the same label (bulk labeling), then one retrain; returns the count."""
         indices = [self._check_index(i) for i in indices]
         label = self.pool.check_label(label)
+        if indices:  # one transaction, one action: a single undo takes the whole batch back
+            self.store.add_labels([(self.pool.ids[i], label) for i in indices], annotator or self.annotator, "bulk")
         for i in indices:
-            self.store.add_label(self.pool.ids[i], label, annotator or self.annotator, None, "bulk", None)
             with self._cond:
                 self._labels[i] = label
             self.queue.done(i)
@@ -212,22 +213,28 @@ class ActiveLearningSession(EventEmitter):
         return len(indices)
 
     def undo(self) -> tuple[int, Any] | None:
-        """Cancel this annotator's last label (recorded, not deleted); returns (index, label) or None."""
-        rec = self.store.undo_last(self.annotator)
-        if rec is None:
+        """Cancel this annotator's last action (recorded, not deleted).
+
+        A single label, or every label of a bulk action.  Returns ``(index, label)`` of the
+        newest label undone, or ``None`` when there is nothing to undo.
+        """
+        records = self.store.undo_last_action(self.annotator)
+        if not records:
             return None
-        index = self.pool.index_of(rec.sample_id)
-        with self._cond:
-            original = self.pool.labels[index]
-            if original is MISSING:
-                self._labels.pop(index, None)
-            else:
-                self._labels[index] = original
-            self._epoch += 1
-        self.queue.restore(index, self._score_of(index))
-        self.emit("undone", index=index, label=rec.label, n_labeled=self.n_labeled)
+        for rec in reversed(records):  # oldest first, so the newest ends at the queue's front
+            index = self.pool.index_of(rec.sample_id)
+            with self._cond:
+                original = self.pool.labels[index]
+                if original is MISSING:
+                    self._labels.pop(index, None)
+                else:
+                    self._labels[index] = original
+                self._epoch += 1
+            self.queue.restore(index, self._score_of(index))
+            self.emit("undone", index=index, label=rec.label, n_labeled=self.n_labeled)
         self.request_retrain()
-        return index, rec.label
+        newest = records[0]
+        return self.pool.index_of(newest.sample_id), newest.label
 
     def skip(self, index: int) -> None:
         """Move ``index`` to the back of the queue; the next item becomes current."""

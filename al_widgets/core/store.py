@@ -13,6 +13,7 @@ import os
 import sqlite3
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
@@ -29,7 +30,8 @@ CREATE TABLE IF NOT EXISTS events (
     seconds REAL,
     strategy TEXT,
     score REAL,
-    undoes INTEGER REFERENCES events(seq)
+    undoes INTEGER REFERENCES events(seq),
+    batch TEXT
 );
 CREATE INDEX IF NOT EXISTS events_sample ON events(sample_id);
 CREATE INDEX IF NOT EXISTS events_undoes ON events(undoes);
@@ -77,6 +79,9 @@ class LabelStore:
             self._conn.execute("PRAGMA synchronous=FULL")
         with self._lock:
             self._conn.executescript(_SCHEMA)
+            cols = {r[1] for r in self._conn.execute("PRAGMA table_info(events)")}
+            if "batch" not in cols:  # stores written before bulk actions were grouped
+                self._conn.execute("ALTER TABLE events ADD COLUMN batch TEXT")
 
     # ------------------------------------------------------------ writing
     def _write(self, fn: Any) -> Any:
@@ -103,6 +108,41 @@ class LabelStore:
                 (str(sample_id), payload, annotator, time.time(), seconds, strategy, score))
             conn.execute("DELETE FROM claims WHERE sample_id = ?", (str(sample_id),))
             return int(cur.lastrowid)
+        return self._write(op)
+
+    def add_labels(self, items: list[tuple[Any, Any]], annotator: str = "anonymous",
+                   strategy: str | None = None) -> str:
+        """Append many ``(sample_id, label)`` pairs in one transaction as one action; returns its batch id."""
+        batch = uuid.uuid4().hex
+
+        def op(conn: sqlite3.Connection) -> str:
+            now = time.time()
+            conn.executemany(
+                "INSERT INTO events (sample_id, action, label, annotator, ts, strategy, batch) "
+                "VALUES (?, 'label', ?, ?, ?, ?, ?)",
+                [(str(sid), json.dumps(label), annotator, now, strategy, batch) for sid, label in items])
+            conn.executemany("DELETE FROM claims WHERE sample_id = ?", [(str(sid),) for sid, _ in items])
+            return batch
+        return self._write(op)
+
+    def undo_last_action(self, annotator: str | None = None) -> list[LabelRecord]:
+        """Cancel the newest active label, or every label of its batch if it was a bulk action."""
+        def op(conn: sqlite3.Connection) -> list[LabelRecord]:
+            active = ("SELECT seq, sample_id, label, annotator, ts, batch FROM events e WHERE action = 'label' "
+                      "AND NOT EXISTS (SELECT 1 FROM events u WHERE u.undoes = e.seq)")
+            args: tuple = ()
+            if annotator is not None:
+                active += " AND annotator = ?"
+                args = (annotator,)
+            row = conn.execute(active + " ORDER BY seq DESC LIMIT 1", args).fetchone()
+            if row is None:
+                return []
+            rows = [row] if row[5] is None else conn.execute(
+                active + " AND batch = ? ORDER BY seq DESC", args + (row[5],)).fetchall()
+            now = time.time()
+            conn.executemany("INSERT INTO events (sample_id, action, annotator, ts, undoes) VALUES (?, 'undo', ?, ?, ?)",
+                             [(r[1], annotator or r[3], now, r[0]) for r in rows])
+            return [LabelRecord(r[0], r[1], json.loads(r[2]), r[3], r[4]) for r in rows]
         return self._write(op)
 
     def undo_last(self, annotator: str | None = None) -> LabelRecord | None:
@@ -148,7 +188,7 @@ class LabelStore:
         undone = set(df.loc[df["action"] == "undo", "undoes"].dropna().astype(int))
         df = df[(df["action"] == "label") & ~df["seq"].isin(undone)]
         df = df.drop_duplicates("sample_id", keep="last")
-        df = df.drop(columns=["action", "undoes"]).reset_index(drop=True)
+        df = df.drop(columns=["action", "undoes", "batch"]).reset_index(drop=True)
         df["time"] = pd.to_datetime(df["ts"], unit="s", utc=True)
         return df
 
