@@ -16,10 +16,10 @@ def test_labels_undo_and_resume(tmp_path):
         st.add_label("b", "cat", "ann")
         st.add_label("a", 2, "bob")
         assert st.labels() == {"a": 2, "b": "cat"}
-        rec = st.undo_last("ann")
+        [rec] = st.undo_last_action("ann")
         assert rec.sample_id == "b" and rec.label == "cat"
         assert st.labels() == {"a": 2}
-        assert st.undo_last("ann").sample_id == "a"  # ann's first label of a
+        assert [r.sample_id for r in st.undo_last_action("ann")] == ["a"]  # ann's first label of a
         assert st.labels() == {"a": 2}  # bob's label stands
     with LabelStore(path) as st:  # reopen: everything is there, undo is recorded, not destructive
         assert st.labels() == {"a": 2}
@@ -121,6 +121,9 @@ def test_claims_are_exclusive_until_the_lease_expires(tmp_path):
     assert b.claim("B", ["9"], 1, lease_seconds=-1) == ["9"]  # expired lease
     assert a.claim("A", ["9"], 1) == ["9"]
     assert a.claimed_by_others("A") == {"2"}
+    a.add_label("4", 1, "A")
+    a.undo_last_action("A")  # an undone label makes the sample claimable again
+    assert b.claim("B", ["4"], 1) == ["4"]
 
 
 def test_old_store_without_batch_column_is_upgraded(tmp_path):

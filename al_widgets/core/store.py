@@ -43,6 +43,11 @@ CREATE TABLE IF NOT EXISTS claims (
 """
 
 
+_ACTIVE = ("SELECT seq, sample_id, label, annotator, ts, batch FROM events e WHERE action = 'label' "
+           "AND NOT EXISTS (SELECT 1 FROM events u WHERE u.undoes = e.seq)")
+_IS_LABELED = _ACTIVE + " AND sample_id = ? LIMIT 1"
+
+
 @dataclass(frozen=True)
 class LabelRecord:
     """One label event as read back from the store."""
@@ -128,9 +133,7 @@ class LabelStore:
     def undo_last_action(self, annotator: str | None = None) -> list[LabelRecord]:
         """Cancel the newest active label, or every label of its batch if it was a bulk action."""
         def op(conn: sqlite3.Connection) -> list[LabelRecord]:
-            active = ("SELECT seq, sample_id, label, annotator, ts, batch FROM events e WHERE action = 'label' "
-                      "AND NOT EXISTS (SELECT 1 FROM events u WHERE u.undoes = e.seq)")
-            args: tuple = ()
+            active, args = _ACTIVE, ()
             if annotator is not None:
                 active += " AND annotator = ?"
                 args = (annotator,)
@@ -145,31 +148,12 @@ class LabelStore:
             return [LabelRecord(r[0], r[1], json.loads(r[2]), r[3], r[4]) for r in rows]
         return self._write(op)
 
-    def undo_last(self, annotator: str | None = None) -> LabelRecord | None:
-        """Cancel the newest active label (of ``annotator`` if given); ``None`` if there is none."""
-        def op(conn: sqlite3.Connection) -> LabelRecord | None:
-            sql = ("SELECT seq, sample_id, label, annotator, ts FROM events e WHERE action = 'label' "
-                   "AND NOT EXISTS (SELECT 1 FROM events u WHERE u.undoes = e.seq)")
-            args: tuple = ()
-            if annotator is not None:
-                sql += " AND annotator = ?"
-                args = (annotator,)
-            row = conn.execute(sql + " ORDER BY seq DESC LIMIT 1", args).fetchone()
-            if row is None:
-                return None
-            conn.execute("INSERT INTO events (sample_id, action, annotator, ts, undoes) VALUES (?, 'undo', ?, ?, ?)",
-                         (row[1], annotator or row[3], time.time(), row[0]))
-            return LabelRecord(row[0], row[1], json.loads(row[2]), row[3], row[4])
-        return self._write(op)
-
     # ------------------------------------------------------------ reading
     def labels(self) -> dict[str, Any]:
         """The current label of every labeled sample id (newest active label wins)."""
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT sample_id, label FROM events e WHERE action = 'label' "
-                "AND NOT EXISTS (SELECT 1 FROM events u WHERE u.undoes = e.seq) ORDER BY seq").fetchall()
-        return {sid: json.loads(lab) for sid, lab in rows}
+            rows = self._conn.execute(_ACTIVE + " ORDER BY seq").fetchall()
+        return {r[1]: json.loads(r[2]) for r in rows}
 
     def count(self) -> int:
         """Number of samples with an active label."""
@@ -213,13 +197,10 @@ class LabelStore:
             now = time.time()
             conn.execute("DELETE FROM claims WHERE expires < ?", (now,))
             taken = {r[0] for r in conn.execute("SELECT sample_id FROM claims WHERE owner != ?", (owner,))}
-            labeled = {r[0] for r in conn.execute(
-                "SELECT sample_id FROM events e WHERE action = 'label' "
-                "AND NOT EXISTS (SELECT 1 FROM events u WHERE u.undoes = e.seq)")}
             got: list[str] = []
-            for sid in candidate_ids:
+            for sid in candidate_ids:  # usually the first few pass: indexed look-ups, not a scan
                 sid = str(sid)
-                if sid in taken or sid in labeled or sid in exclude:
+                if sid in taken or sid in exclude or conn.execute(_IS_LABELED, (sid,)).fetchone():
                     continue
                 got.append(sid)
                 if len(got) >= n:
