@@ -10,7 +10,7 @@ from sklearn.base import is_regressor
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.pipeline import Pipeline
 
-from .committee import Committee, final_estimator, is_native_ensemble, transform_for_final
+from .committee import Committee, final_estimator, transform_for_final
 from .pool import take_rows
 from .uncertainty import predict_proba, uncertainty_decomposition
 
@@ -130,14 +130,9 @@ class ScoringContext:
         Raw inputs (e.g. text) are passed through the pipeline's transformers.
         """
         X = self.X
-        if sp.issparse(X):
-            return X.tocsr().astype(float)
-        try:
-            arr = np.asarray(X, dtype=float)
-            if arr.ndim == 2:
-                return arr
-        except (TypeError, ValueError):
-            pass
+        direct = as_numeric_matrix(X)
+        if direct is not None:
+            return direct
         model = self.model
         if isinstance(model, Pipeline) and len(model.steps) > 1:
             return _as_float(transform_for_final(model, X))
@@ -159,5 +154,12 @@ def row_norms(X: Any) -> np.ndarray:
     return np.linalg.norm(np.asarray(X, dtype=float), axis=1)
 
 
-def has_native_members(model: Any) -> bool:
-    return is_native_ensemble(model)
+def as_numeric_matrix(X: Any) -> Any:
+    """``X`` as a float matrix (CSR if sparse), or ``None`` when it holds raw objects such as text."""
+    if sp.issparse(X):
+        return X.tocsr().astype(float)
+    try:
+        arr = np.asarray(X, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    return arr if arr.ndim == 2 else None

@@ -38,10 +38,11 @@ class EventEmitter:
     def emit(self, event: str, **payload: Any) -> None:
         """Call every handler of ``event`` and of ``"*"`` with ``payload``."""
         with self._lock:
-            handlers = list(self._handlers.get(event, [])) + list(self._handlers.get("*", []))
-        for handler in handlers:
+            calls = [(h, False) for h in self._handlers.get(event, [])] + \
+                    [(h, True) for h in self._handlers.get("*", [])]
+        for handler, wildcard in calls:
             try:
-                if handler in self._handlers.get("*", []):
+                if wildcard:
                     handler(event, **payload)
                 else:
                     handler(**payload)

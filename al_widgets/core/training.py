@@ -11,7 +11,7 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from .committee import final_estimator, is_native_ensemble
-from .context import ScoringContext
+from .context import ScoringContext, as_numeric_matrix
 from .curves import evaluate
 from .strategies import QueryStrategy, top_k
 from .strategies_batch import cold_start
@@ -101,20 +101,15 @@ def _n_rows(X: Any) -> int:
 
 def cold_start_features(model: Any, X: Any) -> Any:
     """Numeric features for a cold start: ``X`` itself, or the pipeline's transformers fitted unsupervised."""
-    try:
-        arr = np.asarray(X, dtype=float)
-        if arr.ndim == 2:
-            return arr
-    except (TypeError, ValueError):
-        pass
-    if hasattr(X, "tocsr"):
-        return X.tocsr()
+    direct = as_numeric_matrix(X)
+    if direct is not None:
+        return direct
     if isinstance(model, Pipeline) and len(model.steps) > 1:
         return clone(model[:-1]).fit_transform(X)
     return None
 
 
-def cold_start_result(model: Any, X: Any, candidates: np.ndarray, n_labels: int, k: int, queue_length: int,
+def cold_start_result(X: Any, candidates: np.ndarray, n_labels: int, k: int, queue_length: int,
                       random_state: int | None, message: str, features: Any) -> RetrainResult:
     """Result used before a model can be trained: representative (k-means) samples first."""
     ctx = ScoringContext(None, X, candidates, random_state=random_state)
@@ -144,7 +139,7 @@ def retrain(model: Any, previous: Any, strategy: QueryStrategy, X: Any, labeled:
     from .pool import take_rows
     reason = can_train(y, task)
     if reason is not None:
-        return cold_start_result(model, X, candidates, len(y), batch_size, queue_length, random_state,
+        return cold_start_result(X, candidates, len(y), batch_size, queue_length, random_state,
                                  reason, cold_features)
     t0 = time.perf_counter()
     X_l = take_rows(X, labeled)

@@ -22,7 +22,6 @@ class UIDispatcher:
     """Calls functions on the thread that created it when possible."""
 
     def __init__(self) -> None:
-        self.thread = threading.current_thread()
         try:
             self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
