@@ -52,6 +52,14 @@ def test_core_imports_no_ui_and_no_umap():
         assert heavy not in mods, heavy
 
 
+def test_pca_map_layout_does_not_load_umap():
+    # the map shows the PCA layout at once; umap/numba load only when UMAP itself runs
+    mods = _modules_after("import numpy as np; from al_widgets.core import PoolEmbedding; "
+                          "e = PoolEmbedding(np.random.default_rng(0).normal(size=(50, 5)), 'k', None); "
+                          "assert e.method == 'pca'")
+    assert "umap" not in mods and "numba" not in mods
+
+
 def test_top_level_import_does_not_load_umap():
     mods = _modules_after("import al_widgets")
     assert "umap" not in mods and "numba" not in mods

@@ -99,16 +99,16 @@ class PoolEmbedding:
     def is_umap(self) -> bool:
         return self.method.startswith("umap")
 
-    def compute_umap(self, subprocess: bool = False) -> np.ndarray:
+    def compute_umap(self, in_subprocess: bool = False) -> np.ndarray:
         """Run UMAP now (blocking), cache and adopt the result.
 
-        With ``subprocess=True`` UMAP runs in a spawned process so that numba's
+        With ``in_subprocess=True`` UMAP runs in a spawned process so that numba's
         compilation does not hold this process's GIL (the kernel stays responsive).
         """
         t0 = time.perf_counter()
         X = reduce(self.features, 50, self.random_state)
         args = (X, self.n_neighbors, self.min_dist, self.random_state)
-        if subprocess:
+        if in_subprocess:
             from .background import run_in_subprocess
             layout = run_in_subprocess(umap_layout, *args)
         else:
@@ -125,14 +125,14 @@ class PoolEmbedding:
 
     def start_umap(self, on_done: Callable[[np.ndarray], Any] | None = None,
                    on_error: Callable[[BaseException], Any] | None = None,
-                   subprocess: bool = True) -> threading.Thread | None:
+                   in_subprocess: bool = True) -> threading.Thread | None:
         """Compute UMAP in the background unless already done; callbacks run in a watcher thread."""
         if self.is_umap or (self._thread is not None and self._thread.is_alive()):
             return self._thread
 
         def run() -> None:
             try:
-                layout = self.compute_umap(subprocess)
+                layout = self.compute_umap(in_subprocess)
             except Exception as exc:  # noqa: BLE001 - reported through on_error
                 self.error = exc
                 if on_error is not None:
