@@ -96,7 +96,7 @@ def test_background_retrains_coalesce_and_submit_is_thread_safe(make_session):
     s = make_session(background=True)
     s.request_retrain(); assert s.wait_idle(60)
     started = []
-    s.on("retrain_started", lambda n_labels: started.append(n_labels))
+    s.on("retrain_started", lambda n_labels, **_: started.append(n_labels))
     order = [it.index for it in s.queue.peek(40)]
     errors = []
 

@@ -73,19 +73,34 @@ def _key_from_frontend(keyboard, key):
     keyboard._handle_msg({"content": {"data": {"method": "custom", "content": {"key": key}}}, "buffers": []})
 
 
-def test_keyboard_shortcuts(dash):
+def test_every_key_writes_the_class_printed_on_its_button(dash):
+    s, panel = dash.session, dash.labeling
+    s.wait_idle(60)
+    assert panel.keyboard.shortcut_keys == [str(i) for i in range(10)] + ["s", "z"]
+    for button in panel.class_buttons:  # "[5] 5": the key in brackets, then the class it writes
+        key, name = button.description[1:].split("] ")
+        item = panel.item
+        _key_from_frontend(panel.keyboard, key)
+        assert str(s.labels[item.index]) == name
+        assert s.store.labels()[item.sample_id] == s.pool.classes[panel.class_buttons.index(button)]
+    s.wait_idle(60)
+
+
+def test_skip_then_undo_steps_back_through_the_skip_first(dash):
     s, panel = dash.session, dash.labeling
     s.wait_idle(60)
     item = panel.item
-    _key_from_frontend(panel.keyboard, "3")
-    assert s.labels[item.index] == 2  # key 3 -> third class
-    nxt = panel.item
+    _key_from_frontend(panel.keyboard, "2")
+    labeled, shown = item, panel.item
     panel.keyboard.press("s")
-    assert panel.item.index != nxt.index
+    assert panel.item.index != shown.index and s.queue.n_skips == 1
+    panel.keyboard.press("z")  # undo the skip: the skipped sample is back, the label stays
+    assert panel.item.index == shown.index and s.labels[labeled.index] == 2 and s.queue.n_skips == 0
+    panel.keyboard.press("z")  # then the label
+    assert labeled.index not in s.labels and panel.item.index == labeled.index
     panel.keyboard.press("z")
-    assert item.index not in s.labels
+    assert "nothing to undo" in panel.status.value
     panel.keyboard.press("x")  # not a shortcut: ignored
-    assert panel.keyboard.shortcut_keys == [str(i) for i in range(1, 10)] + ["s", "z"]
     s.wait_idle(60)
 
 

@@ -35,7 +35,7 @@ class EventEmitter:
             if handler in self._handlers.get(event, []):
                 self._handlers[event].remove(handler)
 
-    def emit(self, event: str, **payload: Any) -> None:
+    def emit(self, event: str, /, **payload: Any) -> None:
         """Call every handler of ``event`` and of ``"*"`` with ``payload``."""
         with self._lock:
             calls = [(h, False) for h in self._handlers.get(event, [])] + \

@@ -145,6 +145,14 @@ class AnnotationQueue:
             if self._current is not None and self._current.index == index:
                 self._current = None
 
+    def unskip(self, index: int) -> None:
+        """Take a skip back: ``index`` returns to the front of the queue."""
+        with self._lock:
+            if index in self._skipped:
+                self._skipped.remove(index)
+            self.n_skips = max(self.n_skips - 1, 0)
+        self.restore(index)
+
     def release_all(self) -> None:
         """Give up every claim of this owner (e.g. when the session closes)."""
         self.store.release(self.owner)

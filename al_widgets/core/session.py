@@ -55,7 +55,7 @@ class ActiveLearningSession(EventEmitter):
 
     Events
     ------
-    ``labeled``, ``undone``, ``skipped``, ``retrain_started``, ``retrained``,
+    ``labeled``, ``undone``, ``skipped``, ``unskipped``, ``retrain_started``, ``retrained``,
     ``status``, ``error``, ``strategy_changed``, ``current_changed``.
     """
 
@@ -87,9 +87,12 @@ class ActiveLearningSession(EventEmitter):
         self._cond = threading.Condition(threading.RLock())
         self._requested = self._busy = self._closed = False
         self._worker: threading.Thread | None = None
+        self._train_lock = threading.RLock()
+        self._seq = 0
         self._epoch = 0
         self._pending = 0
         self._trained_on: set[int] = set()
+        self._actions: list[tuple] = []  # this session's own labels and skips, for undo
         self._cold_features: Any = None
         self.result_: RetrainResult | None = None
         self.status, self.status_kind = "not trained yet", "info"
@@ -186,10 +189,11 @@ class ActiveLearningSession(EventEmitter):
         current = self.queue.current
         picked_by_queue = current is not None and current.index == index and current.rank >= 0
         strategy = current.strategy if picked_by_queue else "user-choice"
-        self.store.add_label(self.pool.ids[index], label, annotator or self.annotator, seconds, strategy,
-                             self._score_of(index))
+        seq = self.store.add_label(self.pool.ids[index], label, annotator or self.annotator, seconds, strategy,
+                                   self._score_of(index))
         with self._cond:
             self._labels[index] = label
+            self._actions.append(("label", [seq], [index]))
             self._pending += 1
             due = self._pending >= self.retrain_every
         self.queue.done(index)
@@ -201,26 +205,40 @@ class ActiveLearningSession(EventEmitter):
         """Give every index the same label (bulk labeling), then one retrain; returns the count."""
         indices = [self._check_index(i) for i in indices]
         label = self.pool.check_label(label)
-        if indices:  # one transaction, one action: a single undo takes the whole batch back
-            self.store.add_labels([(self.pool.ids[i], label) for i in indices], annotator or self.annotator, "bulk")
-        for i in indices:
-            with self._cond:
+        if not indices:
+            return 0
+        # one transaction, one action: a single undo takes the whole batch back
+        seqs = self.store.add_labels([(self.pool.ids[i], label) for i in indices], annotator or self.annotator,
+                                     "bulk")
+        with self._cond:
+            for i in indices:
                 self._labels[i] = label
+            self._actions.append(("label", seqs, indices))
+        for i in indices:
             self.queue.done(i)
-        self.emit("labeled", index=indices[-1] if indices else None, label=label, n_labeled=self.n_labeled)
-        if indices:
-            self.request_retrain()
+        self.emit("labeled", index=indices[-1], label=label, n_labeled=self.n_labeled)
+        self.request_retrain()
         return len(indices)
 
     def undo(self) -> tuple[int, Any] | None:
-        """Cancel this annotator's last action (recorded, not deleted).
+        """Step back through this session's own actions: a label, a bulk label or a skip.
 
-        A single label, or every label of a bulk action.  Returns ``(index, label)`` of the
-        newest label undone, or ``None`` when there is nothing to undo.
+        Labels are cancelled by an undo event (recorded, never deleted); only labels this
+        session stored are ever cancelled.  Returns ``(index, label)`` of the sample brought back
+        (``label`` is ``None`` for an undone skip), or ``None`` when there is nothing to undo.
         """
-        records = self.store.undo_last_action(self.annotator)
+        with self._cond:
+            if not self._actions:
+                return None
+            action = self._actions.pop()
+        if action[0] == "skip":
+            index = action[1]
+            self.queue.unskip(index)
+            self.emit("unskipped", index=index)
+            return index, None
+        records = self.store.undo_events(action[1], self.annotator)
         if not records:
-            return None
+            return self.undo()  # cancelled elsewhere meanwhile: step further back
         for rec in reversed(records):  # oldest first, so the newest ends at the queue's front
             index = self.pool.index_of(rec.sample_id)
             with self._cond:
@@ -237,8 +255,11 @@ class ActiveLearningSession(EventEmitter):
         return self.pool.index_of(newest.sample_id), newest.label
 
     def skip(self, index: int) -> None:
-        """Move ``index`` to the back of the queue; the next item becomes current."""
-        self.queue.skip(self._check_index(index))
+        """Move ``index`` to the back of the queue; the next item becomes current.  Undo brings it back."""
+        index = self._check_index(index)
+        self.queue.skip(index)
+        with self._cond:
+            self._actions.append(("skip", index))
         self.emit("skipped", index=index)
 
     def _check_index(self, index: Any) -> int:
@@ -267,6 +288,8 @@ class ActiveLearningSession(EventEmitter):
             self.retrain()
             return
         with self._cond:
+            if self._closed:
+                return
             self._requested = True
             if self._worker is None or not self._worker.is_alive():
                 self._worker = threading.Thread(target=self._work, name="al-retrain", daemon=True)
@@ -294,42 +317,69 @@ class ActiveLearningSession(EventEmitter):
             return self._cond.wait_for(lambda: not self._requested and not self._busy, timeout)
 
     def retrain(self) -> RetrainResult | None:
-        """Fit on every label, re-score the pool, re-rank the queue and record the learning curve."""
-        with self._cond:
-            self._load_store_labels()
-            epoch, labels = self._epoch, dict(self._labels)
-            self._pending = 0
-        idx = np.array(sorted(labels), dtype=int)
-        y = np.array([labels[i] for i in idx], dtype=object if self.pool.task == "classification" else float)
-        y = _tidy(y)
-        cand = np.setdiff1d(np.arange(self.pool.n), idx)
-        self.emit("retrain_started", n_labels=len(idx))
-        self._set_status(f"training on {len(idx)} labels…", "busy")
-        try:
-            res = self._fit(idx, y, cand)
-        except Exception as exc:  # noqa: BLE001 - shown to the user, never lost
-            self.last_error = exc
-            self._set_status(f"retrain failed: {type(exc).__name__}: {exc}", "error")
-            self.emit("error", error=exc)
-            return None
-        with self._cond:
-            if epoch != self._epoch:
-                self._set_status("discarded a stale retrain (labels were undone meanwhile)", "info")
+        """Fit on every label, re-score the pool, re-rank the queue and record the learning curve.
+
+        Retrains are serialized (one at a time, foreground or worker).  Each one takes a
+        sequence number; its result is applied only if it is newer than the result in place,
+        no undo happened meanwhile and the strategy is still the one it ranked with.
+        Returns the applied result, or ``None`` (failed, stale or dropped).
+        """
+        with self._train_lock:
+            with self._cond:
+                if self._closed:
+                    return None
+                self._load_store_labels()
+                self._seq += 1
+                seq, epoch, strategy, labels = self._seq, self._epoch, self.strategy, dict(self._labels)
+                self._pending = 0
+            idx = np.fromiter(sorted(labels), dtype=int, count=len(labels))
+            y = _tidy(np.array([labels[i] for i in idx],
+                               dtype=object if self.pool.task == "classification" else float))
+            unlabeled = np.ones(self.pool.n, dtype=bool)
+            unlabeled[idx] = False
+            self.emit("retrain_started", n_labels=len(idx), seq=seq)
+            self._set_status(f"training on {len(idx)} labels…", "busy")
+            try:
+                res = self._fit(idx, y, np.flatnonzero(unlabeled), strategy)
+            except Exception as exc:  # noqa: BLE001 - shown to the user, never lost
+                self.last_error = exc
+                self._set_status(f"retrain failed: {type(exc).__name__}: {exc}", "error")
+                self.emit("error", error=exc)
                 return None
-            res.extra["prediction_change"] = _prediction_change(self.result_, res)
-            self.result_ = res
-            self._trained_on = set(idx.tolist())
-        self.queue.rerank(res.order, res.order_scores, self.strategy.name)
+            res.seq, res.strategy, res.labeled = seq, strategy.name, idx
+            return self._apply(res, epoch, strategy)
+
+    def _apply(self, res: RetrainResult, epoch: int, strategy: QueryStrategy) -> RetrainResult | None:
+        """Adopt ``res`` unless it is stale; events are emitted outside the session lock."""
+        with self._cond:
+            applied = self.result_.seq if self.result_ is not None else 0
+            if self._closed:
+                reason = "session closed"
+            elif res.seq <= applied:
+                reason = f"dropped retrain #{res.seq}: #{applied} is newer"
+            elif epoch != self._epoch:
+                reason = "discarded a stale retrain (labels were undone meanwhile)"
+            elif strategy is not self.strategy:
+                reason = f"discarded a retrain ranked by {strategy.name!r} (strategy changed)"
+            else:
+                reason = None
+                res.extra["prediction_change"] = _prediction_change(self.result_, res)
+                self.result_ = res
+                self._trained_on = set(res.labeled.tolist())
+        if reason is not None:
+            self._set_status(reason, "info")
+            return None
+        self.queue.rerank(res.order, res.order_scores, res.strategy)
         self._record(res)
         self.emit("retrained", result=res)
         return res
 
-    def _fit(self, idx: np.ndarray, y: np.ndarray, cand: np.ndarray) -> RetrainResult:
+    def _fit(self, idx: np.ndarray, y: np.ndarray, cand: np.ndarray, strategy: QueryStrategy) -> RetrainResult:
         previous = self.result_.model if self.result_ is not None else None
         new_mask = np.array([i not in self._trained_on for i in idx], dtype=bool)
         if self._cold_features is None and previous is None:
             self._cold_features = cold_start_features(self.model, self.pool.X)
-        return retrain(self.model, previous, self.strategy, self.pool.X, idx, y, cand, self.pool.classes,
+        return retrain(self.model, previous, strategy, self.pool.X, idx, y, cand, self.pool.classes,
                        self.pool.task, X_test=self.X_test, y_test=self.y_test, batch_size=self.batch_size,
                        queue_length=self.queue_length, committee_size=self.committee_size,
                        epistemic=self.epistemic, incremental=self.incremental, new_mask=new_mask,
@@ -341,25 +391,40 @@ class ActiveLearningSession(EventEmitter):
             return
         unc = res.uncertainty["uncertainty"]
         mask = np.ones(len(unc), dtype=bool)
-        mask[list(self._trained_on)] = False
+        mask[res.labeled] = False
         mean_unc = float(unc[mask].mean()) if mask.any() else 0.0
         change = res.extra.get("prediction_change", float("nan"))
-        self.curve.record(res.n_labels, res.metrics, mean_unc, strategy=self.strategy.name,
+        self.curve.record(res.n_labels, res.metrics, mean_unc, strategy=res.strategy,
                           fit_seconds=res.fit_seconds, score_seconds=res.score_seconds, prediction_change=change)
         ms = (res.fit_seconds + res.score_seconds) * 1000
         metric = ", ".join(f"{k} {v:.3f}" for k, v in res.metrics.items()) or "no test set"
         moved = "" if change != change else f"; {change:.1%} of pool predictions changed"
         self._set_status(f"retrained on {res.n_labels} labels in {ms:.0f} ms; {metric}{moved}", "ok")
 
-    def close(self) -> None:
-        """Stop the worker and release this session's claims (labels are already stored)."""
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop the worker and wait for it, release this session's claims and close the store.
+
+        Labels are already stored; a retrain in progress finishes but is not applied.
+        """
         with self._cond:
+            if self._closed:
+                return
             self._closed = True
+            self._requested = False
             self._cond.notify_all()
-        try:
-            self.queue.release_all()
-        except Exception:  # noqa: BLE001 - the store may already be closed
-            pass
+            worker = self._worker
+        if worker is not None and worker is not threading.current_thread():
+            worker.join(timeout)
+        with self._train_lock:
+            try:
+                self.queue.release_all()
+            except Exception:  # noqa: BLE001 - the store may already be closed
+                pass
+            self.store.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
 
 def _prediction_change(previous: RetrainResult | None, current: RetrainResult) -> float:

@@ -116,19 +116,34 @@ class LabelStore:
         return self._write(op)
 
     def add_labels(self, items: list[tuple[Any, Any]], annotator: str = "anonymous",
-                   strategy: str | None = None) -> str:
-        """Append many ``(sample_id, label)`` pairs in one transaction as one action; returns its batch id."""
+                   strategy: str | None = None) -> list[int]:
+        """Append many ``(sample_id, label)`` pairs in one transaction as one action; returns their seqs."""
         batch = uuid.uuid4().hex
 
-        def op(conn: sqlite3.Connection) -> str:
+        def op(conn: sqlite3.Connection) -> list[int]:
             now = time.time()
             conn.executemany(
                 "INSERT INTO events (sample_id, action, label, annotator, ts, strategy, batch) "
                 "VALUES (?, 'label', ?, ?, ?, ?, ?)",
                 [(str(sid), json.dumps(label), annotator, now, strategy, batch) for sid, label in items])
             conn.executemany("DELETE FROM claims WHERE sample_id = ?", [(str(sid),) for sid, _ in items])
-            return batch
+            return [r[0] for r in conn.execute("SELECT seq FROM events WHERE batch = ? ORDER BY seq", (batch,))]
         return self._write(op)
+
+    def undo_events(self, seqs: Sequence[int], annotator: str) -> list[LabelRecord]:
+        """Cancel the label events ``seqs`` that are still active (newest first); returns what was undone.
+
+        A session undoes only the events it created itself, so one annotator's undo never
+        cancels another's label.
+        """
+        def op(conn: sqlite3.Connection) -> list[LabelRecord]:
+            marks = ",".join("?" * len(seqs))
+            rows = conn.execute(_ACTIVE + f" AND seq IN ({marks}) ORDER BY seq DESC", tuple(seqs)).fetchall()
+            now = time.time()
+            conn.executemany("INSERT INTO events (sample_id, action, annotator, ts, undoes) "
+                             "VALUES (?, 'undo', ?, ?, ?)", [(r[1], annotator, now, r[0]) for r in rows])
+            return [LabelRecord(r[0], r[1], json.loads(r[2]), r[3], r[4]) for r in rows]
+        return self._write(op) if seqs else []
 
     def undo_last_action(self, annotator: str | None = None) -> list[LabelRecord]:
         """Cancel the newest active label, or every label of its batch if it was a bulk action."""

@@ -23,7 +23,6 @@ class RetrainResult:
     """Everything a retrain produces; applied to the session in one step."""
 
     model: Any
-    ctx: ScoringContext
     order: np.ndarray
     order_scores: np.ndarray
     scores: np.ndarray
@@ -37,6 +36,12 @@ class RetrainResult:
     score_seconds: float = 0.0
     message: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    seq: int = 0
+    """Monotonic number of the retrain that produced this result (set by the session)."""
+    strategy: str = ""
+    """Name of the strategy that ranked ``order``."""
+    labeled: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))
+    """Pool indices of the labels the model was trained on."""
 
 
 def can_train(y: np.ndarray, task: str) -> str | None:
@@ -112,7 +117,6 @@ def cold_start_features(model: Any, X: Any) -> Any:
 def cold_start_result(X: Any, candidates: np.ndarray, n_labels: int, k: int, queue_length: int,
                       random_state: int | None, message: str, features: Any) -> RetrainResult:
     """Result used before a model can be trained: representative (k-means) samples first."""
-    ctx = ScoringContext(None, X, candidates, random_state=random_state)
     rng = np.random.default_rng(random_state)
     if features is not None and len(candidates):
         order, scores = cold_start(features, candidates, min(k, len(candidates)), random_state)
@@ -123,7 +127,7 @@ def cold_start_result(X: Any, candidates: np.ndarray, n_labels: int, k: int, que
     order = np.concatenate([order, rest]).astype(int)
     scores = np.concatenate([scores, np.zeros(len(rest))])
     full = np.full(_n_rows(X), np.nan)
-    return RetrainResult(None, ctx, order, scores, full, {}, None, None, {}, True, n_labels, message=message)
+    return RetrainResult(None, order, scores, full, {}, None, None, {}, True, n_labels, message=message)
 
 
 def retrain(model: Any, previous: Any, strategy: QueryStrategy, X: Any, labeled: np.ndarray, y: np.ndarray,
@@ -160,5 +164,5 @@ def retrain(model: Any, previous: Any, strategy: QueryStrategy, X: Any, labeled:
         prediction, confidence = ctx.prediction, None
     metrics = evaluate(fitted, X_test, y_test, task) if X_test is not None else {}
     t2 = time.perf_counter()
-    return RetrainResult(fitted, ctx, order, order_scores, full, unc, prediction, confidence, metrics, False,
+    return RetrainResult(fitted, order, order_scores, full, unc, prediction, confidence, metrics, False,
                          len(y), t1 - t0, t2 - t1)

@@ -7,6 +7,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from ..core.keys import SKIP_KEY, UNDO_KEY, class_keys, key_of
 from ._dispatch import SessionView
 from .keyboard import KeyboardShortcuts
 from .render import Renderer, escape, sample_html
@@ -24,10 +25,16 @@ class LabelingPanel(w.VBox, SessionView):
         ``renderer(item) -> html`` for custom sample display.
     size : int
         Sample image size in pixels.
+    keyboard_scope : {"panel", "page"}
+        Where key presses count: only with the focus in this panel (notebooks), or anywhere on
+        the page outside text boxes (the Voila app).
     """
 
-    def __init__(self, session: Any, renderer: Renderer | None = None, size: int = 200, **kwargs: Any) -> None:
+    def __init__(self, session: Any, renderer: Renderer | None = None, size: int = 200,
+                 keyboard_scope: str = "panel", **kwargs: Any) -> None:
         self.session, self.renderer, self.size = session, renderer, size
+        self.keyboard_scope = keyboard_scope
+        self.key_map = class_keys(session.pool.classes)
         self.item = None
         self._shown_at = time.monotonic()
         self.sample = w.HTML(layout=w.Layout(min_height=f"{size}px"))
@@ -45,7 +52,7 @@ class LabelingPanel(w.VBox, SessionView):
         self.progress = w.IntProgress(min=0, max=max(session.budget or session.pool.n, 1), description="labeled")
         self.progress_text = w.HTML()
         self.status = w.HTML()
-        self.keyboard = KeyboardShortcuts(shortcut_keys=self._shortcut_keys(), hint=self._hint())
+        self.keyboard = KeyboardShortcuts(shortcut_keys=self._shortcut_keys(), hint=self._hint(), scope=keyboard_scope)
         self.keyboard.on_key(self._on_key)
         answer = (w.HBox([self.value, self.submit_value]) if session.pool.task == "regression"
                   else w.HBox(self.class_buttons, layout=w.Layout(flex_flow="row wrap")))
@@ -61,23 +68,31 @@ class LabelingPanel(w.VBox, SessionView):
 
     # ------------------------------------------------------------ building
     def _make_class_buttons(self) -> list[w.Button]:
+        """One button per class; its key (from ``class_keys``, the same map the keys use) leads the text."""
         buttons = []
-        for i, c in enumerate(self.session.pool.classes or []):
-            key = f"{i + 1}: " if i < 9 else ""
-            b = w.Button(description=f"{key}{c}", tooltip=f"label as {c}", layout=w.Layout(width="auto"))
+        for c in self.session.pool.classes or []:
+            key = key_of(self.key_map, c)
+            badge = f"[{key}] " if key is not None else ""
+            tip = f"label as {c}" + (f" (key {key})" if key is not None else "")
+            b = w.Button(description=f"{badge}{c}", tooltip=tip, layout=w.Layout(width="auto"))
             b.add_class("alw-class-button")
             b.on_click(lambda _b, c=c: self.label(c))
             buttons.append(b)
         return buttons
 
     def _shortcut_keys(self) -> list[str]:
-        n = min(len(self.session.pool.classes or []), 9)
-        return [str(i + 1) for i in range(n)] + ["s", "z"]
+        return [*self.key_map, SKIP_KEY, UNDO_KEY]
 
     def _hint(self) -> str:
-        n = min(len(self.session.pool.classes or []), 9)
-        keys = f"1–{n} label, " if n else ""
-        return f"Keys: {keys}s skip, z undo"
+        keys = list(self.key_map)
+        if not keys:
+            labels = ""
+        elif all(str(c) == k for k, c in self.key_map.items()):
+            labels = "the class name labels, "
+        else:
+            labels = "the key in [ ] labels, "
+        where = "" if self.keyboard_scope == "page" else " (click the panel first)"
+        return f"Keys{where}: {labels}{SKIP_KEY} skip, {UNDO_KEY} undo"
 
     # ------------------------------------------------------------ actions
     def label(self, label: Any) -> None:
@@ -109,12 +124,12 @@ class LabelingPanel(w.VBox, SessionView):
         self.show(self.session.focus(undone[0]))
 
     def _on_key(self, key: str) -> None:
-        if key == "s":
+        if key == SKIP_KEY:
             self.skip()
-        elif key == "z":
+        elif key == UNDO_KEY:
             self.undo()
-        elif key.isdigit() and 1 <= int(key) <= len(self.class_buttons):
-            self.label(self.session.pool.classes[int(key) - 1])
+        elif key in self.key_map:
+            self.label(self.key_map[key])
 
     def _annotator_changed(self, change: dict) -> None:
         name = change["new"].strip()

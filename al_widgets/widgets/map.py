@@ -158,6 +158,7 @@ class UncertaintyMap(SessionView):
 
     def request_redraw(self, colours: bool = False) -> None:
         """Redraw markers (and colours) now, or once ``min_interval`` after the last redraw."""
+        _dbg("request", colours, self._timer, self._dispatcher.loop)
         self._want["markers"] = True
         self._want["colours"] = self._want["colours"] or colours
         loop = self._dispatcher.loop
@@ -169,6 +170,7 @@ class UncertaintyMap(SessionView):
             self._timer = loop.call_later(delay, self._redraw)
 
     def _redraw(self) -> None:
+        _dbg("redraw", self._want)
         self._timer = None
         self._last_draw = time.monotonic()
         colours, self._want = self._want["colours"], {"colours": False, "markers": False}
@@ -189,6 +191,7 @@ class UncertaintyMap(SessionView):
     def recolor(self) -> None:
         """Send only the colour (and hover) arrays; the figure is never rebuilt."""
         vals, settings = self.colour_values()
+        _dbg("recolor", len(set(vals.tolist())), self.figure._view_count if hasattr(self.figure, "_view_count") else None)
         res = self.session.result_
         with self.figure.batch_update():
             marker = self.figure.data[POOL].marker
@@ -286,3 +289,8 @@ class UncertaintyMap(SessionView):
         self.bulk_button.disabled = True
         self.bulk_button.description = "Label selected"
         return n
+
+def _dbg(*a):
+    import threading
+    with open("/tmp/repro/dbg.log", "a") as f:
+        f.write(f"{os.getpid()} {time.time():.2f} {threading.current_thread().name} " + " ".join(map(str, a)) + "\n")
