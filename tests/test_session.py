@@ -133,27 +133,132 @@ def test_retrain_error_is_reported_not_lost(small_digits, tmp_path):
     s.close()
 
 
+class _Gate:
+    """Wraps ``session._fit``: the first call waits until released; records overlap of calls."""
+
+    def __init__(self, session, block_first=True):
+        self.session, self.original = session, session._fit
+        self.started, self.release = threading.Event(), threading.Event()
+        self.active = self.max_active = self.calls = 0
+        self.block_first = block_first
+        self.lock = threading.Lock()
+        session._fit = self
+
+    def __call__(self, *a, **k):
+        with self.lock:
+            self.calls += 1
+            first = self.calls == 1
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+        try:
+            self.started.set()
+            if first and self.block_first:
+                assert self.release.wait(30)
+            else:
+                time.sleep(0.05)
+            return self.original(*a, **k)
+        finally:
+            with self.lock:
+                self.active -= 1
+
+
+def _applied(session):
+    out = []
+    session.on("retrained", lambda result: out.append(result))
+    return out
+
+
 def test_stale_retrain_is_discarded(make_session):
-    s = make_session()
+    s = make_session(background=True)
     s.retrain()
     item = s.next_item()
-    s.submit(item.index, 2)
-    gate = threading.Event()
-    original = s._fit
+    s.submit(item.index, 2)  # requests a retrain on 21 labels
+    gate = _Gate(s)
+    applied = _applied(s)
+    assert gate.started.wait(30)  # the 21-label retrain is running ...
+    s.undo()  # ... when its newest label is undone
+    gate.release.set()
+    assert s.wait_idle(60)
+    assert applied, "the retrain requested by the undo must be applied"
+    assert all(item.index not in r.labeled for r in applied)  # the stale one never was
+    assert s.result_.n_labels == 20 and item.index not in s.labels
 
-    def slow_fit(*a, **k):
-        gate.wait(10)
-        return original(*a, **k)
 
-    s._fit = slow_fit
-    s.background = True
+def test_retrains_never_overlap_and_the_newest_wins(make_session):
+    s = make_session(background=True)
+    gate = _Gate(s, block_first=False)
+    applied = _applied(s)
+    errors = []
+
+    def foreground():
+        try:
+            for _ in range(5):
+                s.retrain()  # a foreground retrain racing the worker
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    t = threading.Thread(target=foreground)
+    t.start()
+    for _ in range(12):
+        item = s.next_item()
+        s.submit(item.index, 1)
+    t.join(60)
+    assert s.wait_idle(60) and not errors
+    assert gate.max_active == 1  # serialized
+    seqs = [r.seq for r in applied]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)  # monotonic
+    assert s.result_.n_labels == s.n_labeled == 32
+    assert s.curve.to_frame()["n_labels"].is_monotonic_increasing
+
+
+def test_an_older_result_is_dropped_even_without_the_lock(make_session):
+    import contextlib
+    s = make_session()
+    s._train_lock = contextlib.nullcontext()  # only the sequence guard is left
+    gate = _Gate(s)
+    applied = _applied(s)
+    slow = threading.Thread(target=s.retrain)  # seq 1, on 20 labels: blocked
+    slow.start()
+    assert gate.started.wait(30)
+    s.store.add_label(s.pool.ids[299], 3)  # one more label, then a fast retrain (seq 2) finishes first
+    fast = s.retrain()
+    gate.release.set()
+    slow.join(30)
+    assert fast is not None and fast.seq == 2 and s.result_ is fast and fast.n_labels == 21
+    assert [r.seq for r in applied] == [2]  # seq 1 came back later and was dropped
+    assert "dropped retrain #1" in s.status
+
+
+def test_set_strategy_during_a_retrain_never_ranks_under_the_wrong_name(make_session):
+    s = make_session(strategy="margin", background=True)
+    gate = _Gate(s)
+    applied = []
     s.request_retrain()
-    time.sleep(0.1)
-    s._epoch += 1  # an undo landed while the retrain ran
-    s._fit = original
-    gate.set()
-    s.wait_idle(30)
-    assert "stale" in s.status or s.result_.n_labels == 21
+    assert gate.started.wait(30)  # a margin retrain is running
+    s.on("retrained", lambda result: applied.append(result))
+    s.set_strategy("entropy")
+    gate.release.set()
+    assert s.wait_idle(60)
+    assert [r.strategy for r in applied] == ["entropy"]  # the margin ranking was discarded
+    assert s.queue.peek(1)[0].strategy == "entropy" and s.result_.strategy == "entropy"
+
+
+def test_close_stops_the_worker_and_closes_the_store(make_session):
+    import sqlite3
+    s = make_session(background=True)
+    gate = _Gate(s)
+    s.request_retrain()
+    assert gate.started.wait(30)
+    closer = threading.Thread(target=s.close)
+    closer.start()
+    gate.release.set()  # the running retrain finishes; close waits for it
+    closer.join(30)
+    assert not closer.is_alive() and not s._worker.is_alive() and s.closed
+    with pytest.raises(sqlite3.ProgrammingError):
+        s.store.labels()
+    s.request_retrain()  # after close: no new worker, no error
+    assert not s._worker.is_alive()
+    s.close()  # twice is fine
 
 
 def test_model_checks_and_parameters(small_digits, tmp_path):
@@ -241,3 +346,13 @@ def test_bulk_label_is_one_action_for_undo(make_session):
     assert not any(i in s.labels for i in bulk) and s.labels[single.index] == 5
     assert s.undo() == (single.index, 5)  # ... then the single label before it
     assert s.store.history()["action"].tolist().count("undo") == 5
+
+
+def test_close_joins_an_idle_worker(make_session):
+    s = make_session(background=True)
+    s.request_retrain()
+    assert s.wait_idle(60)
+    worker = s._worker
+    assert worker.is_alive()  # idle, waiting for work
+    s.close()
+    assert not worker.is_alive()  # close returned only after the worker ended
