@@ -57,3 +57,16 @@ def _alive(pid: int) -> bool:
             return fh.read().split()[2] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_result_found_elsewhere_stops_the_child():
+    """Several kernels computing one UMAP: the first result in the shared cache serves all."""
+    calls = []
+
+    def poll():
+        calls.append(time.monotonic())
+        return "from the cache" if len(calls) >= 2 else None
+
+    t0 = time.monotonic()
+    assert run_in_subprocess(time.sleep, 120, _poll=poll) == "from the cache"
+    assert time.monotonic() - t0 < 60 and len(calls) == 2  # did not wait for the 120 s job

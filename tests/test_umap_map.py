@@ -13,14 +13,15 @@ def test_pca_first_then_umap_then_cache(make_session, tmp_path):
     cache = tmp_path / "umap-cache"
     m = UncertaintyMap(s, umap=True, cache_dir=cache)
     pca_x = np.array(m.figure.data[POOL].x)
-    assert m.embedding.method == "pca" and "PCA" in m.layout_info.value  # shown before UMAP is done
+    assert m.embedding.method == "pca" and "UMAP computing, 0 s so far" in m.layout_info.value  # PCA shown first
     m.embedding._thread.join(600)
     assert m.embedding.method == "umap" and m.embedding.error is None
     umap_x = np.array(m.figure.data[POOL].x)
     assert not np.allclose(umap_x, pca_x)
     np.testing.assert_allclose(umap_x, m.embedding.layout[:, 0])
-    assert "UMAP (computed in" in m.layout_info.value
+    assert "UMAP ready (computed in" in m.layout_info.value
     assert list(cache.glob("umap-*.npy"))
     m2 = UncertaintyMap(s, umap=True, cache_dir=cache)  # a restarted kernel: instant, from cache
     assert m2.embedding.method == "umap (cached)" and m2.embedding._thread is None
     np.testing.assert_allclose(np.array(m2.figure.data[POOL].x), umap_x)
+

@@ -153,28 +153,56 @@ def test_map_click_loads_point_and_colour_modes(dash):
                                s.result_.uncertainty["epistemic"], rtol=1e-5, atol=1e-7)
 
 
-def test_map_lasso_selection_bulk_labels_after_showing_count(dash):
-    s, m = dash.session, dash.map
-    s.wait_idle(60)
-    unl = np.flatnonzero(~s.labeled_mask)[:5].tolist()
-    lab = int(np.flatnonzero(s.labeled_mask)[0])
+def _select(m, indices):
     m.figure._js2py_pointsCallback = {
         "event_type": "plotly_selected", "device_state": None,
         "selector": {"type": "lasso", "selector_state": {"xs": [0, 1, 1], "ys": [0, 0, 1]}},
-        "points": {"trace_indexes": [POOL] * 6, "point_indexes": unl + [lab], "xs": [0.0] * 6, "ys": [0.0] * 6}}
-    assert m.selected == unl and "5 unlabeled points selected" in m.selection_info.value
-    assert m.bulk_button.description == "Label 5 points" and not m.bulk_button.disabled
-    m.bulk_label.value = 7
-    m.bulk_button.click()  # step 1: asks, labels nothing yet
-    assert "Label <b>5</b> points as <b>7</b>?" in m.confirm_text.value and m.confirm_box.layout.display == "flex"
-    assert not any(i in s.labels for i in unl)
-    m.cancel_button.click()
-    assert m.confirm_box.layout.display == "none" and not any(i in s.labels for i in unl)
-    m.bulk_button.click()
-    m.confirm_button.click()  # step 2
-    assert all(s.labels[i] == 7 for i in unl)
-    assert sum(1 for v in s.store.labels().values() if v == 7) >= 5
+        "points": {"trace_indexes": [POOL] * len(indices), "point_indexes": list(indices),
+                   "xs": [0.0] * len(indices), "ys": [0.0] * len(indices)}}
+
+
+def test_map_lasso_shows_the_samples_and_needs_a_chosen_class(dash):
+    s, m = dash.session, dash.map
     s.wait_idle(60)
+    b = m.bulk
+    unl = np.flatnonzero(~s.labeled_mask)[:5].tolist()
+    lab = int(np.flatnonzero(s.labeled_mask)[0])
+    _select(m, unl + [lab])
+    assert b.selected == unl and "<b>5</b> unlabeled points selected" in b.info.value
+    assert "the model predicts" in b.info.value and len(b.preview.children) == 5
+    assert all("<img" in c.value and "model:" in c.value for c in b.preview.children)  # the samples themselves
+    assert b.label_as.value is None and b.button.disabled  # no class chosen: nothing can be labeled
+    b.ask_confirmation()
+    assert b.confirm_box.layout.display == "none"
+    b.label_as.value = 7
+    assert b.button.description == "Label 5 points" and not b.button.disabled
+    b.button.click()  # step 1: asks, labels nothing yet
+    assert "Label <b>5</b> points as <b>7</b>?" in b.confirm_text.value and b.confirm_box.layout.display == "flex"
+    assert not any(i in s.labels for i in unl)
+    b.cancel_button.click()
+    assert b.confirm_box.layout.display == "none" and not any(i in s.labels for i in unl)
+    b.button.click()
+    b.confirm_button.click()  # step 2
+    assert all(s.labels[i] == 7 for i in unl) and b.label_as.value is None
+    assert sum(1 for v in s.store.labels().values() if v == 7) >= 5
+    assert s.undo()[1] == 7 and not any(i in s.labels for i in unl)  # one undo takes the batch back
+    s.wait_idle(60)
+
+
+def test_crafted_selection_is_validated_on_the_server(dash):
+    s, m = dash.session, dash.map
+    s.wait_idle(60)
+    b = m.bulk
+    unl = int(np.flatnonzero(~s.labeled_mask)[0])
+    lab = int(np.flatnonzero(s.labeled_mask)[0])
+    assert b.select([unl, unl, lab, -1, s.pool.n, 10**9, True]) == [unl]  # only the one valid index
+    b.limit = 3
+    many = np.flatnonzero(~s.labeled_mask)[:4].tolist()
+    _select(m, many)
+    b.label_as.value = 1
+    assert b.button.disabled and "more than 3" in b.info.value
+    b.confirm_button.click()  # even a forged confirm labels nothing above the limit
+    assert not any(i in s.labels for i in many)
 
 
 def test_strategy_control_rescores(dash):

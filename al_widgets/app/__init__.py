@@ -35,12 +35,13 @@ def build_app(config: AppConfig | None = None) -> Any:
     data = load(config)
     session = build_session(config, data)
     kwargs = {"cache_dir": config.cache_dir} if config.cache_dir else {}
-    dash = ALDashboard(session, umap=config.umap, true_labels=data.true_labels, **kwargs)
+    dash = ALDashboard(session, umap=config.umap, true_labels=data.true_labels, keyboard_scope="page", **kwargs)
     n = session.pool.n
     intro = w.HTML(
         f"<h2 style='margin:4px 0'>{escape(config.title)}</h2>"
-        f"<p>Label the sample on the left: click its class (or press 1–9), <i>Skip</i> if unsure, "
-        f"<i>Undo</i> to take back your last label. Type your name under the buttons. "
+        f"<p>Label the sample on the left: click its class (or press the key shown on its button), "
+        f"<i>Skip</i> if unsure, "
+        f"<i>Undo</i> to step back. Type your name under the buttons. "
         f"Every label is saved immediately; the model retrains behind the scenes and picks the next most "
         f"useful samples. Pool: {n} samples, {len(session.pool.classes or [])} classes.</p>")
     root = w.VBox([intro, dash])

@@ -17,9 +17,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ..core import Pool
+from ..core.pool import IMAGE_EXT
 from .config import AppConfig
-
-IMAGE_EXT = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
 
 
 class ConfigError(ValueError):

@@ -20,6 +20,49 @@ def evaluate(model: Any, X_test: Any, y_test: Any, task: str) -> dict[str, float
             "f1_macro": float(f1_score(y_test, pred, average="macro", zero_division=0))}
 
 
+class ProgressiveValidation:
+    """Accuracy on each new label *before* the model trained on it (progressive validation).
+
+    Without a held-out set this is an honest estimate from the labels alone: every label is
+    checked against the prediction the model made for that sample while it had not yet seen it.
+    The samples a strategy queries are the hard ones, so with an uncertainty strategy the
+    estimate is pessimistic; with random sampling it is unbiased.
+
+    Parameters
+    ----------
+    window : int
+        How many of the newest checks the reported value averages.
+    task : {"classification", "regression"}
+        Classification counts hits; regression reports the mean absolute error.
+    """
+
+    def __init__(self, window: int = 20, task: str = "classification") -> None:
+        if window < 1:
+            raise ValueError(f"window must be >= 1, got {window!r}")
+        self.window, self.task = window, task
+        self._checks: list[float] = []
+        self._lock = threading.Lock()
+
+    @property
+    def metric(self) -> str:
+        return "progressive_accuracy" if self.task == "classification" else "progressive_mae"
+
+    def check(self, predicted: Any, label: Any) -> None:
+        """Record one label against the prediction made before training on it."""
+        value = float(predicted == label) if self.task == "classification" else abs(float(predicted) - float(label))
+        with self._lock:
+            self._checks.append(value)
+
+    def value(self) -> float:
+        """Mean over the newest ``window`` checks (NaN before the first)."""
+        with self._lock:
+            recent = self._checks[-self.window:]
+        return float(np.mean(recent)) if recent else float("nan")
+
+    def __len__(self) -> int:
+        return len(self._checks)
+
+
 class LearningCurveTracker:
     """Append-only record of (number of labels, metrics, mean uncertainty) per retrain."""
 

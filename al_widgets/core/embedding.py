@@ -45,8 +45,9 @@ def umap_layout(X: np.ndarray, n_neighbors: int, min_dist: float, random_state: 
     import umap
 
     n_neighbors = max(2, min(n_neighbors, X.shape[0] - 1))
+    n_epochs = 200 if X.shape[0] <= 10_000 else None  # umap's default is 500 below 10k samples
     reducer = umap.UMAP(n_neighbors=n_neighbors, min_dist=min_dist, random_state=random_state,
-                        n_jobs=1 if random_state is not None else -1)
+                        n_jobs=1 if random_state is not None else -1, n_epochs=n_epochs)
     return reducer.fit_transform(X).astype(np.float32)
 
 
@@ -73,6 +74,7 @@ class PoolEmbedding:
         self.method = "pca"
         self.umap_seconds: float | None = None
         self.error: BaseException | None = None
+        self.started_at: float | None = None
         self._thread: threading.Thread | None = None
         cached = self._load_cache()
         if cached is not None:
@@ -108,20 +110,38 @@ class PoolEmbedding:
         t0 = time.perf_counter()
         X = reduce(self.features, 50, self.random_state)
         args = (X, self.n_neighbors, self.min_dist, self.random_state)
-        if in_subprocess:
+        if in_subprocess:  # adopt another process's result as soon as it lands in the cache
             from .background import run_in_subprocess
-            layout = run_in_subprocess(umap_layout, *args)
+            layout = run_in_subprocess(umap_layout, *args, _poll=self._load_cache)
         else:
             layout = umap_layout(*args)
         self.umap_seconds = time.perf_counter() - t0
         path = self.cache_path
-        if path is not None:
+        if path is not None and not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
             np.save(tmp, layout)
             os.replace(tmp, path)
         self.layout, self.method = layout, "umap"
         return layout
+
+    @property
+    def computing(self) -> bool:
+        """True while a background UMAP runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def describe(self) -> str:
+        """What the map shows and what it is doing, in words (for the page)."""
+        if self.error is not None:
+            return f"layout: PCA (UMAP failed: {type(self.error).__name__}: {self.error})"
+        if self.method == "umap (cached)":
+            return "layout: UMAP (from cache)"
+        if self.method == "umap":
+            return f"layout: UMAP ready (computed in {self.umap_seconds:.1f} s)"
+        if self.computing and self.started_at is not None:
+            return (f"layout: PCA; UMAP computing, {time.monotonic() - self.started_at:.0f} s so far "
+                    "(the map switches by itself)")
+        return "layout: PCA"
 
     def start_umap(self, on_done: Callable[[np.ndarray], Any] | None = None,
                    on_error: Callable[[BaseException], Any] | None = None,
@@ -141,6 +161,7 @@ class PoolEmbedding:
             if on_done is not None:
                 on_done(layout)
 
+        self.started_at = time.monotonic()
         self._thread = threading.Thread(target=run, name="al-umap", daemon=True)
         self._thread.start()
         return self._thread

@@ -11,6 +11,10 @@ import scipy.sparse as sp
 MISSING = None
 """Marker for "no label yet" in :attr:`Pool.labels`."""
 
+IMAGE_TYPES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".gif": "gif", ".bmp": "bmp", ".webp": "webp"}
+"""Image file endings the app serves and the widgets render (one list for both)."""
+IMAGE_EXT = tuple(IMAGE_TYPES)
+
 
 def _n_rows(X: Any) -> int:
     if sp.issparse(X) or isinstance(X, (np.ndarray, pd.DataFrame, pd.Series)):
@@ -161,10 +165,6 @@ class Pool:
         if isinstance(self.X, pd.DataFrame):
             return self.X.iloc[index]
         return take_rows(self.X, np.array([index]))[0]
-
-    def rows(self, indices: np.ndarray) -> Any:
-        """Feature rows ``indices`` in the container type of ``X``."""
-        return take_rows(self.X, indices)
 
     def check_label(self, label: Any) -> Any:
         """Validate one label for this pool and return it as a plain Python value."""

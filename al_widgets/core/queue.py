@@ -59,6 +59,11 @@ class AnnotationQueue:
             self._scores = {int(i): float(s) for i, s in zip(indices, scores)}
             self._order = [i for i in order if i not in skipped] + [i for i in self._skipped if i in self._scores]
             self._strategy = strategy
+            cur = self._current
+            if cur is not None:  # the sample on screen now carries the new ranking's score and name
+                rank = self._order.index(cur.index) if cur.index in self._scores else -1
+                self._current = QueueItem(cur.index, cur.sample_id, self._scores.get(cur.index, float("nan")),
+                                          strategy, rank)
 
     def peek(self, k: int, exclude: set[int] = frozenset()) -> list[QueueItem]:
         """The next ``k`` items in rank order, without claiming them."""

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.base import is_classifier, is_regressor
 
 from .committee import final_estimator
-from .curves import LearningCurveTracker
+from .curves import LearningCurveTracker, ProgressiveValidation
 from .events import EventEmitter
 from .pool import MISSING, Pool
 from .queue import AnnotationQueue, QueueItem
@@ -82,6 +82,7 @@ class ActiveLearningSession(EventEmitter):
         self.owner = f"{annotator}-{uuid.uuid4().hex[:8]}"
         self.queue = AnnotationQueue(pool.ids, self.store, self.owner, lease_seconds)
         self.curve = LearningCurveTracker()
+        self.progressive = ProgressiveValidation(task=pool.task)
         self._labels: dict[int, Any] = {i: v for i, v in enumerate(pool.labels) if v is not MISSING}
         self._load_store_labels()
         self._cond = threading.Condition(threading.RLock())
@@ -179,6 +180,14 @@ class ActiveLearningSession(EventEmitter):
             self.emit("current_changed", item=item)
         return item
 
+    def _check_progressive(self, indices: list[int], label: Any) -> None:
+        res = self.result_
+        if res is None or res.prediction is None:
+            return
+        for i in indices:
+            if i not in self._trained_on:
+                self.progressive.check(res.prediction[i], label)
+
     def _score_of(self, index: int) -> float:
         return float(self.result_.scores[index]) if self.result_ is not None else float("nan")
 
@@ -191,6 +200,7 @@ class ActiveLearningSession(EventEmitter):
         strategy = current.strategy if picked_by_queue else "user-choice"
         seq = self.store.add_label(self.pool.ids[index], label, annotator or self.annotator, seconds, strategy,
                                    self._score_of(index))
+        self._check_progressive([index], label)
         with self._cond:
             self._labels[index] = label
             self._actions.append(("label", [seq], [index]))
@@ -210,6 +220,7 @@ class ActiveLearningSession(EventEmitter):
         # one transaction, one action: a single undo takes the whole batch back
         seqs = self.store.add_labels([(self.pool.ids[i], label) for i in indices], annotator or self.annotator,
                                      "bulk")
+        self._check_progressive(indices, label)
         with self._cond:
             for i in indices:
                 self._labels[i] = label
@@ -346,7 +357,8 @@ class ActiveLearningSession(EventEmitter):
                 self._set_status(f"retrain failed: {type(exc).__name__}: {exc}", "error")
                 self.emit("error", error=exc)
                 return None
-            res.seq, res.strategy, res.labeled = seq, strategy.name, idx
+            res.seq, res.labeled = seq, idx
+            res.strategy = "cold start" if res.cold_start else strategy.name
             return self._apply(res, epoch, strategy)
 
     def _apply(self, res: RetrainResult, epoch: int, strategy: QueryStrategy) -> RetrainResult | None:
@@ -394,10 +406,15 @@ class ActiveLearningSession(EventEmitter):
         mask[res.labeled] = False
         mean_unc = float(unc[mask].mean()) if mask.any() else 0.0
         change = res.extra.get("prediction_change", float("nan"))
-        self.curve.record(res.n_labels, res.metrics, mean_unc, strategy=res.strategy,
+        progressive = {self.progressive.metric: self.progressive.value(), "n_progressive": len(self.progressive)}
+        self.curve.record(res.n_labels, res.metrics, mean_unc, **progressive, strategy=res.strategy,
                           fit_seconds=res.fit_seconds, score_seconds=res.score_seconds, prediction_change=change)
         ms = (res.fit_seconds + res.score_seconds) * 1000
-        metric = ", ".join(f"{k} {v:.3f}" for k, v in res.metrics.items()) or "no test set"
+        metric = ", ".join(f"{k} {v:.3f}" for k, v in res.metrics.items())
+        if not metric:
+            value = progressive[self.progressive.metric]
+            metric = "no test set" if value != value else \
+                f"{self.progressive.metric.replace('_', ' ')} {value:.3f} (last {self.progressive.window} labels)"
         moved = "" if change != change else f"; {change:.1%} of pool predictions changed"
         self._set_status(f"retrained on {res.n_labels} labels in {ms:.0f} ms; {metric}{moved}", "ok")
 

@@ -1,17 +1,29 @@
-"""Learning curves: held-out metric and mean pool uncertainty against the number of labels."""
+"""Learning curves: a quality estimate, mean pool uncertainty and the stopping signal against labels."""
 from __future__ import annotations
 
-import threading
 from typing import Any
 
+import ipywidgets as w
 import numpy as np
 import plotly.graph_objects as go
 
-from ._dispatch import SessionView
+from ._dispatch import SessionView, UIDispatcher
+from ._figure import FigureHealth
+from .render import escape
+
+METRIC, UNCERTAINTY, BASELINE, CHANGE = range(4)
+_NAMES = {"progressive_accuracy": "accuracy on each new label before training on it (last 20)",
+          "progressive_mae": "error on each new label before training on it (last 20)"}
 
 
-class LearningCurves(SessionView):
+class LearningCurves(w.VBox, SessionView):
     """A FigureWidget updated after each retrain.
+
+    With a held-out set the curve is its accuracy (R² for regression).  Without one it is
+    *progressive validation*: each new label checked against the prediction the model made
+    before it saw that label (pessimistic when an uncertainty strategy picks the samples).
+    The share of pool predictions that changed at each retrain (the stopping signal) and
+    the mean uncertainty are drawn on the right axis.
 
     Parameters
     ----------
@@ -23,61 +35,81 @@ class LearningCurves(SessionView):
         Labels the baseline simulation goes up to.
     """
 
-    def __init__(self, session: Any, true_labels: Any = None, baseline_budget: int = 200) -> None:
+    def __init__(self, session: Any, true_labels: Any = None, baseline_budget: int = 200, **kwargs: Any) -> None:
         self.session = session
-        metric = "accuracy" if session.pool.task == "classification" else "r2"
-        self.metric = metric
-        df = session.curve.to_frame()
-        x = df["n_labels"].tolist() if not df.empty else []
-        y = df[metric].tolist() if metric in df else [None] * len(x)
-        u = df["mean_uncertainty"].tolist() if not df.empty else []
+        held_out = session.X_test is not None
+        if held_out:
+            self.metric = "accuracy" if session.pool.task == "classification" else "r2"
+        else:
+            self.metric = session.progressive.metric
+        self.metric_label = self.metric if held_out else _NAMES[self.metric]
+        self._dispatcher = UIDispatcher()
         # every trace exists from the start (Voila replays state; later add_trace calls could be lost)
         self.figure = go.FigureWidget(
-            data=[go.Scatter(x=x, y=y, mode="lines+markers", name=f"{metric} ({session.strategy.name})"),
-                  go.Scatter(x=x, y=u, mode="lines", name="mean uncertainty", yaxis="y2", line=dict(dash="dot")),
-                  go.Scatter(x=[], y=[], mode="lines", name=f"{metric} (random baseline)", visible=False,
-                             line=dict(color="grey"))],
-            layout=go.Layout(height=300, margin=dict(l=40, r=40, t=30, b=30), xaxis_title="labels",
-                             yaxis=dict(title=metric), yaxis2=dict(title="uncertainty", overlaying="y", side="right"),
-                             legend=dict(orientation="h", y=1.15)))
+            data=[go.Scatter(x=[], y=[], mode="lines+markers", name=self.metric_label),
+                  go.Scatter(x=[], y=[], mode="lines", name="mean uncertainty", yaxis="y2", line=dict(dash="dot")),
+                  go.Scatter(x=[], y=[], mode="lines", name=f"{self.metric} (random baseline)", visible=False,
+                             line=dict(color="grey")),
+                  go.Scatter(x=[], y=[], mode="lines+markers", name="pool predictions changed", yaxis="y2",
+                             line=dict(color="#9a6700", width=1), marker=dict(size=4))],
+            layout=go.Layout(height=320, margin=dict(l=40, r=40, t=30, b=30), xaxis_title="labels",
+                             yaxis=dict(title=self.metric if held_out else "progressive " + self.metric.split("_")[1]),
+                             yaxis2=dict(title="uncertainty / change", overlaying="y", side="right"),
+                             legend=dict(orientation="h", y=1.25)))
+        self.health = FigureHealth(self.figure, "learning curve", self._dispatcher)
+        self.note = w.HTML(self._note(held_out))
+        super().__init__([self.figure, self.health.warning, self.note], **kwargs)
+        self.add_class("alw-curves")
         self.baseline: Any = None
         self._listen(session, {"retrained": lambda result: self.refresh()})
+        self.refresh()
         if true_labels is not None and session.pool.task == "classification":
-            self._start_baseline(np.asarray(true_labels), baseline_budget)
+            from ..core.baseline import start_random_baseline
+            self._baseline_thread = start_random_baseline(
+                session, true_labels, baseline_budget, on_done=self._dispatcher.wrap(self._draw_baseline),
+                on_error=self._dispatcher.wrap(self._baseline_failed))
 
     @property
-    def widget(self) -> go.FigureWidget:
-        return self.figure
+    def widget(self) -> "LearningCurves":
+        """The view itself (it is a widget); kept for code written against earlier versions."""
+        return self
+
+    @staticmethod
+    def _note(held_out: bool) -> str:
+        if held_out:
+            return ""
+        return ("<small>No test set: the curve checks each new label against the model's prediction "
+                "before it was trained on it. Uncertain samples are hard, so this is pessimistic.</small>")
 
     def refresh(self) -> None:
         df = self.session.curve.to_frame()
         if df.empty:
             return
+        n = df["n_labels"].tolist()
         with self.figure.batch_update():
-            m, u = self.figure.data[0], self.figure.data[1]
-            m.x = df["n_labels"].tolist()
-            m.y = df[self.metric].tolist() if self.metric in df else [None] * len(df)
-            m.name = f"{self.metric} ({self.session.strategy.name})"
-            u.x, u.y = df["n_labels"].tolist(), df["mean_uncertainty"].tolist()
+            m, u, c = self.figure.data[METRIC], self.figure.data[UNCERTAINTY], self.figure.data[CHANGE]
+            m.x = n
+            m.y = _column(df, self.metric)
+            u.x, u.y = n, _column(df, "mean_uncertainty")
+            c.x, c.y = n, _column(df, "prediction_change")
+        self.health.sent()
 
-    def _start_baseline(self, y: np.ndarray, budget: int) -> None:
-        from ..core import simulate
-        from ..core.background import run_in_subprocess
-        s = self.session
-        labeled = np.flatnonzero(s.labeled_mask)
-
-        def run() -> None:  # in a spawned process, so the kernel keeps its GIL for the UI
-            df = run_in_subprocess(simulate, s.model, s.pool.X, y, "random",
-                                   initial=labeled if len(labeled) else 10, budget=min(budget, s.pool.n),
-                                   batch_size=max(s.batch_size, 5), X_test=s.X_test, y_test=s.y_test,
-                                   random_state=s.random_state, classes=s.pool.classes)
-            self.baseline = df
-            self._dispatcher.call(self._draw_baseline)
-
-        self._baseline_thread = threading.Thread(target=run, name="al-baseline", daemon=True)
-        self._baseline_thread.start()
-
-    def _draw_baseline(self) -> None:
-        b = self.figure.data[2]
+    def _draw_baseline(self, df: Any) -> None:
+        self.baseline = df
+        b = self.figure.data[BASELINE]
+        metric = self.metric if self.metric in df else ("accuracy" if "accuracy" in df else None)
+        if metric is None:
+            return
         with self.figure.batch_update():
-            b.x, b.y, b.visible = self.baseline["n_labels"].tolist(), self.baseline[self.metric].tolist(), True
+            b.x, b.y, b.visible = df["n_labels"].tolist(), df[metric].tolist(), True
+            b.name = f"{metric} (random baseline, simulated)"
+        self.health.sent()
+
+    def _baseline_failed(self, exc: BaseException) -> None:
+        self.note.value = f"<small>random baseline failed: {escape(type(exc).__name__)}: {escape(exc)}</small>"
+
+
+def _column(df: Any, name: str) -> list:
+    if name not in df:
+        return [None] * len(df)
+    return [None if v != v else float(v) for v in df[name].to_numpy(dtype=float)]

@@ -13,8 +13,12 @@ from .render import Renderer
 from .topk import TopKPanel
 
 _CSS = """<style>
-.alw-labeling {border:1px solid #ddd; padding:8px; border-radius:6px; min-width:340px}
+.alw-labeling {border:1px solid #ddd; padding:8px; border-radius:6px; width:380px; min-width:380px;
+               max-width:380px; box-sizing:border-box; overflow-wrap:anywhere}
+.alw-labeling:focus, .alw-labeling:focus-within {outline:2px solid #0969da33}
+.alw-labeling .alw-text {max-width:360px}
 .alw-class-button {min-width:48px}
+.alw-right {min-width:420px; overflow:hidden}
 </style>"""
 
 
@@ -35,23 +39,28 @@ class ALDashboard(w.VBox):
         Teaching mode: draw the random-sampling baseline on the learning curve.
     cache_dir : path, optional
         UMAP cache folder.
+    top_k : int
+        Cards in the top-k panel.
+    keyboard_scope : {"panel", "page"}
+        Keys act with the focus in the labeling panel (notebooks) or anywhere on the page (Voila).
     """
 
     def __init__(self, session: Any, renderer: Renderer | None = None, map: bool = True, umap: bool | None = None,
-                 true_labels: Any = None, cache_dir: Any = None, top_k: int = 6, **kwargs: Any) -> None:
+                 true_labels: Any = None, cache_dir: Any = None, top_k: int = 6, keyboard_scope: str = "panel",
+                 **kwargs: Any) -> None:
         self.session = session
         if session.result_ is None:
             session.retrain()
         self.controls = Controls(session)
-        self.labeling = LabelingPanel(session, renderer)
+        self.labeling = LabelingPanel(session, renderer, keyboard_scope=keyboard_scope)
         self.topk = TopKPanel(session, k=top_k, renderer=renderer)
         self.curves = LearningCurves(session, true_labels=true_labels)
         map_kwargs = {} if cache_dir is None else {"cache_dir": cache_dir}
-        self.map = UncertaintyMap(session, umap=umap, **map_kwargs) if map else None
-        right = [self.map.widget] if self.map is not None else []
-        right.append(self.curves.figure)
-        body = w.HBox([self.labeling, w.VBox(right, layout=w.Layout(flex="1 1 auto", min_width="400px"))],
-                      layout=w.Layout(align_items="flex-start"))
+        self.map = UncertaintyMap(session, umap=umap, renderer=renderer, **map_kwargs) if map else None
+        right_box = w.VBox(([self.map] if self.map is not None else []) + [self.curves],
+                           layout=w.Layout(flex="1 1 auto", width="auto"))
+        right_box.add_class("alw-right")
+        body = w.HBox([self.labeling, right_box], layout=w.Layout(align_items="flex-start"))
         super().__init__([w.HTML(_CSS), self.controls, body, self.topk], **kwargs)
         self.add_class("alw-dashboard")
 

@@ -155,7 +155,9 @@ class LabelingPanel(w.VBox, SessionView):
     def _info_html(self, item: Any) -> str:
         res = self.session.result_
         parts = [f"id <code>{escape(item.sample_id)}</code>"]
-        if item.score == item.score:
+        if item.strategy == "cold start":
+            parts.append("cold start: a representative sample")
+        elif item.score == item.score:
             parts.append(f"{escape(item.strategy)} score {item.score:.3f}")
         if res is not None and res.prediction is not None:
             pred = res.prediction[item.index]
@@ -174,6 +176,9 @@ class LabelingPanel(w.VBox, SessionView):
         self.status.value = f'<span class="alw-status alw-{kind}" style="color:{colour}">{escape(text)}</span>'
 
     def _on_retrained(self, result: Any) -> None:
+        current = self.session.queue.current
+        if self.item is not None and current is not None and current.index == self.item.index:
+            self.item = current  # the new ranking's score and strategy name
         if self.item is not None:
             self.info.value = self._info_html(self.item)
         elif not self.session.busy:

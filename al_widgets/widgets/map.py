@@ -12,8 +12,11 @@ from plotly.colors import qualitative
 
 from ..core.embedding import DEFAULT_CACHE, PoolEmbedding
 from ..core.training import cold_start_features
-from ._dispatch import SessionView
-from .render import escape
+from ..core.pool import IMAGE_EXT
+from ._dispatch import SessionView, UIDispatcher
+from ._figure import FigureHealth
+from .bulk import BulkLabeler
+from .render import Renderer, escape, sample_html
 
 COLOR_MODES = ("uncertainty", "epistemic", "predicted class", "given label")
 POOL, LABELED, TOPK, CURRENT = range(4)
@@ -30,7 +33,7 @@ def discrete_colorscale(colours: list[str]) -> list[list]:
     return scale
 
 
-class UncertaintyMap(SessionView):
+class UncertaintyMap(w.VBox, SessionView):
     """Scattergl map of the whole pool.
 
     Parameters
@@ -47,13 +50,16 @@ class UncertaintyMap(SessionView):
         Seconds between two redraws while labels stream in: a WebGL redraw of the whole pool
         can cost the browser hundreds of ms, so updates arriving sooner are merged into one
         (the labeling panel never waits for the map).
+    renderer : callable, optional
+        ``renderer(item) -> html`` for the hovered and the lasso-selected samples.
     """
 
     def __init__(self, session: Any, umap: bool | None = None, cache_dir: Any = DEFAULT_CACHE,
-                 color_by: str = "uncertainty", height: int = 420, min_interval: float = 1.5) -> None:
+                 color_by: str = "uncertainty", height: int = 420, min_interval: float = 1.5,
+                 renderer: Renderer | None = None, **kwargs: Any) -> None:
         if color_by not in COLOR_MODES:
             raise ValueError(f"color_by must be one of {COLOR_MODES}, got {color_by!r}")
-        self.session = session
+        self.session, self.renderer = session, renderer
         if umap is None:
             umap = os.environ.get("AL_WIDGETS_UMAP", "1").strip().lower() not in ("0", "false", "no", "off")
         features = cold_start_features(session.model, session.pool.X)
@@ -65,36 +71,38 @@ class UncertaintyMap(SessionView):
                                         style={"button_width": "110px"})
         self.color_by.observe(self._mode_changed, "value")
         self.layout_info = w.HTML()
-        self.selected: list[int] = []
-        self.selection_info = w.HTML()
-        self.bulk_label = w.Dropdown(options=session.pool.classes or [], description="label as",
-                                     layout=w.Layout(width="200px"))
-        self.bulk_button = w.Button(description="Label selected", button_style="warning", disabled=True)
-        self.bulk_button.on_click(lambda _b: self.ask_confirmation())
-        self.confirm_text = w.HTML()
-        self.confirm_button = w.Button(description="Confirm", button_style="danger")
-        self.cancel_button = w.Button(description="Cancel")
-        self.confirm_button.on_click(lambda _b: self.label_selection())
-        self.cancel_button.on_click(lambda _b: self._hide_confirmation())
-        self.confirm_box = w.HBox([self.confirm_text, self.confirm_button, self.cancel_button],
-                                  layout=w.Layout(display="none"))
+        self.layout_info.add_class("alw-map-layout")
+        self.hovered = w.HTML(layout=w.Layout(min_height="20px"))
+        self.hovered.add_class("alw-hovered")
+        self.bulk = BulkLabeler(session, renderer)
+        self._dispatcher = UIDispatcher()
         self.figure = self._build(height)
-        self.widget = w.VBox([w.HTML("<b>Map of the pool</b>"), self.color_by, self.figure, self.layout_info,
-                              w.HBox([self.selection_info, self.bulk_label, self.bulk_button]), self.confirm_box])
-        self.widget.add_class("alw-map")
+        self.health = FigureHealth(self.figure, "map", self._dispatcher)
+        super().__init__([w.HTML("<b>Map of the pool</b>"), self.color_by, self.figure, self.health.warning,
+                          self.layout_info, self.hovered, self.bulk], **kwargs)
+        self.add_class("alw-map")
         self.min_interval = min_interval
         self._last_draw = 0.0
         self._timer: Any = None
+        self._ticker: Any = None
         self._want = {"colours": False, "markers": False}
         self._listen(session, {"retrained": lambda result: self.request_redraw(colours=True),
                                "labeled": lambda **_: self.request_redraw(),
                                "undone": lambda **_: self.request_redraw(),
+                               "unskipped": lambda **_: self.request_redraw(),
                                "current_changed": lambda item: self.request_redraw()})
-        self._describe_layout()
         if umap and not self.embedding.is_umap:
             self.embedding.start_umap(self._dispatcher.wrap(self._on_umap), self._dispatcher.wrap(self._on_umap_error))
+        self._describe_layout()
+
+    @property
+    def widget(self) -> "UncertaintyMap":
+        """The map itself (it is a widget); kept for code written against earlier versions."""
+        return self
 
     # ------------------------------------------------------------ figure
+    _excerpts: list[str] | None = None
+
     def _build(self, height: int) -> go.FigureWidget:
         """The figure with all its traces and current colours at construction.
 
@@ -102,14 +110,13 @@ class UncertaintyMap(SessionView):
         after the comm opened would be lost on the page.
         """
         xy = self.embedding.layout
-        ids = np.asarray(self.session.pool.ids, dtype=object)
+        ids = np.asarray([hover_safe(i, 40) for i in self.session.pool.ids], dtype=object)
         vals, settings = self.colour_values()
         overlay = self._overlay()
-        res = self.session.result_
         hover = self._hover()
         traces = [go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", name="pool", customdata=ids, hovertext=hover,
                                marker=dict(size=6, color=vals, colorbar=dict(thickness=10, len=0.8), **settings),
-                               hovertemplate="id %{customdata}<br>colour %{marker.color:.3f}<br>predicted %{hovertext}"
+                               hovertemplate="%{customdata}<br>colour %{marker.color:.3f}<br>%{hovertext}"
                                              "<extra></extra>")]
         styles = {LABELED: ("labeled", dict(symbol="x", size=7, color="black")),
                   TOPK: ("queued top-k", dict(symbol="circle-open", size=14, color="red", line=dict(width=2))),
@@ -124,6 +131,7 @@ class UncertaintyMap(SessionView):
         fig = go.FigureWidget(data=traces, layout=layout)
         fig.data[POOL].on_click(self._on_click)
         fig.data[POOL].on_selection(self._on_selection)
+        fig.data[POOL].on_hover(self._on_hover)
         self.overlay = overlay
         return fig
 
@@ -158,7 +166,6 @@ class UncertaintyMap(SessionView):
 
     def request_redraw(self, colours: bool = False) -> None:
         """Redraw markers (and colours) now, or once ``min_interval`` after the last redraw."""
-        _dbg("request", colours, self._timer, self._dispatcher.loop)
         self._want["markers"] = True
         self._want["colours"] = self._want["colours"] or colours
         loop = self._dispatcher.loop
@@ -170,7 +177,6 @@ class UncertaintyMap(SessionView):
             self._timer = loop.call_later(delay, self._redraw)
 
     def _redraw(self) -> None:
-        _dbg("redraw", self._want)
         self._timer = None
         self._last_draw = time.monotonic()
         colours, self._want = self._want["colours"], {"colours": False, "markers": False}
@@ -191,7 +197,6 @@ class UncertaintyMap(SessionView):
     def recolor(self) -> None:
         """Send only the colour (and hover) arrays; the figure is never rebuilt."""
         vals, settings = self.colour_values()
-        _dbg("recolor", len(set(vals.tolist())), self.figure._view_count if hasattr(self.figure, "_view_count") else None)
         res = self.session.result_
         with self.figure.batch_update():
             marker = self.figure.data[POOL].marker
@@ -201,7 +206,8 @@ class UncertaintyMap(SessionView):
             hover = self._hover()
             if hover is not None:
                 self.figure.data[POOL].hovertext = hover
-            self.update_markers()
+            self._send_markers()
+        self.health.sent()
 
     def _overlay(self) -> dict[int, np.ndarray]:
         labeled = np.flatnonzero(self.session.labeled_mask)
@@ -211,40 +217,50 @@ class UncertaintyMap(SessionView):
         return {LABELED: labeled, TOPK: np.asarray(topk, dtype=int), CURRENT: current}
 
     def _hover(self) -> list[str] | None:
-        res = self.session.result_
-        if res is None or res.prediction is None or self.session.pool.n > HOVER_LIMIT:
+        """Per point: an excerpt of the sample (text pools) and the prediction; escaped, bounded."""
+        res, pool = self.session.result_, self.session.pool
+        if pool.n > HOVER_LIMIT:
             return None
-        if self.session.pool.classes is None:
-            return [f"{p:.3g}" for p in res.prediction]
-        return [str(p) for p in res.prediction]
+        if self._excerpts is None:
+            self._excerpts = [_excerpt(pool.item(i)) for i in range(pool.n)] if _is_text_pool(pool) else [""] * pool.n
+        if res is None or res.prediction is None:
+            preds = ["predicted -"] * pool.n
+        elif pool.classes is None:
+            preds = [f"predicted {p:.3g}" for p in res.prediction]
+        else:
+            preds = ["predicted " + hover_safe(p, 30) for p in res.prediction]
+        return [f"{e}<br>{p}" if e else p for e, p in zip(self._excerpts, preds)]
 
     def update_markers(self) -> None:
         """Redraw the labeled, top-k and current overlays."""
+        with self.figure.batch_update():
+            self._send_markers()
+        self.health.sent()
+
+    def _send_markers(self) -> None:
         xy = self.embedding.layout
         self.overlay = self._overlay()
-        with self.figure.batch_update():
-            for t, idx in self.overlay.items():
-                self.figure.data[t].x, self.figure.data[t].y = xy[idx, 0], xy[idx, 1]
+        for t, idx in self.overlay.items():
+            self.figure.data[t].x, self.figure.data[t].y = xy[idx, 0], xy[idx, 1]
 
     # ------------------------------------------------------------ layout
     def _describe_layout(self) -> None:
-        e = self.embedding
-        if e.method == "pca":
-            text = "layout: PCA (UMAP is being computed in the background…)" if e._thread else "layout: PCA"
-        elif e.method == "umap (cached)":
-            text = "layout: UMAP (from cache)"
-        else:
-            text = f"layout: UMAP (computed in {e.umap_seconds:.1f} s)"
-        self.layout_info.value = f"<small>{escape(text)}</small>"
+        """Say what the map shows; while UMAP computes, tick every 2 s ("… 40 s so far")."""
+        self._ticker = None
+        self.layout_info.value = f"<small>{escape(self.embedding.describe())}</small>"
+        loop = self._dispatcher.loop
+        if self.embedding.computing and loop is not None and loop.is_running():
+            self._ticker = loop.call_later(2.0, self._describe_layout)
 
     def _on_umap(self, layout: np.ndarray) -> None:
         with self.figure.batch_update():
             self.figure.data[POOL].x, self.figure.data[POOL].y = layout[:, 0], layout[:, 1]
-        self.update_markers()
+            self._send_markers()
+        self.health.sent()
         self._describe_layout()
 
     def _on_umap_error(self, exc: BaseException) -> None:
-        self.layout_info.value = f"<small>layout: PCA (UMAP failed: {escape(exc)})</small>"
+        self._describe_layout()
 
     # ------------------------------------------------------------ interaction
     def _on_click(self, trace: Any, points: Any, state: Any) -> None:
@@ -257,40 +273,30 @@ class UncertaintyMap(SessionView):
         self.session.focus(index)
 
     def _on_selection(self, trace: Any, points: Any, selector: Any) -> None:
-        labeled = self.session.labels
-        self.selected = [int(i) for i in points.point_inds if int(i) not in labeled]
-        self._hide_confirmation()
-        n = len(self.selected)
-        self.selection_info.value = f"{n} unlabeled point{'s' if n != 1 else ''} selected" if n else ""
-        self.bulk_button.disabled = n == 0
-        self.bulk_button.description = f"Label {n} points" if n else "Label selected"
+        self.bulk.select([int(i) for i in points.point_inds])
 
-    def ask_confirmation(self) -> None:
-        """Step 1 of bulk labeling: say how many points get which label, and wait for Confirm."""
-        if not self.selected:
+    def _on_hover(self, trace: Any, points: Any, state: Any) -> None:
+        if not points.point_inds:
             return
-        n = len(self.selected)
-        self.confirm_text.value = (f"Label <b>{n}</b> point{'s' if n != 1 else ''} as "
-                                   f"<b>{escape(self.bulk_label.value)}</b>?")
-        self.confirm_box.layout.display = "flex"
+        index = int(points.point_inds[0])
+        res, pool = self.session.result_, self.session.pool
+        pred = "" if res is None or res.prediction is None else f" · model: <b>{escape(res.prediction[index])}</b>"
+        self.hovered.value = (f"<div style='display:flex;gap:8px;align-items:center'>"
+                              f"{sample_html(pool.item(index), self.renderer, 64)}"
+                              f"<small><code>{escape(hover_safe(pool.ids[index], 60))}</code>{pred}</small></div>")
 
-    def _hide_confirmation(self) -> None:
-        self.confirm_box.layout.display = "none"
-        self.confirm_text.value = ""
 
-    def label_selection(self) -> int:
-        """Step 2 of bulk labeling: label the selected points with the chosen class."""
-        self._hide_confirmation()
-        if not self.selected:
-            return 0
-        n = self.session.submit_many(self.selected, self.bulk_label.value)
-        self.selection_info.value = f"labeled {n} points as {escape(self.bulk_label.value)}"
-        self.selected = []
-        self.bulk_button.disabled = True
-        self.bulk_button.description = "Label selected"
-        return n
+def hover_safe(value: Any, limit: int) -> str:
+    """Escaped, single-line, at most ``limit`` characters: plotly renders hover text as HTML."""
+    text = " ".join(str(value).split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return escape(text)
 
-def _dbg(*a):
-    import threading
-    with open("/tmp/repro/dbg.log", "a") as f:
-        f.write(f"{os.getpid()} {time.time():.2f} {threading.current_thread().name} " + " ".join(map(str, a)) + "\n")
+
+def _is_text_pool(pool: Any) -> bool:
+    return pool.n > 0 and isinstance(pool.item(0), str) and not str(pool.item(0)).lower().endswith(IMAGE_EXT)
+
+
+def _excerpt(item: Any) -> str:
+    return hover_safe(item, 80)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 Renderer = Callable[[Any], str]
-_IMAGE_EXT = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".gif": "gif", ".webp": "webp"}
+from ..core.pool import IMAGE_TYPES
 
 
 def png_bytes(image: np.ndarray) -> bytes:
@@ -30,10 +30,11 @@ def png_bytes(image: np.ndarray) -> bytes:
             + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
 
 
-def _img_tag(data: bytes, fmt: str, size: int, alt: str) -> str:
+def _img_tag(data: bytes, fmt: str, size: int, alt: str, pixelated: bool = True) -> str:
     b64 = base64.b64encode(data).decode("ascii")
+    crisp = "image-rendering:pixelated;" if pixelated else ""
     return (f'<img src="data:image/{fmt};base64,{b64}" alt="{html.escape(alt)}" '
-            f'style="width:{size}px;height:{size}px;object-fit:contain;image-rendering:pixelated;'
+            f'style="width:{size}px;height:{size}px;object-fit:contain;{crisp}'
             f'border:1px solid #ccc"/>')
 
 
@@ -50,6 +51,25 @@ def _as_image(item: Any) -> np.ndarray | None:
         side = int(round(np.sqrt(a.size)))
         return a.reshape(side, side)
     return None
+
+
+def image_file_html(path: str, size: int) -> str:
+    """A thumbnail of an image file (never the whole file: a photo can weigh megabytes).
+
+    Files Pillow cannot read, or that are decompression bombs, are named in escaped text.
+    """
+    import io
+
+    from PIL import Image
+    try:
+        with Image.open(path) as im:
+            im.thumbnail((2 * size, 2 * size))
+            im = im.convert("RGBA" if im.mode in ("RGBA", "LA", "P") else "RGB")
+            buf = io.BytesIO()
+            im.save(buf, format="PNG", optimize=True)
+    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError) as exc:
+        return text_html(f"cannot show image {os.path.basename(path)}: {type(exc).__name__}")
+    return _img_tag(buf.getvalue(), "png", size, os.path.basename(path), pixelated=False)
 
 
 def text_html(text: str, large: bool = False) -> str:
@@ -88,10 +108,7 @@ def sample_html(item: Any, renderer: Renderer | None = None, size: int = 96) -> 
     if renderer is not None:
         return renderer(item)
     if isinstance(item, (str, os.PathLike)) and _is_image_path(item):
-        path = os.fspath(item)
-        with open(path, "rb") as fh:
-            return _img_tag(fh.read(), _IMAGE_EXT[os.path.splitext(path)[1].lower()], size,
-                            os.path.basename(path))
+        return image_file_html(os.fspath(item), size)
     if isinstance(item, str):
         return text_html(item, large=size > 120)
     if isinstance(item, (pd.Series, dict)):
@@ -107,7 +124,7 @@ def sample_html(item: Any, renderer: Renderer | None = None, size: int = 96) -> 
 def _is_image_path(item: Any) -> bool:
     try:
         path = os.fspath(item)
-        return os.path.splitext(path)[1].lower() in _IMAGE_EXT and os.path.isfile(path)
+        return os.path.splitext(path)[1].lower() in IMAGE_TYPES and os.path.isfile(path)
     except (TypeError, ValueError, OSError):
         return False
 

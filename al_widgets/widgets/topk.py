@@ -39,12 +39,14 @@ class TopKPanel(w.VBox, SessionView):
             self.indices = []
             self.cards.children = [w.HTML("<i>waiting for the first retrain…</i>")]
             return
-        indices, scores = self.session.query(self.k.value)
-        self.indices = [int(i) for i in indices]
-        while len(self._slots) < len(self.indices):
+        s = self.session
+        items = s.queue.peek(self.k.value, exclude=set(s.labels))
+        items.sort(key=lambda it: -it.score if it.score == it.score else float("inf"))  # highest score first
+        self.indices = [it.index for it in items]
+        while len(self._slots) < len(items):
             self._slots.append(self._new_slot())
-        for slot, index, score in zip(self._slots, self.indices, scores):
-            self._fill(slot, index, float(score))
+        for slot, item in zip(self._slots, items):
+            self._fill(slot, item)
         self.cards.children = [slot["card"] for slot in self._slots[: len(self.indices)]]
 
     def _new_slot(self) -> dict:
@@ -56,10 +58,11 @@ class TopKPanel(w.VBox, SessionView):
         slot["card"].add_class("alw-card")
         return slot
 
-    def _fill(self, slot: dict, index: int, score: float) -> None:
-        res = self.session.result_
-        lines = [f"<code>{escape(self.session.pool.ids[index])}</code>",
-                 f"{escape(self.session.strategy.name)}: <b>{score:.3f}</b>" if score == score else "cold start"]
+    def _fill(self, slot: dict, item: Any) -> None:
+        res, index, score = self.session.result_, item.index, item.score
+        ranked = "cold start" if item.strategy == "cold start" or score != score else \
+            f"{escape(item.strategy)}: <b>{score:.3f}</b>"
+        lines = [f"<code>{escape(_short(self.session.pool.ids[index]))}</code>", ranked]
         unc = res.uncertainty if res is not None else {}
         if "epistemic" in unc:
             lines.append(f"epistemic {unc['epistemic'][index]:.3f} · aleatoric {unc['aleatoric'][index]:.3f}")
@@ -74,3 +77,8 @@ class TopKPanel(w.VBox, SessionView):
     def open_sample(self, index: int) -> None:
         """Load ``index`` into the labeling panel (via the session's ``current_changed`` event)."""
         self.session.focus(index)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    """Ids are shown in full in the labeling panel; cards keep a fixed width."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

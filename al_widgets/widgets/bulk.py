@@ -1,0 +1,116 @@
+"""Bulk labeling from a lasso or box selection on the map: see the samples, choose the class, confirm."""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import ipywidgets as w
+
+from .render import Renderer, escape, sample_html
+
+PREVIEW = 12
+"""How many selected samples are shown as thumbnails or text excerpts."""
+
+
+class BulkLabeler(w.VBox):
+    """The selection's samples (with the model's predictions), a class to choose and a two-step confirm.
+
+    Parameters
+    ----------
+    session : ActiveLearningSession
+    renderer : callable, optional
+    limit : int
+        Largest selection labeled in one action (checked here, on the server side, whatever
+        the browser sent).
+    """
+
+    def __init__(self, session: Any, renderer: Renderer | None = None, limit: int = 500, **kwargs: Any) -> None:
+        self.session, self.renderer, self.limit = session, renderer, limit
+        self.selected: list[int] = []
+        self.info = w.HTML()
+        self.preview = w.HBox(layout=w.Layout(flex_flow="row wrap", max_height="260px", overflow="auto"))
+        # no class chosen by default: a bulk label is never written under a class nobody picked
+        self.label_as = w.Dropdown(options=[("choose a class…", None)] +
+                                   [(str(c), c) for c in session.pool.classes or []],
+                                   value=None, description="label as", layout=w.Layout(width="230px"))
+        self.label_as.observe(lambda _c: self._update_button(), "value")
+        self.button = w.Button(description="Label selected", button_style="warning", disabled=True)
+        self.button.on_click(lambda _b: self.ask_confirmation())
+        self.confirm_text = w.HTML()
+        self.confirm_button = w.Button(description="Confirm", button_style="danger")
+        self.cancel_button = w.Button(description="Cancel")
+        self.confirm_button.on_click(lambda _b: self.label_selection())
+        self.cancel_button.on_click(lambda _b: self.hide_confirmation())
+        self.confirm_box = w.HBox([self.confirm_text, self.confirm_button, self.cancel_button],
+                                  layout=w.Layout(display="none"))
+        super().__init__([self.info, self.preview, w.HBox([self.label_as, self.button]), self.confirm_box],
+                         **kwargs)
+        self.add_class("alw-bulk")
+
+    def select(self, indices: Any) -> list[int]:
+        """Validate a selection (pool indices from the browser) and show it; returns what was kept."""
+        n, labeled = self.session.pool.n, self.session.labels
+        kept, seen = [], set()
+        for i in indices:
+            if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < n or i in labeled or i in seen:
+                continue  # outside the pool, already labeled or repeated: never labeled in bulk
+            seen.add(i)
+            kept.append(i)
+        self.selected = kept
+        self.hide_confirmation()
+        self._show()
+        return kept
+
+    def _show(self) -> None:
+        n = len(self.selected)
+        res = self.session.result_
+        if not n:
+            self.info.value, self.preview.children = "", ()
+            self._update_button()
+            return
+        text = f"<b>{n}</b> unlabeled point{'s' if n != 1 else ''} selected"
+        if res is not None and res.prediction is not None and self.session.pool.classes is not None:
+            counts = Counter(str(res.prediction[i]) for i in self.selected)
+            text += "; the model predicts " + ", ".join(f"{escape(c)} ×{k}" for c, k in counts.most_common())
+        if n > self.limit:
+            text += f" <b style='color:#cf222e'>(more than {self.limit}: select fewer to label in bulk)</b>"
+        self.info.value = text
+        self.preview.children = [self._card(i) for i in self.selected[:PREVIEW]]
+        self._update_button()
+
+    def _card(self, index: int) -> w.HTML:
+        res = self.session.result_
+        pred = "" if res is None or res.prediction is None else f"<br><small>model: {escape(res.prediction[index])}</small>"
+        return w.HTML(f"<div style='width:96px;overflow:hidden'>{sample_html(self.session.pool.item(index), self.renderer, 64)}"
+                      f"{pred}</div>")
+
+    def _update_button(self) -> None:
+        n = len(self.selected)
+        self.button.disabled = not n or n > self.limit or self.label_as.value is None
+        self.button.description = f"Label {n} points" if n else "Label selected"
+
+    def ask_confirmation(self) -> None:
+        """Step 1: say how many points get which label, and wait for Confirm."""
+        if self.button.disabled:
+            return
+        n = len(self.selected)
+        self.confirm_text.value = (f"Label <b>{n}</b> point{'s' if n != 1 else ''} as "
+                                   f"<b>{escape(self.label_as.value)}</b>?")
+        self.confirm_box.layout.display = "flex"
+
+    def hide_confirmation(self) -> None:
+        self.confirm_box.layout.display = "none"
+        self.confirm_text.value = ""
+
+    def label_selection(self) -> int:
+        """Step 2: label the selected points with the chosen class (one action: one undo takes it back)."""
+        self.hide_confirmation()
+        cls = self.label_as.value
+        if not self.selected or cls is None or len(self.selected) > self.limit:
+            return 0
+        n = self.session.submit_many(self.selected, cls)
+        self.selected = []
+        self._show()
+        self.info.value = f"labeled {n} points as {escape(cls)}"
+        self.label_as.value = None
+        return n

@@ -1,0 +1,102 @@
+"""The views tell the truth: curve without a test set, score order, names, stalled pages, hover."""
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from al_widgets.core import ActiveLearningSession, Pool
+from al_widgets.widgets import ALDashboard, LearningCurves, TopKPanel, UncertaintyMap
+from al_widgets.widgets.curves import CHANGE, METRIC
+
+
+def _no_test_session(small_digits, tmp_path, n_seed=20):
+    X, y = small_digits
+    labels = np.full(len(y), None, dtype=object)
+    labels[:n_seed] = y[:n_seed]
+    return ActiveLearningSession(LogisticRegression(max_iter=300), Pool(X, labels=labels, classes=list(range(10))),
+                                 "margin", store=tmp_path / "s.db", background=False, random_state=0)
+
+
+def test_curve_without_a_test_set_is_progressive_validation(small_digits, tmp_path):
+    X, y = small_digits
+    s = _no_test_session(small_digits, tmp_path)
+    curves = LearningCurves(s)
+    s.retrain()
+    hits = []
+    for _ in range(8):
+        item = s.next_item()
+        hits.append(s.result_.prediction[item.index] == y[item.index])  # checked before training on it
+        s.submit(item.index, int(y[item.index]))
+    assert curves.metric == "progressive_accuracy" and "before training" in curves.figure.data[METRIC].name
+    ys = list(curves.figure.data[METRIC].y)
+    assert len(ys) == len(s.curve) == 9 and ys[0] is None  # nothing checked before the first retrain
+    assert ys[-1] == pytest.approx(np.mean(hits))  # hand-checkable: the share of correct predictions
+    assert "progressive accuracy" in s.status
+    change = list(curves.figure.data[CHANGE].y)  # the stopping signal, its own line
+    assert change[0] is None and all(0 <= c <= 1 for c in change[1:])
+    assert "No test set" in curves.note.value
+    s.close()
+
+
+def test_topk_cards_are_in_score_order_with_the_ranking_strategy(make_session):
+    s = make_session(strategy="diverse")  # the batch comes first in the queue, not in score order
+    s.retrain()
+    panel = TopKPanel(s, k=8)
+    shown = [float(c.children[1].value.split("<b>")[1].split("</b>")[0]) for c in panel.cards.children]
+    assert shown == sorted(shown, reverse=True) and len(shown) == 8
+    assert all("diverse:" in c.children[1].value for c in panel.cards.children)
+    s.set_strategy("entropy")
+    panel.refresh()
+    assert all("entropy:" in c.children[1].value for c in panel.cards.children)
+
+
+def test_current_sample_names_the_strategy_that_ranked_it(make_session, tmp_path):
+    s = make_session(strategy="margin", background=True)
+    d = ALDashboard(s, umap=False, cache_dir=tmp_path / "c")
+    s.wait_idle(60)
+    assert "margin score" in d.labeling.info.value
+    d.controls.strategy.value = "entropy"
+    assert s.wait_idle(60)
+    assert "entropy score" in d.labeling.info.value and "margin" not in d.labeling.info.value
+    d.detach()
+
+
+def test_cold_start_says_so_instead_of_a_score(make_session, tmp_path):
+    s = make_session(n_seed=0)
+    d = ALDashboard(s, umap=False, cache_dir=tmp_path / "c")
+    assert "cold start" in d.labeling.info.value and "score" not in d.labeling.info.value
+    assert all("cold start" in c.children[1].value for c in d.topk.cards.children)
+    d.detach()
+
+
+def test_a_page_that_stops_applying_updates_is_told(make_session, tmp_path):
+    s = make_session()
+    s.retrain()
+    m = UncertaintyMap(s, umap=False, cache_dir=tmp_path / "c")
+    h = m.health
+    h.timeout = 0.0
+    m.figure._view_count = 1  # a page is open ...
+    m.recolor()  # ... and gets an edit it never acknowledges
+    assert not h.check() and "stopped updating" in m.health.warning.value and "labels are saved" in h.warning.value
+    m.figure._js2py_traceDeltas = {"trace_deltas": [], "trace_edit_id": m.figure._last_trace_edit_id}
+    assert h.check() and h.warning.value == ""  # the answer came: the warning goes
+    m.figure._view_count = 0
+    m.recolor()  # no page open: nothing to wait for
+    assert h.check() and h.warning.value == ""
+
+
+def test_hover_shows_the_sample_escaped_and_bounded(tmp_path):
+    texts = ["<a href='http://x'>click</a> " + "long " * 5000, "plain text"] + [f"doc {i}" for i in range(20)]
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+    pool = Pool(np.array(texts, dtype=object), ids=["<b>id</b>" + "x" * 20000] + [f"t{i}" for i in range(21)],
+                labels=["a", "b"] + [None] * 20, classes=["a", "b"])
+    s = ActiveLearningSession(make_pipeline(TfidfVectorizer(), LogisticRegression()), pool, store=None,
+                              background=False)
+    s.retrain()
+    m = UncertaintyMap(s, umap=False, cache_dir=tmp_path / "c")
+    hover = list(m.figure.data[0].hovertext)
+    ids = list(m.figure.data[0].customdata)
+    assert "<a" not in hover[0] and "&lt;a href=" in hover[0] and len(hover[0]) < 200
+    assert "<b>" not in ids[0] and len(ids[0]) < 120
+    m._on_hover(None, type("P", (), {"point_inds": [0]})(), None)
+    assert "&lt;a href=" in m.hovered.value and "<a href" not in m.hovered.value
