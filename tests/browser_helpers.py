@@ -41,3 +41,51 @@ def wait_next(page: Any, previous: str, timeout_ms: int = 30_000) -> str:
         "(prev) => { const c = document.querySelector('.alw-labeling code'); return c && c.innerText !== prev; }",
         arg=previous, timeout=timeout_ms)
     return current_id(page)
+
+
+class CpuBurner:
+    """A busy-looping process beside the server: the tests must hold on a loaded machine."""
+
+    def __init__(self, n: int = 1) -> None:
+        self.n = n
+        self.procs: list = []
+
+    def __enter__(self) -> "CpuBurner":
+        import subprocess
+        import sys
+        self.procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(self.n)]
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for p in self.procs:
+            p.kill()
+            p.wait(10)
+
+
+FIGURES_JS = """() => {
+  const read = (sel) => {
+    const d = document.querySelector(sel + ' .js-plotly-plot');
+    if (!d || !d.data) return null;
+    return d.data.map(t => ({
+      n: t.x ? t.x.length : 0,
+      x: t.x ? Array.from(t.x) : [],
+      colours: t.marker && t.marker.color && t.marker.color.length !== undefined
+        ? new Set(Array.from(t.marker.color)).size : 0,
+      showscale: !!(t.marker && t.marker.showscale),
+      visible: t.visible,
+    }));
+  };
+  return { map: read('.alw-map'), curve: read('.alw-curves') };
+}"""
+
+
+def figures(page: Any) -> dict:
+    """What the page's map and learning-curve plots hold (plotly's own ``data`` arrays)."""
+    return page.evaluate(FIGURES_JS)
+
+
+def wait_figures(page: Any, predicate_js: str, arg: Any = None, timeout_ms: int = 60_000) -> dict:
+    """Wait until ``predicate_js(figs, arg)`` is true for the page's figures, then return them."""
+    page.wait_for_function(f"(arg) => {{ const figs = ({FIGURES_JS})(); return figs.map && figs.curve && "
+                           f"({predicate_js})(figs, arg); }}", arg=arg, timeout=timeout_ms)
+    return figures(page)

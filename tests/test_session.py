@@ -356,3 +356,20 @@ def test_close_joins_an_idle_worker(make_session):
     assert worker.is_alive()  # idle, waiting for work
     s.close()
     assert not worker.is_alive()  # close returned only after the worker ended
+
+
+def test_a_request_an_earlier_retrain_already_served_runs_nothing(make_session):
+    s = make_session(background=True)
+    s.retrain()
+    applied = _applied(s)
+    item = s.next_item()
+    with s._train_lock:  # the worker will wait here with the request from the label below
+        s.submit(item.index, 4)
+        deadline = time.monotonic() + 30
+        while not s._busy and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert s._busy
+        s.retrain()  # a foreground retrain takes the new label first
+    assert s.wait_idle(60)
+    assert len(applied) == 1 and applied[0].n_labels == 21  # the worker found nothing new to train on
+    assert s.curve.to_frame()["n_labels"].tolist()[-1:] == [21] and len(s.curve) == 2

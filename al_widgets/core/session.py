@@ -89,6 +89,7 @@ class ActiveLearningSession(EventEmitter):
         self._requested = self._busy = self._closed = False
         self._worker: threading.Thread | None = None
         self._train_lock = threading.RLock()
+        self._dirty = True  # labels or settings changed since the last retrain snapshot
         self._seq = 0
         self._epoch = 0
         self._pending = 0
@@ -198,18 +199,19 @@ class ActiveLearningSession(EventEmitter):
         current = self.queue.current
         picked_by_queue = current is not None and current.index == index and current.rank >= 0
         strategy = current.strategy if picked_by_queue else "user-choice"
-        seq = self.store.add_label(self.pool.ids[index], label, annotator or self.annotator, seconds, strategy,
-                                   self._score_of(index))
-        self._check_progressive([index], label)
-        with self._cond:
+        with self._cond:  # stored and counted in one step: a retrain snapshot sees both or neither
+            seq = self.store.add_label(self.pool.ids[index], label, annotator or self.annotator, seconds, strategy,
+                                       self._score_of(index))
+            self._check_progressive([index], label)
             self._labels[index] = label
             self._actions.append(("label", [seq], [index]))
             self._pending += 1
+            self._dirty = True
             due = self._pending >= self.retrain_every
         self.queue.done(index)
         self.emit("labeled", index=index, label=label, n_labeled=self.n_labeled)
         if due:
-            self.request_retrain()
+            self._wake()
 
     def submit_many(self, indices: Any, label: Any, annotator: str | None = None) -> int:
         """Give every index the same label (bulk labeling), then one retrain; returns the count."""
@@ -218,17 +220,18 @@ class ActiveLearningSession(EventEmitter):
         if not indices:
             return 0
         # one transaction, one action: a single undo takes the whole batch back
-        seqs = self.store.add_labels([(self.pool.ids[i], label) for i in indices], annotator or self.annotator,
-                                     "bulk")
-        self._check_progressive(indices, label)
         with self._cond:
+            seqs = self.store.add_labels([(self.pool.ids[i], label) for i in indices],
+                                         annotator or self.annotator, "bulk")
+            self._check_progressive(indices, label)
             for i in indices:
                 self._labels[i] = label
             self._actions.append(("label", seqs, indices))
+            self._dirty = True
         for i in indices:
             self.queue.done(i)
         self.emit("labeled", index=indices[-1], label=label, n_labeled=self.n_labeled)
-        self.request_retrain()
+        self._wake()
         return len(indices)
 
     def undo(self) -> tuple[int, Any] | None:
@@ -295,8 +298,14 @@ class ActiveLearningSession(EventEmitter):
     # ------------------------------------------------------------ training
     def request_retrain(self) -> None:
         """Retrain now (foreground) or wake the worker; requests during a retrain coalesce into one."""
+        with self._cond:
+            self._dirty = True
+        self._wake()
+
+    def _wake(self) -> None:
+        """Run the pending retrain: now (foreground) or in the worker (skipped if nothing changed)."""
         if not self.background:
-            self.retrain()
+            self.retrain(force=False)
             return
         with self._cond:
             if self._closed:
@@ -316,7 +325,7 @@ class ActiveLearningSession(EventEmitter):
                     return
                 self._requested, self._busy = False, True
             try:
-                self.retrain()
+                self.retrain(force=False)
             finally:
                 with self._cond:
                     self._busy = False
@@ -327,18 +336,21 @@ class ActiveLearningSession(EventEmitter):
         with self._cond:
             return self._cond.wait_for(lambda: not self._requested and not self._busy, timeout)
 
-    def retrain(self) -> RetrainResult | None:
+    def retrain(self, force: bool = True) -> RetrainResult | None:
         """Fit on every label, re-score the pool, re-rank the queue and record the learning curve.
 
         Retrains are serialized (one at a time, foreground or worker).  Each one takes a
         sequence number; its result is applied only if it is newer than the result in place,
         no undo happened meanwhile and the strategy is still the one it ranked with.
-        Returns the applied result, or ``None`` (failed, stale or dropped).
+        Returns the applied result, or ``None`` (failed, stale or dropped).  With
+        ``force=False`` (requests from labels) nothing happens when no label, strategy or setting
+        changed since the last snapshot: a request that an earlier retrain already served.
         """
         with self._train_lock:
             with self._cond:
-                if self._closed:
+                if self._closed or not (force or self._dirty or self.result_ is None):
                     return None
+                self._dirty = False
                 self._load_store_labels()
                 self._seq += 1
                 seq, epoch, strategy, labels = self._seq, self._epoch, self.strategy, dict(self._labels)

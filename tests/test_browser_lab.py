@@ -1,0 +1,120 @@
+"""The quickstart notebook in JupyterLab 4, in a real browser: the dashboard works, keys stay scoped."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from al_widgets.app.server import free_port
+from al_widgets.core import LabelStore
+
+from browser_helpers import CHROMIUM, CpuBurner, launch, wait_figures
+
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                                                      reason=f"{CHROMIUM} not installed (./dev test installs it)")]
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "01_quickstart.ipynb"
+TOKEN = "al-widgets-test-token"
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("lab")
+    shutil.copy(NOTEBOOK, folder / NOTEBOOK.name)
+    port = free_port()
+    env = dict(os.environ, AL_WIDGETS_UMAP="0", AL_WIDGETS_CACHE=str(folder / "cache"),
+               JUPYTER_CONFIG_DIR=str(folder / "config"), JUPYTER_RUNTIME_DIR=str(folder / "runtime"))
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+           "--ServerApp.port_retries=0", "--ServerApp.allow_root=True", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={folder}",
+           "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=", "--LabApp.check_for_updates_class="
+           "jupyterlab.NeverCheckForUpdate"]
+    log = open(folder / "lab.log", "w")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, (folder / "lab.log").read_text()[-2000:]
+            try:
+                with urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2) as r:
+                    json.load(r)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "jupyter lab did not start"
+                time.sleep(0.5)
+        yield {"url": url, "folder": folder}
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(proc.pid, sig)
+                proc.wait(15)
+                break
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                continue
+        log.close()
+
+
+def _n_labels(store):
+    if not store.exists():
+        return 0
+    with LabelStore(store) as st:
+        return len(st.labels())
+
+
+def _panel_id(page):
+    return page.locator(".alw-labeling code").first.inner_text()
+
+
+def test_quickstart_in_jupyterlab(lab):
+    from playwright.sync_api import sync_playwright
+    store = lab["folder"] / "data" / "quickstart.sqlite"
+    with sync_playwright() as p, CpuBurner(1):
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 1500, "height": 1200})
+        try:
+            page.goto(f"{lab['url']}/lab/tree/{NOTEBOOK.name}?token={TOKEN}", timeout=180_000)
+            page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')",
+                                   timeout=180_000)
+            page.wait_for_function("() => { const s = document.querySelector('.jp-Notebook-ExecutionIndicator');"
+                                   " return !s || !s.textContent.includes('Connecting'); }", timeout=120_000)
+            page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); return true; }")
+            page.wait_for_selector(".alw-class-button", timeout=180_000)
+            page.wait_for_function("() => [...document.querySelectorAll('.jp-OutputArea-output')]"
+                                   ".some(o => o.innerText.includes('exported 40 labels'))", timeout=300_000)
+            assert _n_labels(store) == 40
+            # the map and the curve in the page follow the 40 scripted labels
+            figs = wait_figures(page, "(f) => f.map[1].n === 40 && f.map[0].colours > 1 && "
+                                      "f.curve[0].x.length > 0 && f.curve[0].x[f.curve[0].x.length - 1] === 40",
+                                timeout_ms=90_000)
+            assert figs["map"][0]["showscale"]
+            panel = page.locator(".alw-labeling").first
+            panel.scroll_into_view_if_needed()
+            before = _panel_id(page)
+            page.locator(".alw-class-button").nth(3).click()  # a click labels and advances the panel
+            page.wait_for_function("(prev) => document.querySelector('.alw-labeling code').innerText !== prev",
+                                   arg=before, timeout=60_000)
+            assert _n_labels(store) == 41
+            # command mode, focus on another cell, outside the panel: "1" must not label anything
+            page.locator(".jp-Cell").first.locator(".jp-InputPrompt").click()
+            page.keyboard.press("Escape")
+            shown = _panel_id(page)
+            page.keyboard.press("1")
+            # positive control, sent after: focus the panel, press the key of class 7
+            panel.click(position={"x": 300, "y": 8})
+            page.keyboard.press("7")
+            page.wait_for_function("(prev) => document.querySelector('.alw-labeling code').innerText !== prev",
+                                   arg=shown, timeout=60_000)
+            with LabelStore(store) as st:
+                frame = st.to_frame()
+            assert len(frame) == 42  # the panel's key arrived, the command-mode "1" never did
+            assert int(frame.set_index("sample_id").loc[shown, "label"]) == 7
+        finally:
+            page.screenshot(path=str(lab["folder"] / "lab.png"), full_page=True)
+            Path("artifacts").mkdir(exist_ok=True)
+            shutil.copy(lab["folder"] / "lab.png", "artifacts/lab.png")
+            browser.close()
