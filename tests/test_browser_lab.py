@@ -26,9 +26,17 @@ TOKEN = "al-widgets-test-token"
 def lab(tmp_path_factory):
     folder = tmp_path_factory.mktemp("lab")
     shutil.copy(NOTEBOOK, folder / NOTEBOOK.name)
+    (folder / "data").mkdir()
     port = free_port()
+    settings = folder / "settings" / "@jupyterlab"
+    for ext, values in {"notebook-extension/tracker": {"autoStartDefaultKernel": True},
+                        "apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False}}.items():
+        path = settings / f"{ext}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
     env = dict(os.environ, AL_WIDGETS_UMAP="0", AL_WIDGETS_CACHE=str(folder / "cache"),
-               JUPYTER_CONFIG_DIR=str(folder / "config"), JUPYTER_RUNTIME_DIR=str(folder / "runtime"))
+               JUPYTER_CONFIG_DIR=str(folder / "config"), JUPYTER_RUNTIME_DIR=str(folder / "runtime"),
+               JUPYTERLAB_SETTINGS_DIR=str(folder / "settings"), JUPYTERLAB_WORKSPACES_DIR=str(folder / "ws"))
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
            "--ServerApp.port_retries=0", "--ServerApp.allow_root=True", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={folder}",
            "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=", "--LabApp.check_for_updates_class="
@@ -80,9 +88,10 @@ def test_quickstart_in_jupyterlab(lab):
             page.goto(f"{lab['url']}/lab/tree/{NOTEBOOK.name}?token={TOKEN}", timeout=180_000)
             page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')",
                                    timeout=180_000)
-            page.wait_for_function("() => { const s = document.querySelector('.jp-Notebook-ExecutionIndicator');"
-                                   " return !s || !s.textContent.includes('Connecting'); }", timeout=120_000)
-            page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); return true; }")
+            page.wait_for_function("() => document.body.innerText.includes('(ipykernel) | Idle')", timeout=120_000)
+            page.locator(".jp-Notebook .jp-Cell").first.click()
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()  # Run > Run All Cells, as a user
+            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
             page.wait_for_selector(".alw-class-button", timeout=180_000)
             page.wait_for_function("() => [...document.querySelectorAll('.jp-OutputArea-output')]"
                                    ".some(o => o.innerText.includes('exported 40 labels'))", timeout=300_000)
