@@ -7,7 +7,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, SGDClassi
 from sklearn.pipeline import make_pipeline
 
 from al_widgets.core import ScoringContext, available_strategies, get_strategy
-from al_widgets.core.strategies_batch import cold_start
+from al_widgets.core.coldstart import cold_start
 
 ALL = list(available_strategies())
 
@@ -53,17 +53,38 @@ def test_strategy_rejects_bad_k(ctx, name):
             get_strategy(name).query(c, bad)
 
 
-def test_bad_parameters_and_names():
+def test_bad_parameters_and_names(ctx):
+    c, _ = ctx
     with pytest.raises(ValueError, match="unknown strategy 'best'"):
         get_strategy("best")
-    with pytest.raises(ValueError, match="beta"):
-        get_strategy("density", beta=-1)
-    with pytest.raises(ValueError, match="oversample"):
-        get_strategy("diverse", oversample=0)
-    with pytest.raises(ValueError, match="disagreement"):
-        get_strategy("qbc", disagreement="loud")
-    with pytest.raises(ValueError, match="unknown strategy"):
-        get_strategy("diverse", base="nope")
+    for name, params, message in [("density", {"beta": -1}, "beta"), ("diverse", {"oversample": 0}, "oversample"),
+                                  ("qbc", {"disagreement": "loud"}, "disagreement"),
+                                  ("diverse", {"base": "nope"}, "base must be one of")]:
+        strategy = get_strategy(name, **params)  # built as given (scikit-learn style) ...
+        with pytest.raises(ValueError, match=message):
+            strategy.query(c, 3)  # ... and refused, with the parameter named, at query time
+
+
+def test_strategies_are_scikit_learn_estimators(ctx):
+    from sklearn.base import clone
+    c, _ = ctx
+    s = get_strategy("diverse", oversample=4, random_state=3)
+    assert s.get_params() == {"base": "entropy", "oversample": 4, "random_state": 3}
+    s2 = clone(s).set_params(oversample=5)
+    assert s2.oversample == 5 and s.oversample == 4
+    a, b = get_strategy("random", random_state=7), get_strategy("random", random_state=7)
+    first, second = a.query(c, 5)[0], a.query(c, 5)[0]
+    assert not np.array_equal(first, second)  # fresh randomness every round ...
+    np.testing.assert_array_equal(b.query(c, 5)[0], first)  # ... reproducible from the seed
+
+
+def test_the_menu_offers_only_what_fits_the_task():
+    from al_widgets.core import available_strategies
+    reg = available_strategies("regression")
+    assert set(reg) == {"random", "max_variance", "expected_model_change"}
+    assert "margin" in available_strategies("classification") and len(available_strategies()) == 10
+    with pytest.raises(ValueError, match="task"):
+        available_strategies("clustering")
 
 
 def test_top_k_is_the_highest_entropy(ctx):

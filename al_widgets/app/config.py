@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,6 @@ class AppConfig:
     umap: bool = True
     cache_dir: str | None = None
     title: str = "al_widgets labeling"
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: dict | None = None) -> "AppConfig":

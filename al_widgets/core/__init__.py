@@ -9,11 +9,10 @@ from .pool import MISSING, Pool
 from .queue import AnnotationQueue, QueueItem
 from .session import ActiveLearningSession
 from .store import LabelStore
-from .strategies import REGISTRY, QueryStrategy, available_strategies, get_strategy
-from . import strategies_batch  # noqa: F401  (registers the remaining strategies)
+from .registry import REGISTRY, available_strategies, get_strategy
+from .strategies import QueryStrategy
 from . import uncertainty
 
 __all__ = ["ActiveLearningSession", "AnnotationQueue", "Committee", "EventEmitter", "LabelStore",
-           "LearningCurveTracker", "MISSING", "Pool", "PoolEmbedding", "QueryItem", "QueryStrategy", "REGISTRY",
+           "LearningCurveTracker", "MISSING", "Pool", "PoolEmbedding", "QueueItem", "QueryStrategy", "REGISTRY",
            "ScoringContext", "available_strategies", "get_strategy", "simulate", "uncertainty"]
-__all__[__all__.index("QueryItem")] = "QueueItem"

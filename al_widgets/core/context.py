@@ -82,10 +82,6 @@ class ScoringContext:
         """``(n_pool, n_classes)`` class probabilities (pseudo-probabilities if uncalibrated)."""
         return self._proba_and_calibrated[0]
 
-    @property
-    def calibrated(self) -> bool:
-        return self._proba_and_calibrated[1]
-
     @cached_property
     def committee(self) -> Committee:
         """Bootstrap committee (or the model's native ensemble members)."""

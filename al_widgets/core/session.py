@@ -14,8 +14,10 @@ from .curves import LearningCurveTracker, ProgressiveValidation
 from .events import EventEmitter
 from .pool import MISSING, Pool
 from .queue import AnnotationQueue, QueueItem
+from .settings import SessionSettings
 from .store import LabelStore
-from .strategies import QueryStrategy, _check_k, get_strategy
+from .registry import get_strategy
+from .strategies import QueryStrategy, _check_k
 from .training import RetrainResult, cold_start_features, retrain
 
 
@@ -33,25 +35,17 @@ class ActiveLearningSession(EventEmitter):
     store : LabelStore, path or None
         Durable label log.  Labels already in it are loaded (resume).  ``None``
         keeps labels in memory.
-    X_test, y_test : held-out data for the learning curve (optional: without
-        them the curve tracks pool uncertainty only).
-    batch_size : int
-        How many samples the strategy picks per re-score (top-k).
-    retrain_every : int
-        Retrain after this many new labels.
-    budget : int, optional
-        Label budget shown in progress displays.
+    X_test, y_test : held-out data for the learning curve (optional: without them the curve is
+        progressive validation, each new label checked before the model trained on it).
+    settings : SessionSettings, optional
+        Batch size, retrain cadence, budget, committee size, epistemic display, queue length,
+        claim lease, incremental fitting and random state (see :class:`SessionSettings`).
     annotator : str
         Name recorded with every label.
     background : bool
         Retrain in a worker thread (UI use) or synchronously (scripts, simulation).
-    incremental : bool
-        Use ``partial_fit`` on the new labels when the model supports it.
-    epistemic : bool or None
-        Compute the committee-based aleatoric/epistemic split for display: always (True),
-        never (False) or when cheap or already needed (None: native ensembles and committee
-        strategies).  Views set it to True when the user asks for it.
-    random_state : int or None
+    **setting_values
+        Any :class:`SessionSettings` field, overriding ``settings`` (``batch_size=8``).
 
     Events
     ------
@@ -61,26 +55,24 @@ class ActiveLearningSession(EventEmitter):
 
     def __init__(self, model: Any, pool: Pool, strategy: str | QueryStrategy = "entropy",
                  store: LabelStore | str | None = None, X_test: Any = None, y_test: Any = None, *,
-                 batch_size: int = 10, retrain_every: int = 1, budget: int | None = None,
-                 annotator: str = "annotator", committee_size: int = 5, epistemic: bool | None = None,
-                 queue_length: int = 200, lease_seconds: float = 600.0, background: bool = True,
-                 incremental: bool = False, random_state: int | None = None) -> None:
+                 settings: SessionSettings | None = None, annotator: str = "annotator", background: bool = True,
+                 **setting_values: Any) -> None:
         super().__init__()
         self._check_model(model, pool)
         if (X_test is None) != (y_test is None):
             raise ValueError("give both X_test and y_test, or neither")
-        _check_k(batch_size)
-        if int(retrain_every) < 1:
-            raise ValueError(f"retrain_every must be >= 1, got {retrain_every!r}")
+        unknown = set(setting_values) - SessionSettings.names()
+        if unknown:
+            raise TypeError(f"unknown session setting {sorted(unknown)[0]!r}; settings are "
+                            f"{sorted(SessionSettings.names())}")
+        self.settings = (settings or SessionSettings()).replace(**setting_values)
         self.model, self.pool, self.X_test, self.y_test = model, pool, X_test, y_test
-        self.batch_size, self.retrain_every, self.budget = int(batch_size), int(retrain_every), budget
-        self.annotator, self.committee_size, self.epistemic = annotator, committee_size, epistemic
-        self.queue_length, self.background, self.incremental = queue_length, background, incremental
-        self.random_state = random_state
-        self.strategy = get_strategy(strategy, random_state=random_state) if isinstance(strategy, str) else strategy
+        self.annotator, self.background = annotator, background
+        self.strategy = get_strategy(strategy, random_state=self.settings.random_state) \
+            if isinstance(strategy, str) else strategy
         self.store = store if isinstance(store, LabelStore) else LabelStore(store)
         self.owner = f"{annotator}-{uuid.uuid4().hex[:8]}"
-        self.queue = AnnotationQueue(pool.ids, self.store, self.owner, lease_seconds)
+        self.queue = AnnotationQueue(pool.ids, self.store, self.owner, self.settings.lease_seconds)
         self.curve = LearningCurveTracker()
         self.progressive = ProgressiveValidation(task=pool.task)
         self._labels: dict[int, Any] = {i: v for i, v in enumerate(pool.labels) if v is not MISSING}
@@ -129,6 +121,25 @@ class ActiveLearningSession(EventEmitter):
                 self._labels[idx] = label
                 changed += 1
         return changed
+
+    # ------------------------------------------------------------ settings (see SessionSettings)
+    def _setting(name: str) -> property:  # type: ignore[misc]
+        def get(self: "ActiveLearningSession") -> Any:
+            return getattr(self.settings, name)
+
+        def set_(self: "ActiveLearningSession", value: Any) -> None:
+            self.settings = self.settings.replace(**{name: value})
+        return property(get, set_, doc=f"``settings.{name}`` (validated when set).")
+
+    batch_size = _setting("batch_size")
+    retrain_every = _setting("retrain_every")
+    budget = _setting("budget")
+    committee_size = _setting("committee_size")
+    epistemic = _setting("epistemic")
+    queue_length = _setting("queue_length")
+    incremental = _setting("incremental")
+    random_state = _setting("random_state")
+    del _setting
 
     # ------------------------------------------------------------ state
     @property
@@ -404,10 +415,8 @@ class ActiveLearningSession(EventEmitter):
         if self._cold_features is None and previous is None:
             self._cold_features = cold_start_features(self.model, self.pool.X)
         return retrain(self.model, previous, strategy, self.pool.X, idx, y, cand, self.pool.classes,
-                       self.pool.task, X_test=self.X_test, y_test=self.y_test, batch_size=self.batch_size,
-                       queue_length=self.queue_length, committee_size=self.committee_size,
-                       epistemic=self.epistemic, incremental=self.incremental, new_mask=new_mask,
-                       random_state=self.random_state, cold_features=self._cold_features)
+                       self.pool.task, self.settings, X_test=self.X_test, y_test=self.y_test, new_mask=new_mask,
+                       cold_features=self._cold_features)
 
     def _record(self, res: RetrainResult) -> None:
         if res.cold_start:

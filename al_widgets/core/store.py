@@ -170,10 +170,6 @@ class LabelStore:
             rows = self._conn.execute(_ACTIVE + " ORDER BY seq").fetchall()
         return {r[1]: json.loads(r[2]) for r in rows}
 
-    def count(self) -> int:
-        """Number of samples with an active label."""
-        return len(self.labels())
-
     def history(self) -> pd.DataFrame:
         """Every event (labels and undos) in order."""
         with self._lock:

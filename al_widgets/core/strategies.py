@@ -1,9 +1,12 @@
-"""Query Strategy Selector: small scikit-learn-style strategy objects and their registry.
+"""Query strategies: scikit-learn-style estimators that rank the pool.
 
 Every strategy scores the candidate samples of a :class:`ScoringContext`
 (higher = more informative) and :meth:`QueryStrategy.query` returns the chosen
-pool indices and their scores.  Ties are broken reproducibly from
-``random_state``.
+pool indices and their scores.  Strategies follow scikit-learn's conventions:
+hyper-parameters in ``__init__`` (stored as given), validation at query time,
+``get_params``/``set_params``/``clone``.  Randomness (tie-breaking, sampling) is fresh in
+every round yet reproducible from ``random_state``.  The registry of names lives in
+:mod:`al_widgets.core.registry`.
 """
 from __future__ import annotations
 
@@ -11,16 +14,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from sklearn.base import BaseEstimator
+
 from .context import ScoringContext
 from .uncertainty import SCORES, committee_variance, consensus_kl, vote_entropy
-
-REGISTRY: dict[str, type["QueryStrategy"]] = {}
-
-
-def register(cls: type["QueryStrategy"]) -> type["QueryStrategy"]:
-    """Class decorator adding a strategy to :data:`REGISTRY` under ``cls.name``."""
-    REGISTRY[cls.name] = cls
-    return cls
 
 
 def top_k(scores: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -43,13 +40,15 @@ def top_k(scores: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     return cand[order[:k]]
 
 
-class QueryStrategy:
+class QueryStrategy(BaseEstimator):
     """Base class: subclasses set ``name``, ``description`` and implement :meth:`score`.
 
     Parameters
     ----------
     random_state : int or None
-        Seed for tie-breaking (and any randomness of the strategy).
+        Seed for tie-breaking (and any randomness of the strategy).  Each call of
+        :meth:`rng` gives the next generator of one reproducible stream, so two rounds never
+        break ties the same way while two runs with one seed choose the same samples.
     """
 
     name: ClassVar[str] = ""
@@ -60,12 +59,14 @@ class QueryStrategy:
     def __init__(self, random_state: int | None = None) -> None:
         self.random_state = random_state
 
-    def get_params(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if not k.endswith("_")}
+    def rng(self) -> np.random.Generator:
+        """A generator for this round (fresh each call, reproducible from ``random_state``)."""
+        self.round_ = getattr(self, "round_", -1) + 1
+        seed = None if self.random_state is None else [int(self.random_state), self.round_]
+        return np.random.default_rng(seed)
 
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({params})"
+    def validate(self) -> None:
+        """Check the hyper-parameters (called at query time, as scikit-learn does at fit time)."""
 
     def score(self, ctx: ScoringContext) -> np.ndarray:
         """Informativeness of each of ``ctx.candidates`` (higher = query first)."""
@@ -82,8 +83,12 @@ class QueryStrategy:
             Their scores.
         """
         k = _check_k(k)
-        scores = np.asarray(self.score(ctx), dtype=float)
-        pos = top_k(scores, k, np.random.default_rng(self.random_state))
+        self.validate()
+        return self.query_scored(ctx, k, np.asarray(self.score(ctx), dtype=float))
+
+    def query_scored(self, ctx: ScoringContext, k: int, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Like :meth:`query`, with the candidates' ``scores`` already computed (scored once per retrain)."""
+        pos = top_k(scores, k, self.rng())
         return ctx.candidates[pos], scores[pos]
 
 
@@ -93,14 +98,13 @@ def _check_k(k: Any) -> int:
     return int(k)
 
 
-@register
 class RandomSampling(QueryStrategy):
     name = "random"
     description = "Random sampling: the baseline every strategy must beat."
     supports_regression = True
 
     def score(self, ctx: ScoringContext) -> np.ndarray:
-        return np.random.default_rng(self.random_state).random(len(ctx.candidates))
+        return self.rng().random(len(ctx.candidates))
 
 
 class _ProbaScore(QueryStrategy):
@@ -111,21 +115,18 @@ class _ProbaScore(QueryStrategy):
         return SCORES[self.score_name](ctx.proba[ctx.candidates])
 
 
-@register
 class LeastConfident(_ProbaScore):
     name = "least_confident"
     description = "Least confidence: samples whose most likely class has the lowest probability."
     score_name = "least_confidence"
 
 
-@register
 class Margin(_ProbaScore):
     name = "margin"
     description = "Margin: samples where the two most likely classes are closest."
     score_name = "margin"
 
 
-@register
 class Entropy(_ProbaScore):
     name = "entropy"
     description = "Entropy: samples whose predicted class distribution is most spread out."
@@ -136,7 +137,6 @@ class _CommitteeStrategy(QueryStrategy):
     needs_committee = True
 
 
-@register
 class BALD(_CommitteeStrategy):
     name = "bald"
     description = ("BALD: epistemic uncertainty, the mutual information between the label and the model "
@@ -147,24 +147,25 @@ class BALD(_CommitteeStrategy):
         return ctx.decomposition["epistemic"][ctx.candidates]
 
 
-@register
 class QueryByCommittee(_CommitteeStrategy):
     name = "qbc"
     description = "Query by committee: samples on which a committee of models' votes disagree most."
 
     def __init__(self, disagreement: str = "vote_entropy", random_state: int | None = None) -> None:
-        if disagreement not in ("vote_entropy", "consensus_kl"):
-            raise ValueError(f"disagreement must be 'vote_entropy' or 'consensus_kl', got {disagreement!r}")
         self.disagreement = disagreement
-        super().__init__(random_state)
+        self.random_state = random_state
+
+    def validate(self) -> None:
+        if self.disagreement not in ("vote_entropy", "consensus_kl"):
+            raise ValueError(f"disagreement must be 'vote_entropy' or 'consensus_kl', got {self.disagreement!r}")
 
     def score(self, ctx: ScoringContext) -> np.ndarray:
+        self.validate()
         ctx.require_classifier("'qbc'")
         members = ctx.member_proba[:, ctx.candidates]
         return vote_entropy(members) if self.disagreement == "vote_entropy" else consensus_kl(members)
 
 
-@register
 class MaxVariance(_CommitteeStrategy):
     name = "max_variance"
     description = ("Max variance: samples with the largest predictive variance (regression: GP, tree or "
@@ -176,19 +177,3 @@ class MaxVariance(_CommitteeStrategy):
         if ctx.is_regression:
             return ctx.regression_std[ctx.candidates] ** 2
         return committee_variance(ctx.member_proba[:, ctx.candidates])
-
-
-def available_strategies() -> dict[str, str]:
-    """Strategy names mapped to their one-line descriptions, in registry order."""
-    from . import strategies_batch  # noqa: F401 - registers the remaining strategies
-    return {name: cls.description for name, cls in REGISTRY.items()}
-
-
-def get_strategy(strategy: str | QueryStrategy, **params: Any) -> QueryStrategy:
-    """A strategy instance from its registered name (or the instance itself)."""
-    from . import strategies_batch  # noqa: F401
-    if isinstance(strategy, QueryStrategy):
-        return strategy
-    if strategy not in REGISTRY:
-        raise ValueError(f"unknown strategy {strategy!r}; choose one of {sorted(REGISTRY)}")
-    return REGISTRY[strategy](**params)

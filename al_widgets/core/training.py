@@ -14,7 +14,8 @@ from .committee import final_estimator, is_native_ensemble
 from .context import ScoringContext, as_numeric_matrix
 from .curves import evaluate
 from .strategies import QueryStrategy, top_k
-from .strategies_batch import cold_start
+from .coldstart import cold_start
+from .settings import SessionSettings
 from .uncertainty import SCORES
 
 
@@ -90,11 +91,11 @@ def rank_queue(strategy: QueryStrategy, ctx: ScoringContext, batch_size: int,
     full = np.full(_n_rows(ctx.X), np.nan)
     if n_cand == 0:
         return np.empty(0, dtype=int), np.empty(0), full
-    scores = np.asarray(strategy.score(ctx), dtype=float)
+    strategy.validate()
+    scores = np.asarray(strategy.score(ctx), dtype=float)  # once per retrain
     full[ctx.candidates] = scores
-    batch, batch_scores = strategy.query(ctx, min(batch_size, n_cand))
-    rng = np.random.default_rng(strategy.random_state)
-    rest = ctx.candidates[top_k(scores, min(queue_length + len(batch), n_cand), rng)]
+    batch, batch_scores = strategy.query_scored(ctx, min(batch_size, n_cand), scores)
+    rest = ctx.candidates[top_k(scores, min(queue_length + len(batch), n_cand), strategy.rng())]
     rest = rest[~np.isin(rest, batch)][: max(queue_length - len(batch), 0)]
     order = np.concatenate([batch, rest]).astype(int)
     return order, np.concatenate([batch_scores, full[rest]]), full
@@ -131,15 +132,17 @@ def cold_start_result(X: Any, candidates: np.ndarray, n_labels: int, k: int, que
 
 
 def retrain(model: Any, previous: Any, strategy: QueryStrategy, X: Any, labeled: np.ndarray, y: np.ndarray,
-            candidates: np.ndarray, classes: list | None, task: str, *, X_test: Any = None, y_test: Any = None,
-            batch_size: int = 10, queue_length: int = 200, committee_size: int = 5, epistemic: bool | None = None,
-            incremental: bool = False, new_mask: np.ndarray | None = None, random_state: int | None = None,
+            candidates: np.ndarray, classes: list | None, task: str, settings: SessionSettings, *,
+            X_test: Any = None, y_test: Any = None, new_mask: np.ndarray | None = None,
             cold_features: Any = None) -> RetrainResult:
     """Fit on ``X[labeled], y`` and re-score ``candidates``; see :class:`RetrainResult`.
 
-    ``epistemic=None`` computes the committee split only when it is cheap or already needed:
-    a native ensemble, or a strategy that uses a committee.
+    ``settings.epistemic=None`` computes the committee split only when it is cheap or already
+    needed: a native ensemble, or a strategy that uses a committee.
     """
+    batch_size, queue_length = settings.batch_size, settings.queue_length
+    committee_size, epistemic, random_state = settings.committee_size, settings.epistemic, settings.random_state
+    incremental = settings.incremental
     from .pool import take_rows
     reason = can_train(y, task)
     if reason is not None:

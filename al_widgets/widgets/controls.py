@@ -15,7 +15,7 @@ class Controls(w.VBox, SessionView):
 
     def __init__(self, session: Any, **kwargs: Any) -> None:
         self.session = session
-        self.descriptions = available_strategies()
+        self.descriptions = available_strategies(task=session.pool.task)  # only what fits the task
         self.strategy = w.Dropdown(options=list(self.descriptions), value=session.strategy.name,
                                    description="strategy")
         self.description = w.HTML()

@@ -1,0 +1,37 @@
+"""The Query Strategy Selector's menu: strategy names, explicitly registered, and their descriptions."""
+from __future__ import annotations
+
+from typing import Any
+
+from .strategies import (BALD, Entropy, LeastConfident, Margin, MaxVariance, QueryByCommittee, QueryStrategy,
+                         RandomSampling)
+from .strategies_change import ExpectedModelChange
+from .strategies_diversity import DiverseBatch, InformationDensity
+
+REGISTRY: dict[str, type[QueryStrategy]] = {cls.name: cls for cls in (
+    RandomSampling, LeastConfident, Margin, Entropy, BALD, QueryByCommittee, MaxVariance, ExpectedModelChange,
+    InformationDensity, DiverseBatch)}
+"""Name -> strategy class, in menu order.  Add your own with ``REGISTRY[MyStrategy.name] = MyStrategy``."""
+
+
+def available_strategies(task: str | None = None) -> dict[str, str]:
+    """Strategy names mapped to their one-line descriptions, in menu order.
+
+    Parameters
+    ----------
+    task : {"classification", "regression"} or None
+        Only the strategies valid for this task (``None``: all).
+    """
+    if task not in (None, "classification", "regression"):
+        raise ValueError(f"task must be 'classification', 'regression' or None, got {task!r}")
+    return {name: cls.description for name, cls in REGISTRY.items()
+            if task != "regression" or cls.supports_regression}
+
+
+def get_strategy(strategy: str | QueryStrategy, **params: Any) -> QueryStrategy:
+    """A strategy instance from its registered name (or the instance itself)."""
+    if isinstance(strategy, QueryStrategy):
+        return strategy
+    if strategy not in REGISTRY:
+        raise ValueError(f"unknown strategy {strategy!r}; choose one of {sorted(REGISTRY)}")
+    return REGISTRY[strategy](**params)
