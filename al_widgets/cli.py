@@ -60,20 +60,69 @@ def _config(args: argparse.Namespace) -> AppConfig:
     return cfg
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Raise :class:`ConfigError` when ``host:port`` cannot be bound (another server holds it)."""
+    import socket
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(f"cannot serve on {host}:{port}: {exc.strerror or exc} "
+                              "(is another server running there? pick another --port)") from None
+
+
+def voila_command(notebook: Path, host: str, port: int) -> list[str]:
+    """The hardened Voila command line: no tracebacks for visitors, idle unconnected kernels culled.
+
+    A kernel no page is connected to (a plain GET, a closed tab) is shut down after
+    ``AL_WIDGETS_CULL_IDLE`` seconds of idleness (default 120).
+    """
+    idle = max(int(os.environ.get("AL_WIDGETS_CULL_IDLE", "120")), 1)
+    every = max(min(idle // 4, 20), 1)
+    return [sys.executable, "-m", "al_widgets.app.voila_main", str(notebook), f"--Voila.ip={host}", f"--port={port}",
+            "--no-browser", "--Voila.port_retries=0", "--show_tracebacks=False",
+            f"--MappingKernelManager.cull_idle_timeout={idle}", f"--MappingKernelManager.cull_interval={every}",
+            "--MappingKernelManager.cull_connected=False"]
+
+
+def _wait_listening(proc: subprocess.Popen, host: str, port: int, timeout: float = 120.0) -> bool:
+    import socket
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with socket.create_connection((host if host not in ("0.0.0.0", "::") else "127.0.0.1", port), 1):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
 def serve(cfg: AppConfig, host: str, port: int) -> int:
-    """Write the config and the app notebook next to the store and run Voila on them."""
+    """Write the config and the app notebook next to the store and run Voila on them.
+
+    "serving at" is printed only once Voila listens; a busy port is an error before that.
+    """
     from .app.notebook import write_app_notebook
+    check_port_free(host, port)
     run_dir = Path(cfg.store).parent / ".al_widgets_app"
     config_path = cfg.save(run_dir / "config.json")
     notebook = write_app_notebook(run_dir / "labeling_app.ipynb")
     env = dict(os.environ, AL_WIDGETS_CONFIG=str(config_path))
-    cmd = [sys.executable, "-m", "voila", str(notebook), f"--Voila.ip={host}", f"--port={port}",
-           "--no-browser", "--Voila.port_retries=0", "--show_tracebacks=True"]
-    print(f"al_widgets: serving the labeling app at http://{host}:{port}/  (labels -> {cfg.store}; Ctrl+C stops)",
-          flush=True)
+    proc = subprocess.Popen(voila_command(notebook, host, port), env=env)
     try:
-        return subprocess.call(cmd, env=env)
+        if not _wait_listening(proc, host, port):
+            code = proc.poll()
+            if code is None:
+                proc.terminate()
+            print(f"al-widgets: error: the server did not start on {host}:{port}", file=sys.stderr)
+            return 2 if code in (None, 0) else code
+        print(f"al_widgets: serving the labeling app at http://{host}:{port}/  (labels -> {cfg.store}; "
+              "Ctrl+C stops)", flush=True)
+        return proc.wait()
     except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait(10)
         return 0
 
 

@@ -1,0 +1,108 @@
+"""Run Voila with al_widgets' hardening: ``python -m al_widgets.app.voila_main NOTEBOOK [voila options]``.
+
+Voila 0.5's kernel websocket reads the header of every outgoing binary frame as if the client
+spoke the v1 kernel-websocket protocol.  A client that negotiates the legacy protocol gets
+frames in the legacy layout, whose first bytes then read as ~8.6e17 "offsets": one button
+press freezes the whole server and its memory grows without bound.  Here, before Voila starts:
+
+* kernel websockets that do not negotiate ``v1.kernel.websocket.jupyter.org`` are refused
+  (closed at once; Voila's own page always negotiates v1);
+* the header reader checks its offsets against the frame's length and gives up on any frame
+  that does not fit (defence in depth);
+* the same holds for frames coming *in* on a v1 socket: jupyter_server's reader trusts the
+  frame's offset count just as much, so a frame that does not fit closes that socket instead.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+V1 = "v1.kernel.websocket.jupyter.org"
+
+
+def safe_read_header(ws_msg: bytes) -> dict | None:
+    """The header of a v1 binary frame, or ``None`` when the frame is not one (bounded work)."""
+    import json
+    n = len(ws_msg)
+    if n < 8:
+        return None
+    count = int.from_bytes(ws_msg[:8], "little")
+    if count < 3 or 8 * (count + 1) > n:  # the offset table itself must fit in the frame
+        return None
+    offsets = [int.from_bytes(ws_msg[8 * (i + 1): 8 * (i + 2)], "little") for i in (0, 1, 2)]
+    if not offsets[0] <= offsets[1] <= offsets[2] <= n:
+        return None
+    try:
+        header = json.loads(ws_msg[offsets[1]: offsets[2]].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return header if isinstance(header, dict) else None
+
+
+def _offsets(ws_msg: bytes) -> list[int] | None:
+    n = len(ws_msg)
+    if n < 8:
+        return None
+    count = int.from_bytes(ws_msg[:8], "little")
+    if count < 2 or 8 * (count + 1) > n:
+        return None
+    offsets = [int.from_bytes(ws_msg[8 * (i + 1): 8 * (i + 2)], "little") for i in range(count)]
+    if any(a > b for a, b in zip(offsets, offsets[1:])) or offsets[-1] > n:
+        return None
+    return offsets
+
+
+def safe_deserialize_v1(ws_msg: bytes) -> tuple[str, list[bytes]]:
+    """jupyter_server's v1 reader with every offset checked; ``ValueError`` for a frame that does not fit."""
+    offsets = _offsets(ws_msg)
+    if offsets is None:
+        raise ValueError("malformed v1 kernel websocket frame")
+    channel = ws_msg[offsets[0]: offsets[1]].decode("utf-8")
+    return channel, [ws_msg[offsets[i]: offsets[i + 1]] for i in range(1, len(offsets) - 1)]
+
+
+def harden() -> None:
+    """Patch Voila's kernel websocket handler in this process (idempotent)."""
+    from voila.tornado import kernel_websocket_handler as kws
+
+    handler = kws.VoilaKernelWebsocketHandler
+    if getattr(handler, "_al_widgets_hardened", False):
+        return
+    kws.read_header_from_binary_message = safe_read_header
+
+    def select_subprotocol(self: Any, subprotocols: list[str]) -> str | None:
+        return V1 if V1 in subprotocols else None
+
+    original_open = handler.open
+
+    async def open(self: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A001 - tornado's name
+        if self.selected_subprotocol != V1:
+            self.log.warning("refused a kernel websocket without the %s subprotocol", V1)
+            self.close(1002, f"this server speaks only the {V1} protocol")
+            return
+        return await original_open(self, *args, **kwargs)
+
+    def on_message(self: Any, message: Any) -> None:
+        try:
+            self.connection.handle_incoming_message(message)
+        except (ValueError, UnicodeDecodeError) as exc:
+            self.log.warning("closed a kernel websocket after a malformed frame: %s", exc)
+            self.close(1003, "malformed frame")
+
+    from jupyter_server.services.kernels.connection import channels
+    channels.deserialize_msg_from_ws_v1 = safe_deserialize_v1
+    handler.select_subprotocol = select_subprotocol
+    handler.open = open
+    handler.on_message = on_message
+    handler._al_widgets_hardened = True
+
+
+def main(argv: list[str] | None = None) -> Any:
+    harden()
+    from voila.app import main as voila_main
+    sys.argv = ["voila", *(sys.argv[1:] if argv is None else argv)]
+    return voila_main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""The served app survives hostile clients: legacy websocket framing, kernels nobody uses, busy ports."""
+import os
+import re
+import socket
+import time
+import urllib.request
+
+import psutil
+import pytest
+
+from al_widgets.app.server import VoilaServer
+from al_widgets.app.voila_main import V1, safe_read_header
+from al_widgets.cli import main
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hard")
+    with VoilaServer(["demo", "--store", str(folder / "labels.sqlite"), "--no-umap"], folder / "voila.log",
+                     env={"AL_WIDGETS_CACHE": str(folder / "cache"), "AL_WIDGETS_CULL_IDLE": "6"}) as srv:
+        yield srv
+
+
+def _kernel_id(url):
+    html = urllib.request.urlopen(url, timeout=120).read().decode()
+    return re.search(r'"kernelId": "([0-9a-f-]{36})"', html).group(1)
+
+
+def _answers(url, within=5.0):
+    t0 = time.monotonic()
+    with urllib.request.urlopen(url + "voila/static/favicon.ico", timeout=within):
+        return time.monotonic() - t0
+
+
+def _connect(url, kernel, subprotocols, frame):
+    import asyncio
+
+    from tornado.httpclient import HTTPRequest
+    from tornado.ioloop import IOLoop
+    from tornado.websocket import websocket_connect
+
+    async def go():
+        ws_url = url.replace("http://", "ws://") + f"api/kernels/{kernel}/channels?session_id=test"
+        conn = await websocket_connect(HTTPRequest(ws_url), subprotocols=subprotocols)
+        protocol = conn.selected_subprotocol
+        try:
+            await conn.write_message(frame, binary=True)
+        except Exception:  # noqa: BLE001 - already closed by the server
+            pass
+        try:
+            first = await asyncio.wait_for(conn.read_message(), 5)
+        except asyncio.TimeoutError:
+            first = "still open"
+        code = conn.close_code
+        conn.close()
+        return protocol, first, code
+
+    return IOLoop.current().run_sync(go, timeout=60)
+
+
+# a legacy-layout frame: 4-byte big-endian count then offsets; read as v1 it claims ~1e17 offsets
+LEGACY = (2).to_bytes(4, "big") + (12).to_bytes(4, "big") + (20).to_bytes(4, "big") + b"{}" * 8
+HOSTILE_V1 = (2**62).to_bytes(8, "little") + b"x" * 64
+
+
+def test_legacy_websocket_is_refused_and_the_server_keeps_answering(server):
+    proc = psutil.Process(server.proc.pid)
+    kernel = _kernel_id(server.url)
+    rss_before = proc.memory_info().rss
+    protocol, first, code = _connect(server.url, kernel, None, LEGACY)
+    assert protocol is None and first is None and code == 1002  # closed at once, nothing read
+    assert _answers(server.url) < 5.0
+    # a v1 socket (what Voila's page speaks) is accepted, but a frame that lies about its size closes it
+    protocol, first, code = _connect(server.url, kernel, [V1], HOSTILE_V1)
+    assert protocol == V1 and first is None and code == 1003
+    assert _answers(server.url) < 5.0
+    assert proc.memory_info().rss < rss_before + 50 * 2**20  # no runaway allocation
+
+
+def test_header_reader_is_bounded_for_any_frame():
+    legacy = (3).to_bytes(4, "big") + bytes(range(60))
+    hostile = (2**62).to_bytes(8, "little") + b"x" * 64  # claims 4.6e18 offsets
+    t0 = time.monotonic()
+    assert safe_read_header(legacy) is None and safe_read_header(hostile) is None
+    assert safe_read_header(b"") is None and safe_read_header(b"\x03" + b"\x00" * 7) is None
+    assert time.monotonic() - t0 < 0.1
+    from jupyter_server.services.kernels.connection.base import serialize_msg_to_ws_v1
+    frame = serialize_msg_to_ws_v1([b'{"msg_type": "status"}', b"{}", b"{}", b"{}"], "iopub")
+    assert safe_read_header(frame) == {"msg_type": "status"}
+
+
+def _kernels(server):
+    return [p for p in psutil.Process(server.proc.pid).children(recursive=True)
+            if any("ipykernel" in part for part in p.cmdline())]
+
+
+def test_kernels_of_pages_nobody_opened_are_reclaimed(server):
+    before = len(_kernels(server))
+    for _ in range(3):  # plain GETs: each starts a kernel no browser ever connects to
+        _kernel_id(server.url)
+    assert len(_kernels(server)) >= before + 3
+    deadline = time.monotonic() + 90
+    while len(_kernels(server)) > before and time.monotonic() < deadline:
+        time.sleep(1)
+    assert len(_kernels(server)) <= before  # culled after AL_WIDGETS_CULL_IDLE=6 s idle
+
+
+def test_a_busy_port_is_an_error_before_anything_is_served(tmp_path, capsys):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        code = main(["demo", "--store", str(tmp_path / "l.sqlite"), "--port", str(port), "--no-umap"])
+    out = capsys.readouterr()
+    assert code == 2 and "serving" not in out.out
+    assert f"cannot serve on 127.0.0.1:{port}" in out.err and len(out.err.strip().splitlines()) == 1
