@@ -12,8 +12,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-from .app.config import AppConfig
+from .app.config import AppConfig, default_store
 from .app.data import ConfigError, load
 
 
@@ -29,7 +30,10 @@ def _parser() -> argparse.ArgumentParser:
             s.add_argument("--id-column", help="CSV column with stable sample ids")
             s.add_argument("--classes", help="comma-separated class names, e.g. pos,neg")
             s.add_argument("--model", default="auto", choices=["auto", "logreg", "gboost", "tfidf-logreg"])
-        s.add_argument("--store", default="data/labels.sqlite", help="SQLite label store (created if missing)")
+        s.add_argument("--store", default=None,
+                       help="SQLite label store (created if missing; default data/<dataset>.labels.sqlite)")
+        s.add_argument("--force", action="store_true",
+                       help="reuse a label store written for another dataset or class list")
         s.add_argument("--strategy", default="margin")
         s.add_argument("--batch-size", type=int, default=6)
         s.add_argument("--budget", type=int, default=200)
@@ -49,8 +53,10 @@ def _config(args: argparse.Namespace) -> AppConfig:
         raise ConfigError(f"unknown strategy {args.strategy!r}; choose one of {', '.join(available_strategies())}")
     if args.batch_size < 1:
         raise ConfigError("--batch-size must be at least 1")
-    cfg = AppConfig(store=str(Path(args.store).resolve()), strategy=args.strategy, batch_size=args.batch_size,
-                    budget=args.budget, umap=not args.no_umap)
+    dataset = "digits" if args.command == "demo" else args.data
+    store = args.store or default_store(dataset)
+    cfg = AppConfig(store=str(Path(store).resolve()), strategy=args.strategy, batch_size=args.batch_size,
+                    budget=args.budget, umap=not args.no_umap, allow_mismatch=args.force)
     if args.command == "serve":
         cfg.dataset = str(Path(args.data).resolve())
         cfg.text_column, cfg.label_column, cfg.id_column = args.text_column, args.label_column, args.id_column
@@ -58,6 +64,21 @@ def _config(args: argparse.Namespace) -> AppConfig:
         cfg.model = args.model
         cfg.title = f"Labeling {Path(args.data).name}"
     return cfg
+
+
+def check(cfg: AppConfig, data: Any) -> str:
+    """Build the session the app would build (in memory) and train once; a one-line report."""
+    from .app import build_session
+    from .core import LabelStore
+    session = build_session(cfg, data, store=LabelStore(None), background=False)
+    try:
+        res = session.retrain()
+        if res is None:
+            raise ConfigError(f"the model cannot be trained on this data: {session.status}")
+        trained = "cold start (no two classes labeled yet)" if res.cold_start else f"trained on {res.n_labels} labels"
+        return f"ok: {data.pool.n} samples, classes {data.pool.classes}; {trained}"
+    finally:
+        session.close()
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -126,17 +147,30 @@ def serve(cfg: AppConfig, host: str, port: int) -> int:
         return 0
 
 
+def _check_store(cfg: AppConfig, data: Any) -> None:
+    """Refuse, before serving, a store that belongs to another dataset (one line, both names)."""
+    from .core import LabelStore
+    if not Path(cfg.store).exists():
+        return
+    with LabelStore(cfg.store) as st:
+        if not cfg.allow_mismatch:
+            st.bind(data.pool.identity(), data.pool.name, data.pool.classes)
+
+
 def export(store: str, output: str) -> int:
+    """Write a store's labels as CSV (read-only; spreadsheet formulas neutralized)."""
+    import sqlite3
+
     from .core import LabelStore
     if not Path(store).is_file():
         raise ConfigError(f"label store not found: {store}")
-    with LabelStore(store) as st:
-        df = st.to_frame()
-    if output == "-":
-        df.to_csv(sys.stdout, index=False)
-    else:
-        df.to_csv(output, index=False)
-        print(f"wrote {len(df)} labels to {output}", file=sys.stderr)
+    try:
+        with LabelStore(store, readonly=True) as st:
+            n = st.export_csv(sys.stdout if output == "-" else output)
+    except sqlite3.Error as exc:
+        raise ConfigError(" ".join(str(exc).split())) from None
+    if output != "-":
+        print(f"wrote {n} labels to {output}", file=sys.stderr)
     return 0
 
 
@@ -148,10 +182,11 @@ def main(argv: list[str] | None = None) -> int:
         cfg = _config(args)
         data = load(cfg)  # fail fast, before Voila starts, with a one-line message
         if args.check:
-            print(f"ok: {data.pool.n} samples, classes {data.pool.classes}")
+            print(check(cfg, data))
             return 0
+        _check_store(cfg, data)
         return serve(cfg, args.host, args.port)
-    except (ConfigError, ValueError, OSError) as exc:
+    except (ConfigError, ValueError, OSError) as exc:  # StoreMismatch is a ValueError
         print(f"al-widgets: error: {exc}", file=sys.stderr)
         return 2
 

@@ -11,15 +11,17 @@ from .data import AppData, ConfigError, load
 __all__ = ["AppConfig", "AppData", "ConfigError", "build_app", "build_session", "load"]
 
 
-def build_session(config: AppConfig, data: AppData | None = None, annotator: str | None = None) -> Any:
+def build_session(config: AppConfig, data: AppData | None = None, annotator: str | None = None,
+                  store: Any = None, background: bool = True) -> Any:
     """An :class:`ActiveLearningSession` on the configured data and store."""
     from ..core import ActiveLearningSession
 
     data = data or load(config)
-    session = ActiveLearningSession(data.model, data.pool, config.strategy, store=config.store, X_test=data.X_test,
-                                 y_test=data.y_test, batch_size=config.batch_size, budget=config.budget,
-                                 annotator=annotator or f"expert-{uuid.uuid4().hex[:4]}", background=True,
-                                 random_state=0)
+    session = ActiveLearningSession(data.model, data.pool, config.strategy,
+                                    store=store if store is not None else config.store, X_test=data.X_test,
+                                    y_test=data.y_test, batch_size=config.batch_size, budget=config.budget,
+                                    annotator=annotator or f"expert-{uuid.uuid4().hex[:4]}", background=background,
+                                    allow_mismatch=config.allow_mismatch, random_state=0)
     atexit.register(session.close)  # a closed tab's kernel exits: free its claims for the others
     return session
 

@@ -22,12 +22,18 @@ class AppConfig:
     classes: list | None = None
     model: str = "auto"
     strategy: str = "margin"
-    store: str = "data/labels.sqlite"
+    store: str | None = None
+    """SQLite label store; ``None``: ``data/<dataset name>.labels.sqlite`` (two datasets never share one)."""
     batch_size: int = 6
     budget: int | None = 200
     umap: bool = True
     cache_dir: str | None = None
     title: str = "al_widgets labeling"
+    allow_mismatch: bool = False
+
+    def __post_init__(self) -> None:
+        if self.store is None:
+            self.store = default_store(self.dataset)
 
     @classmethod
     def from_env(cls, environ: dict | None = None) -> "AppConfig":
@@ -53,11 +59,19 @@ class AppConfig:
         return path
 
 
+def default_store(dataset: str) -> str:
+    """``data/<dataset name>.labels.sqlite`` for a dataset path or name."""
+    import re
+    name = Path(dataset).name or "dataset"
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "dataset"
+    return str(Path("data") / f"{slug}.labels.sqlite")
+
+
 def _parse(name: str, raw: str) -> Any:
     if name == "classes":
         return [c.strip() for c in raw.split(",") if c.strip()]
     if name in ("batch_size", "budget"):
         return int(raw)
-    if name == "umap":
+    if name in ("umap", "allow_mismatch"):
         return raw.strip().lower() not in ("0", "false", "no", "off")
     return raw

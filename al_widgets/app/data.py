@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,32 +51,63 @@ def _digits(config: AppConfig) -> AppData:
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
     Xp, Xt, yp, yt, ip, _ = train_test_split(X, y, np.arange(len(y)), test_size=0.2, random_state=0, stratify=y)
-    pool = Pool(Xp, ids=[f"digit-{i}" for i in ip], classes=list(range(10)))
+    pool = Pool(Xp, ids=[f"digit-{i}" for i in ip], classes=list(range(10)), name="digits")
     return AppData(pool, _model(config.model, "numeric"), Xt, yt, true_labels=yp)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
     try:
-        return pd.read_csv(path)
+        return pd.read_csv(path, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return pd.read_csv(path, encoding="latin-1")  # legacy spreadsheets export Latin-1
+        except Exception as exc:  # noqa: BLE001
+            raise ConfigError(f"cannot read {path} as CSV: {_one_line(exc)}") from None
+    except pd.errors.EmptyDataError:
+        raise ConfigError(f"{path} is empty") from None
     except Exception as exc:  # noqa: BLE001 - one-line message for the CLI
-        raise ConfigError(f"cannot read {path} as CSV: {exc}") from exc
+        raise ConfigError(f"cannot read {path} as CSV: {_one_line(exc)}") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300]
 
 
 def _labels_and_classes(df: pd.DataFrame, config: AppConfig) -> tuple[list | None, list]:
+    """The label column as the pool's class values, and the classes.
+
+    A CSV column of 0/1 with blanks is read as floats: integral floats become ints.  With
+    ``--classes`` every label is matched to its class by spelling (``1.0`` -> class ``"1"``).
+    """
+    from ..core.labels import LabelCoercer, canonical, normalize_classes
     labels = None
     if config.label_column:
         if config.label_column not in df:
             raise ConfigError(f"unknown label column {config.label_column!r}; columns are {list(df.columns)}")
-        labels = [None if pd.isna(v) else _plain(v) for v in df[config.label_column]]
-    classes = config.classes or sorted({v for v in labels or [] if v is not None}, key=str)
+        labels = normalize_classes([None if pd.isna(v) else v for v in df[config.label_column]])
+        labels = [None if v is None else (v.strip() if isinstance(v, str) else v) for v in labels]
+        labels = [None if v == "" else v for v in labels]
+    if config.classes:
+        classes = normalize_classes(config.classes)
+    else:
+        classes = sorted({canonical(v): v for v in labels or [] if v is not None}.values(), key=str)
     if len(classes) < 2:
         raise ConfigError("need at least two classes: pass --classes a,b or a label column with two classes")
-    if labels is not None and config.classes:
-        cast = {str(c): c for c in classes}
-        labels = [None if v is None else cast.get(str(v), v) for v in labels]
-        bad = {v for v in labels if v is not None and v not in classes}
+    try:
+        coerce = LabelCoercer(classes)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    if labels is not None:
+        bad = []
+        for i, v in enumerate(labels):
+            if v is None:
+                continue
+            try:
+                labels[i] = coerce(v)
+            except ValueError:
+                bad.append(v)
         if bad:
-            raise ConfigError(f"label column has values not in --classes: {sorted(map(str, bad))[:5]}")
+            raise ConfigError(f"label column has values not in --classes: {sorted(map(str, set(bad)))[:5]}")
     return labels, classes
 
 
@@ -87,6 +119,8 @@ def _csv(path: Path, config: AppConfig) -> AppData:
     df = _read_csv(path)
     if df.empty:
         raise ConfigError(f"{path} has no rows")
+    if df.columns.duplicated().any():
+        raise ConfigError(f"{path} has duplicate column names: {sorted(set(df.columns[df.columns.duplicated()]))}")
     labels, classes = _labels_and_classes(df, config)
     ids = None
     if config.id_column:
@@ -97,8 +131,9 @@ def _csv(path: Path, config: AppConfig) -> AppData:
         if config.text_column not in df:
             raise ConfigError(f"unknown text column {config.text_column!r}; columns are {list(df.columns)}")
         X = np.array(df[config.text_column].fillna("").astype(str).tolist(), dtype=object)
-        return AppData(Pool(X, ids=ids, labels=labels, classes=classes), _model(config.model, "text"))
+        return AppData(Pool(X, ids=ids, labels=labels, classes=classes, name=path.name), _model(config.model, "text"))
     drop = [c for c in (config.label_column, config.id_column) if c]
+    _refuse_mostly_numeric_text(df.drop(columns=drop))
     feats = df.drop(columns=drop).select_dtypes(include="number")
     if feats.shape[1] == 0:
         raise ConfigError(f"{path} has no numeric feature columns; pass --text-column for text data")
@@ -107,38 +142,88 @@ def _csv(path: Path, config: AppConfig) -> AppData:
         raise ConfigError(f"numeric column {missing[0]!r} has missing values; fill or drop them first")
     items = df.drop(columns=[c for c in drop if c != config.id_column])
     pool = Pool(feats, ids=ids if ids is not None else [str(i) for i in range(len(df))],
-                items=[items.iloc[i] for i in range(len(items))], labels=labels, classes=classes)
+                items=[items.iloc[i] for i in range(len(items))], labels=labels, classes=classes, name=path.name)
     return AppData(pool, _model(config.model, "numeric"))
 
 
-def image_features(paths: list[str], side: int = 16) -> np.ndarray:
-    """Grey-scale thumbnails ``side x side``, flattened and scaled to 0..1."""
+def _refuse_mostly_numeric_text(df: pd.DataFrame) -> None:
+    """A numeric column with a few text cells would be dropped silently: name the first bad cell."""
+    for col in df.columns:
+        if df[col].dtype != object:
+            continue
+        values = df[col].dropna()
+        numbers = pd.to_numeric(values, errors="coerce")
+        if len(values) and numbers.notna().mean() >= 0.9:
+            bad = values[numbers.isna()]
+            raise ConfigError(f"column {col!r} is numeric except row {bad.index[0]} ({str(bad.iloc[0])[:40]!r}); "
+                              "fix that cell or drop the column")
+
+
+def image_features(paths: list[str], side: int = 16) -> tuple[np.ndarray, list[str]]:
+    """Grey-scale thumbnails ``side x side``, flattened and scaled to 0..1.
+
+    Returns the features of the readable images and the paths that were skipped (unreadable,
+    truncated or decompression bombs), with the reason.
+    """
     from PIL import Image
-    out = np.empty((len(paths), side * side))
-    for i, p in enumerate(paths):
-        with Image.open(p) as im:
-            out[i] = np.asarray(im.convert("L").resize((side, side)), dtype=float).ravel() / 255.0
-    return out
+    rows, skipped = [], []
+    for p in paths:
+        try:
+            with Image.open(p) as im:
+                rows.append(np.asarray(im.convert("L").resize((side, side)), dtype=float).ravel() / 255.0)
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+            skipped.append(f"{p}: {type(exc).__name__}")
+    return (np.array(rows) if rows else np.empty((0, side * side))), skipped
+
+
+def _image_files(folder: Path) -> tuple[list[Path], list[str]]:
+    """Image files under ``folder`` (links followed only when they stay inside it); hidden files skipped."""
+    root = folder.resolve()
+    found, skipped = [], []
+    for dirpath, dirs, files in os.walk(folder, followlinks=True):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and _inside(Path(dirpath) / d, root))
+        for name in sorted(files):
+            p = Path(dirpath) / name
+            if name.startswith(".") or not name.lower().endswith(IMAGE_EXT):
+                continue
+            if not _inside(p, root):
+                skipped.append(f"{p}: links outside {folder}")
+                continue
+            found.append(p)
+    return found, skipped
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root)
+        return True
+    except (ValueError, OSError):
+        return False
 
 
 def _images(folder: Path, config: AppConfig) -> AppData:
     """Images directly in ``folder`` are unlabeled; images in ``folder/<class>/`` carry that label."""
-    paths, labels = [], []
-    for root, _dirs, files in os.walk(folder):
-        for name in sorted(files):
-            if name.lower().endswith(IMAGE_EXT):
-                p = Path(root) / name
-                paths.append(str(p))
-                rel = p.parent.relative_to(folder)
-                labels.append(None if str(rel) == "." else rel.parts[0])
-    if not paths:
+    files, skipped = _image_files(folder)
+    if not files:
         raise ConfigError(f"no images ({', '.join(IMAGE_EXT)}) found in {folder}")
+    X, unreadable = image_features([str(p) for p in files])
+    bad = {s.split(": ")[0] for s in unreadable}
+    files = [p for p in files if str(p) not in bad]
+    skipped += unreadable
+    if skipped:
+        print(f"al-widgets: skipped {len(skipped)} file(s): " + "; ".join(skipped[:5]), file=sys.stderr)
+    if not files:
+        raise ConfigError(f"no readable images in {folder}")
+    labels = []
+    for p in files:
+        rel = p.parent.relative_to(folder)
+        labels.append(None if str(rel) == "." else rel.parts[0])
     classes = config.classes or sorted({v for v in labels if v is not None})
     if len(classes) < 2:
         raise ConfigError("need at least two classes: pass --classes a,b or put images in one folder per class")
-    X = image_features(paths)
-    ids = [str(Path(p).relative_to(folder)) for p in paths]
-    pool = Pool(X, ids=ids, items=paths, labels=[lab if lab in classes else None for lab in labels], classes=classes)
+    ids = [str(p.relative_to(folder)) for p in files]
+    pool = Pool(X, ids=ids, items=[str(p) for p in files], labels=[lab if lab in classes else None for lab in labels],
+                classes=classes, name=folder.name)
     return AppData(pool, _model(config.model, "numeric"))
 
 

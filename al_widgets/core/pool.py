@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .labels import LabelCoercer, canonical, normalize_classes
+
 MISSING = None
 """Marker for "no label yet" in :attr:`Pool.labels`."""
 
@@ -65,11 +67,13 @@ class Pool:
         The label set.  Required for classification unless ``labels`` already
         contain at least two classes.  ``None`` for regression.
     task : {"classification", "regression"}
+    name : str
+        The dataset's name, shown when a label store written for another dataset is refused.
     """
 
     def __init__(self, X: Any, ids: Sequence | None = None, items: Sequence | None = None,
                  labels: Sequence | None = None, classes: Sequence | None = None,
-                 task: str = "classification") -> None:
+                 task: str = "classification", name: str = "pool") -> None:
         if task not in ("classification", "regression"):
             raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
         n = _n_rows(X)
@@ -77,6 +81,7 @@ class Pool:
             raise ValueError("the pool is empty: give at least one sample")
         self.X = X
         self.task = task
+        self.name = str(name)
         self.n = n
         self.ids = self._check_ids(X, ids, n)
         self._id_to_index = {sid: i for i, sid in enumerate(self.ids)}
@@ -108,6 +113,15 @@ class Pool:
             numeric = X.data if np.issubdtype(X.dtype, np.number) else None
         elif isinstance(X, np.ndarray) and np.issubdtype(X.dtype, np.number):
             numeric = X
+        elif isinstance(X, (list, tuple, pd.Series)) or (isinstance(X, np.ndarray) and X.dtype == object):
+            for i, row in enumerate(X.tolist() if isinstance(X, (np.ndarray, pd.Series)) else X):
+                if _is_missing(row):
+                    raise ValueError(f"sample {i} is missing (None or NaN); drop it or fill it in before building "
+                                     "the pool")
+            try:
+                numeric = np.asarray(X, dtype=float)
+            except (TypeError, ValueError):
+                numeric = None  # raw objects (text, paths): a pipeline vectorizes them
         else:
             numeric = None
         if numeric is not None and numeric.size and not np.all(np.isfinite(numeric)):
@@ -130,21 +144,21 @@ class Pool:
         known = [v for v in self.labels if v is not MISSING]
         if self.task == "regression":
             for v in known:
-                if not isinstance(v, (int, float)):
-                    raise ValueError(f"regression labels must be numbers, got {v!r}")
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v):
+                    raise ValueError(f"regression labels must be finite numbers, got {v!r}")
+            self._coerce = None
             return None
         if classes is None:
-            classes = sorted(set(known), key=str)
+            classes = sorted({canonical(v): v for v in normalize_classes(known)}.values(), key=str)
             if len(classes) < 2:
                 raise ValueError("classes must be given when fewer than two classes are already labeled")
-        classes = [_plain(c) for c in classes]
-        if len(set(classes)) != len(classes):
-            raise ValueError(f"classes contain duplicates: {classes}")
+        classes = normalize_classes(classes)
         if len(classes) < 2:
             raise ValueError(f"classification needs at least two classes, got {classes}")
-        unknown = {v for v in known if v not in classes}
-        if unknown:
-            raise ValueError(f"unknown class {sorted(unknown, key=str)[0]!r} in labels; classes are {classes}")
+        self._coerce = LabelCoercer(classes)  # also refuses duplicates such as [1, "1"]
+        for i, v in enumerate(self.labels):  # every known label as the class value itself
+            if v is not MISSING:
+                self.labels[i] = self._coerce(v)
         return classes
 
     # ------------------------------------------------------------------ API
@@ -167,7 +181,11 @@ class Pool:
         return take_rows(self.X, np.array([index]))[0]
 
     def check_label(self, label: Any) -> Any:
-        """Validate one label for this pool and return it as a plain Python value."""
+        """Validate one label for this pool and return it as the pool's own value.
+
+        Classification: any spelling of a class (``1``, ``1.0``, ``"1"``) becomes that class;
+        anything else raises ``ValueError`` naming the label and the classes.
+        """
         if _is_missing(label):
             raise ValueError("label is missing")
         label = _plain(label)
@@ -177,9 +195,15 @@ class Pool:
             if not np.isfinite(label):
                 raise ValueError(f"regression label must be finite, got {label!r}")
             return float(label)
-        if label not in self.classes:
-            raise ValueError(f"unknown class {label!r}; classes are {self.classes}")
-        return label
+        return self._coerce(label)
+
+    def identity(self) -> str:
+        """A hash of the features, the sample ids and the task: which dataset a label store belongs to."""
+        h = hashlib.sha1(self.fingerprint().encode())
+        h.update(self.task.encode())
+        for sid in self.ids:
+            h.update(sid.encode("utf-8", "surrogatepass") + b"\0")
+        return h.hexdigest()[:20]
 
     def fingerprint(self) -> str:
         """A hash of the features, used to key caches (e.g. the UMAP layout)."""

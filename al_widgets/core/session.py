@@ -42,6 +42,8 @@ class ActiveLearningSession(EventEmitter):
         claim lease, incremental fitting and random state (see :class:`SessionSettings`).
     annotator : str
         Name recorded with every label.
+    allow_mismatch : bool
+        Reuse a label store written for another dataset (refused by default).
     background : bool
         Retrain in a worker thread (UI use) or synchronously (scripts, simulation).
     **setting_values
@@ -56,7 +58,7 @@ class ActiveLearningSession(EventEmitter):
     def __init__(self, model: Any, pool: Pool, strategy: str | QueryStrategy = "entropy",
                  store: LabelStore | str | None = None, X_test: Any = None, y_test: Any = None, *,
                  settings: SessionSettings | None = None, annotator: str = "annotator", background: bool = True,
-                 **setting_values: Any) -> None:
+                 allow_mismatch: bool = False, **setting_values: Any) -> None:
         super().__init__()
         self._check_model(model, pool)
         if (X_test is None) != (y_test is None):
@@ -71,11 +73,15 @@ class ActiveLearningSession(EventEmitter):
         self.strategy = get_strategy(strategy, random_state=self.settings.random_state) \
             if isinstance(strategy, str) else strategy
         self.store = store if isinstance(store, LabelStore) else LabelStore(store)
+        # a store belongs to one dataset: labels never land on another pool's rows
+        self.store.bind(pool.identity(), pool.name, pool.classes, allow_mismatch)
+        self.store.release_dead()  # claims of a killed kernel are free again now, not after the lease
         self.owner = f"{annotator}-{uuid.uuid4().hex[:8]}"
         self.queue = AnnotationQueue(pool.ids, self.store, self.owner, self.settings.lease_seconds)
         self.curve = LearningCurveTracker()
         self.progressive = ProgressiveValidation(task=pool.task)
         self._labels: dict[int, Any] = {i: v for i, v in enumerate(pool.labels) if v is not MISSING}
+        self.skipped_labels: dict[str, str] = {}  # stored labels this pool cannot use, and why
         self._load_store_labels()
         self._cond = threading.Condition(threading.RLock())
         self._requested = self._busy = self._closed = False
@@ -115,8 +121,12 @@ class ActiveLearningSession(EventEmitter):
         for sid, label in stored.items():
             try:
                 idx = self.pool.index_of(sid)
+                label = self.pool.check_label(label)  # the pool's own class value, whatever JSON gave back
             except KeyError:
                 continue  # label for a sample not in this pool
+            except ValueError as exc:
+                self.skipped_labels[sid] = str(exc)  # never trained on, never lost: still in the store
+                continue
             if self._labels.get(idx, MISSING) != label:
                 self._labels[idx] = label
                 changed += 1
@@ -203,8 +213,14 @@ class ActiveLearningSession(EventEmitter):
     def _score_of(self, index: int) -> float:
         return float(self.result_.scores[index]) if self.result_ is not None else float("nan")
 
-    def submit(self, index: int, label: Any, seconds: float | None = None, annotator: str | None = None) -> None:
-        """Store ``label`` for pool ``index`` (committed before returning) and schedule a retrain."""
+    def submit(self, index: int, label: Any, seconds: float | None = None, annotator: str | None = None,
+               overwrite: bool = False) -> None:
+        """Store ``label`` for pool ``index`` (committed before returning) and schedule a retrain.
+
+        A sample that already has a label in the store (someone labeled it while it was on
+        screen here) is refused with :class:`~al_widgets.core.store.AlreadyLabeled`; pass
+        ``overwrite=True`` to correct a label on purpose (the old one stays in the log).
+        """
         index = self._check_index(index)
         label = self.pool.check_label(label)
         current = self.queue.current
@@ -212,7 +228,7 @@ class ActiveLearningSession(EventEmitter):
         strategy = current.strategy if picked_by_queue else "user-choice"
         with self._cond:  # stored and counted in one step: a retrain snapshot sees both or neither
             seq = self.store.add_label(self.pool.ids[index], label, annotator or self.annotator, seconds, strategy,
-                                       self._score_of(index))
+                                       self._score_of(index), only_if_unlabeled=not overwrite)
             self._check_progressive([index], label)
             self._labels[index] = label
             self._actions.append(("label", [seq], [index]))

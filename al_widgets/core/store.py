@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 import threading
 import time
@@ -40,7 +41,20 @@ CREATE TABLE IF NOT EXISTS claims (
     owner TEXT NOT NULL,
     expires REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
+_HOST = socket.gethostname()
+
+
+class StoreMismatch(ValueError):
+    """The store was written for another dataset (or another class list)."""
+
+
+class AlreadyLabeled(ValueError):
+    """Someone else labeled the sample after it was shown (its claim had expired)."""
 
 
 _ACTIVE = ("SELECT seq, sample_id, label, annotator, ts, batch FROM events e WHERE action = 'label' "
@@ -71,22 +85,82 @@ class LabelStore:
         Seconds to wait for another process's write lock.
     """
 
-    def __init__(self, path: str | os.PathLike | None = None, timeout: float = 30.0) -> None:
+    def __init__(self, path: str | os.PathLike | None = None, timeout: float = 30.0, readonly: bool = False) -> None:
         self.path = None if path is None else os.fspath(path)
+        self.readonly = readonly
+        self._lock = threading.RLock()
+        if readonly:
+            if self.path is None or not os.path.isfile(self.path):
+                raise FileNotFoundError(f"label store not found: {self.path}")
+            uri = "file:" + os.path.abspath(self.path) + "?mode=ro"
+            self._conn = sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False,
+                                         isolation_level=None)
+            self._check_is_store()
+            return
         if self.path is not None:
             folder = os.path.dirname(os.path.abspath(self.path))
             os.makedirs(folder, exist_ok=True)
-        self._lock = threading.RLock()
         self._conn = sqlite3.connect(self.path or ":memory:", timeout=timeout,
                                      check_same_thread=False, isolation_level=None)
-        if self.path is not None:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
+        try:
+            if self.path is not None:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=FULL")
+            with self._lock:
+                self._conn.executescript(_SCHEMA)
+                self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise sqlite3.DatabaseError(f"{self.path} is not an al_widgets label store ({exc})") from None
+
+    def _check_is_store(self) -> None:
+        try:
+            tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise sqlite3.DatabaseError(f"{self.path} is not an al_widgets label store ({exc})") from None
+        if "events" not in tables:
+            self._conn.close()
+            raise sqlite3.DatabaseError(f"{self.path} is not an al_widgets label store (no events table)")
+
+    def _migrate(self) -> None:
+        cols = {r[1] for r in self._conn.execute("PRAGMA table_info(events)")}
+        if "batch" not in cols:  # stores written before bulk actions were grouped
+            self._conn.execute("ALTER TABLE events ADD COLUMN batch TEXT")
+        claim_cols = {r[1] for r in self._conn.execute("PRAGMA table_info(claims)")}
+        if "pid" not in claim_cols:  # stores written before claims knew their process
+            self._conn.execute("ALTER TABLE claims ADD COLUMN pid INTEGER")
+            self._conn.execute("ALTER TABLE claims ADD COLUMN host TEXT")
+
+    # ------------------------------------------------------------ dataset binding
+    def bind(self, identity: str, dataset: str, classes: list | None, allow_mismatch: bool = False) -> None:
+        """Tie the store to one dataset; refuse another one (unless ``allow_mismatch``).
+
+        The first session on a store records the dataset's identity (features, ids, task), its
+        name and its classes.  A later session on a different dataset, or with other classes,
+        gets :class:`StoreMismatch` naming both, so labels never land on the wrong samples.
+        """
+        want = {"identity": identity, "dataset": dataset, "classes": json.dumps(classes)}
+
+        def op(conn: sqlite3.Connection) -> None:
+            have = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+            if have and not allow_mismatch:
+                where = self.path or "in memory"
+                if have.get("identity") != identity:
+                    raise StoreMismatch(
+                        f"label store {where} belongs to dataset {have.get('dataset')!r} "
+                        f"(id {have.get('identity', '?')[:10]}), not {dataset!r} (id {identity[:10]}); use another "
+                        "store, or --force / allow_mismatch=True to reuse it on purpose")
+                if have.get("classes") != want["classes"]:
+                    raise StoreMismatch(f"label store {where} was written with classes {have.get('classes')}, "
+                                        f"not {want['classes']}; use another store, or --force to reuse it")
+            conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(want.items()))
+        self._write(op)
+
+    def meta(self) -> dict[str, str]:
+        """What the store knows of its dataset (identity, name, classes)."""
         with self._lock:
-            self._conn.executescript(_SCHEMA)
-            cols = {r[1] for r in self._conn.execute("PRAGMA table_info(events)")}
-            if "batch" not in cols:  # stores written before bulk actions were grouped
-                self._conn.execute("ALTER TABLE events ADD COLUMN batch TEXT")
+            return dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
 
     # ------------------------------------------------------------ writing
     def _write(self, fn: Any) -> Any:
@@ -101,12 +175,21 @@ class LabelStore:
             return out
 
     def add_label(self, sample_id: Any, label: Any, annotator: str = "anonymous", seconds: float | None = None,
-                  strategy: str | None = None, score: float | None = None) -> int:
-        """Append a label and commit it; returns its sequence number."""
+                  strategy: str | None = None, score: float | None = None, only_if_unlabeled: bool = False) -> int:
+        """Append a label and commit it; returns its sequence number.
+
+        With ``only_if_unlabeled`` the write is refused (:class:`AlreadyLabeled`) when the sample
+        already has an active label: someone labeled it after it was shown here.
+        """
         payload = json.dumps(label)
         score = None if score is None or score != score else float(score)
 
         def op(conn: sqlite3.Connection) -> int:
+            if only_if_unlabeled:
+                row = conn.execute(_IS_LABELED, (str(sample_id),)).fetchone()
+                if row is not None:
+                    raise AlreadyLabeled(f"sample {sample_id!r} was labeled {json.loads(row[2])!r} by {row[3]} "
+                                         "while it was on screen here; nothing was overwritten")
             cur = conn.execute(
                 "INSERT INTO events (sample_id, action, label, annotator, ts, seconds, strategy, score) "
                 "VALUES (?, 'label', ?, ?, ?, ?, ?, ?)",
@@ -187,9 +270,13 @@ class LabelStore:
         df["time"] = pd.to_datetime(df["ts"], unit="s", utc=True)
         return df
 
-    def export_csv(self, path: str | os.PathLike) -> int:
-        """Write the active labels to ``path`` as CSV; returns the number of rows."""
-        df = self.to_frame()
+    def export_csv(self, path: Any) -> int:
+        """Write the active labels to ``path`` (a path or a text stream) as CSV; returns the number of rows.
+
+        Text cells that a spreadsheet would run as a formula (starting with ``= + - @``, tab or
+        carriage return, e.g. an annotator name typed in the browser) are prefixed with ``'``.
+        """
+        df = spreadsheet_safe(self.to_frame())
         df.to_csv(path, index=False)
         return len(df)
 
@@ -216,8 +303,9 @@ class LabelStore:
                 got.append(sid)
                 if len(got) >= n:
                     break
-            conn.executemany("INSERT OR REPLACE INTO claims (sample_id, owner, expires) VALUES (?, ?, ?)",
-                             [(sid, owner, now + lease_seconds) for sid in got])
+            conn.executemany("INSERT OR REPLACE INTO claims (sample_id, owner, expires, pid, host) "
+                             "VALUES (?, ?, ?, ?, ?)",
+                             [(sid, owner, now + lease_seconds, os.getpid(), _HOST) for sid in got])
             return got
         return self._write(op)
 
@@ -230,6 +318,22 @@ class LabelStore:
                 conn.executemany("DELETE FROM claims WHERE owner = ? AND sample_id = ?",
                                  [(owner, str(s)) for s in sample_ids])
         self._write(op)
+
+    def release_dead(self) -> int:
+        """Drop claims held by processes of this host that no longer run (a killed kernel).
+
+        Called when a session starts, so a restarted app hands those samples out at once
+        instead of after the lease.  Returns how many claims were dropped.
+        """
+        def op(conn: sqlite3.Connection) -> int:
+            pids = [r[0] for r in conn.execute("SELECT DISTINCT pid FROM claims WHERE host = ? AND pid IS NOT NULL",
+                                               (_HOST,))]
+            dead = [p for p in pids if not _alive(p)]
+            n = 0
+            for p in dead:
+                n += conn.execute("DELETE FROM claims WHERE host = ? AND pid = ?", (_HOST, p)).rowcount
+            return n
+        return self._write(op)
 
     def claimed_by_others(self, owner: str) -> set[str]:
         """Ids currently claimed (unexpired) by owners other than ``owner``."""
@@ -247,3 +351,25 @@ class LabelStore:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells cannot start a spreadsheet formula (OWASP's CSV-injection rule)."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = [f"'{v}" if isinstance(v, str) and v.startswith(_FORMULA_START) else v for v in out[col]]
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True

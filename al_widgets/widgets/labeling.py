@@ -8,6 +8,7 @@ from typing import Any
 import ipywidgets as w
 
 from ..core.keys import SKIP_KEY, UNDO_KEY, class_keys, key_of
+from ..core.store import AlreadyLabeled
 from ._dispatch import SessionView
 from .keyboard import KeyboardShortcuts
 from .render import Renderer, escape, sample_html
@@ -103,6 +104,10 @@ class LabelingPanel(w.VBox, SessionView):
         seconds = time.monotonic() - self._shown_at
         try:
             self.session.submit(self.item.index, label, seconds=round(seconds, 3))
+        except AlreadyLabeled as exc:  # someone else was faster: say so, move on, overwrite nothing
+            self._on_status(str(exc), "warning")
+            self.show_next()
+            return
         except (ValueError, IndexError) as exc:
             self._on_status(str(exc), "error")
             return
@@ -112,12 +117,19 @@ class LabelingPanel(w.VBox, SessionView):
         self.show_next()
 
     def skip(self) -> None:
-        if self.item is not None:
-            self.session.skip(self.item.index)
-        self.show_next()
+        try:
+            if self.item is not None:
+                self.session.skip(self.item.index)
+            self.show_next()
+        except sqlite3.Error as exc:  # e.g. a full disk: the expert sees it, nothing is lost
+            self._on_status(f"could not skip ({exc}); please try again", "error")
 
     def undo(self) -> None:
-        undone = self.session.undo()
+        try:
+            undone = self.session.undo()
+        except sqlite3.Error as exc:
+            self._on_status(f"could not undo ({exc}); please try again", "error")
+            return
         if undone is None:
             self._on_status("nothing to undo", "info")
             return
