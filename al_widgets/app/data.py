@@ -56,6 +56,9 @@ def _digits(config: AppConfig) -> AppData:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
+    with open(path, "rb") as fh:
+        if b"\x00" in fh.read(4096):
+            raise ConfigError(f"{path} has binary content, not CSV text")
     try:
         return pd.read_csv(path, encoding="utf-8-sig")
     except UnicodeDecodeError:
@@ -87,6 +90,8 @@ def _labels_and_classes(df: pd.DataFrame, config: AppConfig) -> tuple[list | Non
         labels = normalize_classes([None if pd.isna(v) else v for v in df[config.label_column]])
         labels = [None if v is None else (v.strip() if isinstance(v, str) else v) for v in labels]
         labels = [None if v == "" else v for v in labels]
+        if len({isinstance(v, str) for v in labels if v is not None}) > 1:  # e.g. 1 and "cat": all text
+            labels = [None if v is None else str(v) for v in labels]
     if config.classes:
         classes = normalize_classes(config.classes)
     else:
@@ -149,7 +154,7 @@ def _csv(path: Path, config: AppConfig) -> AppData:
 def _refuse_mostly_numeric_text(df: pd.DataFrame) -> None:
     """A numeric column with a few text cells would be dropped silently: name the first bad cell."""
     for col in df.columns:
-        if df[col].dtype != object:
+        if pd.api.types.is_numeric_dtype(df[col]) or pd.api.types.is_bool_dtype(df[col]):
             continue
         values = df[col].dropna()
         numbers = pd.to_numeric(values, errors="coerce")

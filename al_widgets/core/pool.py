@@ -153,6 +153,8 @@ class Pool:
             if len(classes) < 2:
                 raise ValueError("classes must be given when fewer than two classes are already labeled")
         classes = normalize_classes(classes)
+        if len({isinstance(c, str) for c in classes}) > 1:
+            raise ValueError(f"classes mix text and numbers: {classes}; write them all as text or all as numbers")
         if len(classes) < 2:
             raise ValueError(f"classification needs at least two classes, got {classes}")
         self._coerce = LabelCoercer(classes)  # also refuses duplicates such as [1, "1"]

@@ -504,6 +504,8 @@ def _tidy(y: np.ndarray) -> np.ndarray:
             return y.astype(int)
         if all(isinstance(v, str) for v in y):
             return y.astype(str)
+        if all(isinstance(v, (bool, np.bool_)) for v in y):
+            return y.astype(bool)
     return y
 
 

@@ -360,8 +360,9 @@ def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text cells cannot start a spreadsheet formula (OWASP's CSV-injection rule)."""
     out = df.copy()
     for col in out.columns:
-        if out[col].dtype == object:
-            out[col] = [f"'{v}" if isinstance(v, str) and v.startswith(_FORMULA_START) else v for v in out[col]]
+        if not pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = pd.Series([f"'{v}" if isinstance(v, str) and v.startswith(_FORMULA_START) else v
+                                  for v in out[col]], index=out.index, dtype=object)
     return out
 
 
