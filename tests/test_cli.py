@@ -36,12 +36,19 @@ def reviews(tmp_path):
      "unknown strategy 'best'"),
     (["export", "no_store.sqlite"], "label store not found"),
 ])
-def test_bad_arguments_give_one_line_and_exit_2(reviews, args, message):
+def test_bad_arguments_give_one_line_and_exit_2(reviews, args, message, capsys):
     args = [a.replace("{reviews}", str(reviews)) for a in args]
-    res = run_cli(*args, "--check") if args[0] == "serve" else run_cli(*args)
-    assert res.returncode == 2
-    assert message in res.stderr
-    assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    code = main([*args, "--check"] if args[0] == "serve" else args)  # in-process: no interpreter start-up
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_installed_command_runs(tmp_path):
+    """One real process for the entry point itself (python -m al_widgets.cli)."""
+    res = run_cli("export", tmp_path / "none.sqlite")
+    assert res.returncode == 2 and res.stderr.startswith("al-widgets: error: label store not found")
 
 
 def test_text_csv_is_checked_and_loaded(reviews, capsys):
@@ -88,8 +95,7 @@ def test_export_writes_csv(tmp_path):
         st.add_label("a", "pos", "ann")
         st.add_label("b", "neg", "bob")
     out = tmp_path / "out.csv"
-    res = run_cli("export", store, "-o", out)
-    assert res.returncode == 0 and "wrote 2 labels" in res.stderr
+    assert main(["export", str(store), "-o", str(out)]) == 0
     assert pd.read_csv(out)[["sample_id", "label", "annotator"]].values.tolist() == [["a", "pos", "ann"],
                                                                                      ["b", "neg", "bob"]]
 

@@ -40,29 +40,43 @@ def test_uncertainty_sampling_beats_random_on_digits(digits):
     assert np.mean(means["margin"]) > np.mean(means["random"]) + 0.01, means
 
 
-def _modules_after(stmt: str) -> set:
-    code = f"import sys, json; {stmt}; print(json.dumps(sorted(sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    return set(json.loads(out))
+_PROBE = """
+import json, sys
+def loaded():
+    return sorted(sys.modules)
+out = {}
+import al_widgets.core
+out["core"] = loaded()
+import numpy as np
+from al_widgets.core import PoolEmbedding
+e = PoolEmbedding(np.random.default_rng(0).normal(size=(50, 5)), "k", None)
+assert e.method == "pca"
+out["pca_map"] = loaded()
+import al_widgets
+out["top_level"] = loaded()
+print(json.dumps(out))
+"""
 
 
-def test_core_imports_no_ui_and_no_umap():
-    mods = _modules_after("import al_widgets.core")
+@pytest.fixture(scope="module")
+def loaded_modules():
+    """What each import step loads, measured in one fresh interpreter (one subprocess, not three)."""
+    out = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, check=True).stdout
+    return {k: set(v) for k, v in json.loads(out).items()}
+
+
+def test_core_imports_no_ui_and_no_umap(loaded_modules):
     for heavy in ("ipywidgets", "plotly", "umap", "numba"):
-        assert heavy not in mods, heavy
+        assert heavy not in loaded_modules["core"], heavy
 
 
-def test_pca_map_layout_does_not_load_umap():
+def test_pca_map_layout_does_not_load_umap(loaded_modules):
     # the map shows the PCA layout at once; umap/numba load only when UMAP itself runs
-    mods = _modules_after("import numpy as np; from al_widgets.core import PoolEmbedding; "
-                          "e = PoolEmbedding(np.random.default_rng(0).normal(size=(50, 5)), 'k', None); "
-                          "assert e.method == 'pca'")
-    assert "umap" not in mods and "numba" not in mods
+    assert "umap" not in loaded_modules["pca_map"] and "numba" not in loaded_modules["pca_map"]
 
 
-def test_top_level_import_does_not_load_umap():
-    mods = _modules_after("import al_widgets")
-    assert "umap" not in mods and "numba" not in mods
+def test_top_level_import_does_not_load_umap(loaded_modules):
+    assert "umap" not in loaded_modules["top_level"] and "numba" not in loaded_modules["top_level"]
 
 
 def test_public_api():
