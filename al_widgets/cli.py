@@ -131,6 +131,8 @@ def serve(cfg: AppConfig, host: str, port: int) -> int:
     notebook = write_app_notebook(run_dir / "labeling_app.ipynb")
     env = dict(os.environ, AL_WIDGETS_CONFIG=str(config_path))
     proc = subprocess.Popen(voila_command(notebook, host, port), env=env)
+    warm = subprocess.Popen([sys.executable, "-m", "al_widgets.app.precompute", str(config_path)], env=env) \
+        if cfg.umap else None  # the first page's map switches to UMAP as soon as this lands in the cache
     try:
         if not _wait_listening(proc, host, port):
             code = proc.poll()
@@ -145,6 +147,9 @@ def serve(cfg: AppConfig, host: str, port: int) -> int:
         proc.terminate()
         proc.wait(10)
         return 0
+    finally:
+        if warm is not None and warm.poll() is None:
+            warm.terminate()
 
 
 def _check_store(cfg: AppConfig, data: Any) -> None:

@@ -100,3 +100,20 @@ def test_hover_shows_the_sample_escaped_and_bounded(tmp_path):
     assert "<b>" not in ids[0] and len(ids[0]) < 120
     m._on_hover(None, type("P", (), {"point_inds": [0]})(), None)
     assert "&lt;a href=" in m.hovered.value and "<a href" not in m.hovered.value
+
+
+def test_map_redraw_interval_follows_the_pages_answer_time(make_session, tmp_path):
+    s = make_session()
+    s.retrain()
+    m = UncertaintyMap(s, umap=False, cache_dir=tmp_path / "c", min_interval=1.5)
+    assert m.interval() == 1.5  # nothing measured yet: the cautious default
+    m.figure._view_count = 1
+    m.recolor()
+    edit = m.figure._last_trace_edit_id
+    m.health._pending[edit] -= 0.05  # the page answers 50 ms after the edit left
+    m.figure._js2py_traceDeltas = {"trace_deltas": [], "trace_edit_id": edit}
+    assert 0.05 <= m.health.latency < 0.2 and m.interval() == 0.25  # a fast page: redraw at most every 0.25 s
+    m.health.latency = 0.6
+    assert m.interval() == 1.2
+    m.health.latency = 5.0
+    assert m.interval() == 1.5  # a very busy page: never wait longer than min_interval

@@ -36,6 +36,8 @@ class FigureHealth:
         self._pending: dict[int, float] = {}
         self._timer: Any = None
         self.stalled = False
+        self.latency: float | None = None
+        """Seconds from the last acknowledged edit leaving the kernel to the browser's answer."""
         self.warning = w.HTML()
         self.warning.add_class("alw-figure-health")
         figure.observe(self._on_ack, "_js2py_traceDeltas")
@@ -50,6 +52,8 @@ class FigureHealth:
         if not msg:
             return
         acked = int(msg.get("trace_edit_id", -1))
+        if acked in self._pending:
+            self.latency = time.monotonic() - self._pending[acked]
         self._pending = {k: t for k, t in self._pending.items() if k > acked}
         if self.stalled:
             self.stalled = False

@@ -47,9 +47,10 @@ class UncertaintyMap(w.VBox, SessionView):
     color_by : one of ``COLOR_MODES``
     height : int
     min_interval : float
-        Seconds between two redraws while labels stream in: a WebGL redraw of the whole pool
-        can cost the browser hundreds of ms, so updates arriving sooner are merged into one
-        (the labeling panel never waits for the map).
+        Longest wait between two redraws while labels stream in.  A WebGL redraw of the whole
+        pool can cost a busy browser hundreds of ms, so updates arriving sooner are merged; the
+        actual interval adapts to how fast the page answered the last redraw (see
+        :meth:`interval`).  The labeling panel never waits for the map.
     renderer : callable, optional
         ``renderer(item) -> html`` for the hovered and the lasso-selected samples.
     """
@@ -173,8 +174,16 @@ class UncertaintyMap(w.VBox, SessionView):
             self._redraw()
             return
         if self._timer is None:
-            delay = max(0.0, self._last_draw + self.min_interval - time.monotonic())
+            delay = max(0.0, self._last_draw + self.interval() - time.monotonic())
             self._timer = loop.call_later(delay, self._redraw)
+
+    def interval(self) -> float:
+        """Seconds between redraws: twice what the browser took to apply the last one, within
+        [0.25 s, ``min_interval``] (a fast page follows every label, a busy one gets merged updates)."""
+        latency = self.health.latency
+        if latency is None:
+            return self.min_interval
+        return min(max(2.0 * latency, 0.25), self.min_interval)
 
     def _redraw(self) -> None:
         self._timer = None
