@@ -25,7 +25,11 @@ TOKEN = "al-widgets-test-token"
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     folder = tmp_path_factory.mktemp("lab")
-    shutil.copy(NOTEBOOK, folder / NOTEBOOK.name)
+    import nbformat
+    nb = nbformat.read(str(NOTEBOOK), as_version=4)
+    # a second view of the same labeling panel: a key must still be sent (and stored) once
+    nb.cells.append(nbformat.v4.new_code_cell("dashboard.labeling", id="second-view"))
+    nbformat.write(nb, str(folder / NOTEBOOK.name))
     (folder / "data").mkdir()
     port = free_port()
     settings = folder / "settings" / "@jupyterlab"
@@ -120,7 +124,8 @@ def test_quickstart_in_jupyterlab(lab):
                                    arg=shown, timeout=60_000)
             with LabelStore(store) as st:
                 frame = st.to_frame()
-            assert len(frame) == 42  # the panel's key arrived, the command-mode "1" never did
+            assert page.locator(".alw-labeling").count() == 2  # two views of one panel on the page
+            assert len(frame) == 42  # the panel's key arrived once (one listener), the command-mode "1" never
             assert int(frame.set_index("sample_id").loc[shown, "label"]) == 7
         finally:
             page.screenshot(path=str(lab["folder"] / "lab.png"), full_page=True)

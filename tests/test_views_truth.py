@@ -117,3 +117,22 @@ def test_map_redraw_interval_follows_the_pages_answer_time(make_session, tmp_pat
     assert m.interval() == 1.2
     m.health.latency = 5.0
     assert m.interval() == 1.5  # a very busy page: never wait longer than min_interval
+
+
+def test_large_photos_are_sent_as_thumbnails_and_bombs_as_text(tmp_path):
+    from PIL import Image
+
+    from al_widgets.widgets.render import sample_html
+    rng = np.random.default_rng(0)
+    big = tmp_path / "big.jpg"
+    Image.fromarray(rng.integers(0, 255, size=(3000, 4000, 3), dtype=np.uint8)).save(big, quality=95)
+    assert big.stat().st_size > 5_000_000
+    html = sample_html(str(big), size=200)
+    assert "<img" in html and len(html) < 600_000  # a 400 px thumbnail, not the 5+ MB file
+    old = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = 1000  # stands in for a decompression bomb
+    try:
+        html = sample_html(str(big), size=200)
+    finally:
+        Image.MAX_IMAGE_PIXELS = old
+    assert "cannot show image big.jpg: DecompressionBombError" in html and "<img" not in html
