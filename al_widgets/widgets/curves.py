@@ -1,10 +1,10 @@
 """Learning curves: a quality estimate, mean pool uncertainty and the stopping signal against labels."""
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import ipywidgets as w
-import numpy as np
 import plotly.graph_objects as go
 
 from ._dispatch import SessionView, UIDispatcher
@@ -33,9 +33,13 @@ class LearningCurves(w.VBox, SessionView):
         simulated in the background on the same pool and drawn on the same axes.
     baseline_budget : int
         Labels the baseline simulation goes up to.
+    baseline_delay : float
+        Seconds after the page is built before the baseline simulation starts (in a running
+        kernel), so that it does not compete with the first page for the CPU.
     """
 
-    def __init__(self, session: Any, true_labels: Any = None, baseline_budget: int = 200, **kwargs: Any) -> None:
+    def __init__(self, session: Any, true_labels: Any = None, baseline_budget: int = 200,
+                 baseline_delay: float = 8.0, **kwargs: Any) -> None:
         self.session = session
         held_out = session.X_test is not None
         if held_out:
@@ -63,11 +67,23 @@ class LearningCurves(w.VBox, SessionView):
         self.baseline: Any = None
         self._listen(session, {"retrained": lambda result: self.refresh()})
         self.refresh()
+        self._baseline_thread: Any = None
         if true_labels is not None and session.pool.task == "classification":
-            from ..core.baseline import start_random_baseline
-            self._baseline_thread = start_random_baseline(
-                session, true_labels, baseline_budget, on_done=self._dispatcher.wrap(self._draw_baseline),
-                on_error=self._dispatcher.wrap(self._baseline_failed))
+            start = functools.partial(self._start_baseline, true_labels, baseline_budget)
+            loop = self._dispatcher.loop
+            if loop is not None and loop.is_running() and baseline_delay > 0:
+                # the simulation burns CPU for many seconds: let the page become interactive first
+                self.note.value = "<small>random baseline: starting in a few seconds…</small>"
+                loop.call_later(baseline_delay, start)
+            else:
+                start()
+
+    def _start_baseline(self, true_labels: Any, budget: int) -> None:
+        from ..core.baseline import start_random_baseline
+        self.note.value = "<small>random baseline: simulating in the background…</small>"
+        self._baseline_thread = start_random_baseline(
+            self.session, true_labels, budget, on_done=self._dispatcher.wrap(self._draw_baseline),
+            on_error=self._dispatcher.wrap(self._baseline_failed))
 
     @property
     def widget(self) -> "LearningCurves":
@@ -96,6 +112,7 @@ class LearningCurves(w.VBox, SessionView):
 
     def _draw_baseline(self, df: Any) -> None:
         self.baseline = df
+        self.note.value = self._note(self.session.X_test is not None)
         b = self.figure.data[BASELINE]
         metric = self.metric if self.metric in df else ("accuracy" if "accuracy" in df else None)
         if metric is None:
