@@ -171,7 +171,7 @@ def test_map_lasso_shows_the_samples_and_needs_a_chosen_class(dash):
     assert b.selected == unl and "<b>5</b> unlabeled points selected" in b.info.value
     assert "the model predicts" in b.info.value and len(b.preview.children) == 5
     assert all("<img" in c.value and "model:" in c.value for c in b.preview.children)  # the samples themselves
-    assert b.label_as.value is None and b.button.disabled  # no class chosen: nothing can be labeled
+    assert b.label_as.value is None and b.label_as.label == "choose a class…" and b.button.disabled  # no default
     b.ask_confirmation()
     assert b.confirm_box.layout.display == "none"
     b.label_as.value = 7

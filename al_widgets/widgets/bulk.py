@@ -32,7 +32,7 @@ class BulkLabeler(w.VBox):
         # no class chosen by default: a bulk label is never written under a class nobody picked
         self.label_as = w.Dropdown(options=[("choose a class…", None)] +
                                    [(str(c), c) for c in session.pool.classes or []],
-                                   value=None, description="label as", layout=w.Layout(width="230px"))
+                                   index=0, description="label as", layout=w.Layout(width="230px"))
         self.label_as.observe(lambda _c: self._update_button(), "value")
         self.button = w.Button(description="Label selected", button_style="warning", disabled=True)
         self.button.on_click(lambda _b: self.ask_confirmation())
@@ -112,5 +112,5 @@ class BulkLabeler(w.VBox):
         self.selected = []
         self._show()
         self.info.value = f"labeled {n} points as {escape(cls)}"
-        self.label_as.value = None
+        self.label_as.index = 0  # back to "choose a class…"
         return n

@@ -19,7 +19,8 @@ This notebook goes from an unlabeled pool to a trained model inside JupyterLab:
 
 1. wrap the data in a `Pool` and pick a scikit-learn model,
 2. start an `ActiveLearningSession` (labels go to a SQLite file as you give them),
-3. open the `ALDashboard` and label: click a class (or press 1–9), *Skip*, *Undo*,
+3. open the `ALDashboard` and label: click a class (or click the panel, then press the key shown in
+   brackets on its button), *Skip*, *Undo*,
 4. watch the map, the top-k panel and the learning curve update after every retrain,
 5. export the labels and use the model."""),
 code("""import numpy as np
