@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--budget", type=int, default=200)
         s.add_argument("--port", type=int, default=8866)
         s.add_argument("--host", default="127.0.0.1")
+        s.add_argument("--auth", choices=["auto", "none", "token"], default="auto",
+                       help="sign-in: 'token' puts a secret in the link; 'auto' (default) is 'none' on "
+                            "127.0.0.1 and 'token' anywhere else; 'none' is refused off loopback")
         s.add_argument("--no-umap", action="store_true", help="keep the PCA layout (skip UMAP)")
         s.add_argument("--check", action="store_true", help="validate the data and exit without serving")
     e = sub.add_parser("export", help="write a label store's labels as CSV")
@@ -92,7 +95,26 @@ def check_port_free(host: str, port: int) -> None:
                               "(is another server running there? pick another --port)") from None
 
 
-def voila_command(notebook: Path, host: str, port: int) -> list[str]:
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def auth_token(host: str, auth: str) -> str | None:
+    """The sign-in secret for serving on ``host``; ``None`` for no sign-in (loopback only).
+
+    Anything served beyond 127.0.0.1 requires sign-in: ``--auth none`` with another host is refused.
+    """
+    import secrets
+    if auth == "auto":
+        auth = "none" if host in LOOPBACK else "token"
+    if auth == "none":
+        if host not in LOOPBACK:
+            raise ConfigError(f"serving on {host} needs sign-in: drop --auth none (a secret link is made) "
+                              "or serve on 127.0.0.1")
+        return None
+    return os.environ.get("AL_WIDGETS_TOKEN") or secrets.token_urlsafe(24)
+
+
+def voila_command(notebook: Path, host: str, port: int, token: str | None = None) -> list[str]:
     """The hardened Voila command line: no tracebacks for visitors, idle unconnected kernels culled.
 
     A kernel no page is connected to (a plain GET, a closed tab) is shut down after
@@ -103,7 +125,7 @@ def voila_command(notebook: Path, host: str, port: int) -> list[str]:
     return [sys.executable, "-m", "al_widgets.app.voila_main", str(notebook), f"--Voila.ip={host}", f"--port={port}",
             "--no-browser", "--Voila.port_retries=0", "--show_tracebacks=False",
             f"--MappingKernelManager.cull_idle_timeout={idle}", f"--MappingKernelManager.cull_interval={every}",
-            "--MappingKernelManager.cull_connected=False"]
+            "--MappingKernelManager.cull_connected=False", f"--token={token or ''}"]
 
 
 def _wait_listening(proc: subprocess.Popen, host: str, port: int, timeout: float = 120.0) -> bool:
@@ -119,18 +141,19 @@ def _wait_listening(proc: subprocess.Popen, host: str, port: int, timeout: float
     return False
 
 
-def serve(cfg: AppConfig, host: str, port: int) -> int:
+def serve(cfg: AppConfig, host: str, port: int, auth: str = "auto") -> int:
     """Write the config and the app notebook next to the store and run Voila on them.
 
     "serving at" is printed only once Voila listens; a busy port is an error before that.
     """
     from .app.notebook import write_app_notebook
+    token = auth_token(host, auth)
     check_port_free(host, port)
     run_dir = Path(cfg.store).parent / ".al_widgets_app"
     config_path = cfg.save(run_dir / "config.json")
     notebook = write_app_notebook(run_dir / "labeling_app.ipynb")
     env = dict(os.environ, AL_WIDGETS_CONFIG=str(config_path))
-    proc = subprocess.Popen(voila_command(notebook, host, port), env=env)
+    proc = subprocess.Popen(voila_command(notebook, host, port, token), env=env)
     warm = subprocess.Popen([sys.executable, "-m", "al_widgets.app.precompute", str(config_path)], env=env) \
         if cfg.umap else None  # the first page's map switches to UMAP as soon as this lands in the cache
     try:
@@ -140,8 +163,9 @@ def serve(cfg: AppConfig, host: str, port: int) -> int:
                 proc.terminate()
             print(f"al-widgets: error: the server did not start on {host}:{port}", file=sys.stderr)
             return 2 if code in (None, 0) else code
-        print(f"al_widgets: serving the labeling app at http://{host}:{port}/  (labels -> {cfg.store}; "
-              "Ctrl+C stops)", flush=True)
+        link = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
+        print(f"al_widgets: serving the labeling app at {link}  (labels -> {cfg.store}; Ctrl+C stops)"
+              + ("; share this link only with the experts: it signs them in" if token else ""), flush=True)
         return proc.wait()
     except KeyboardInterrupt:
         proc.terminate()
@@ -190,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             print(check(cfg, data))
             return 0
         _check_store(cfg, data)
-        return serve(cfg, args.host, args.port)
+        return serve(cfg, args.host, args.port, args.auth)
     except (ConfigError, ValueError, OSError) as exc:  # StoreMismatch is a ValueError
         print(f"al-widgets: error: {exc}", file=sys.stderr)
         return 2

@@ -10,10 +10,13 @@ press freezes the whole server and its memory grows without bound.  Here, before
 * the header reader checks its offsets against the frame's length and gives up on any frame
   that does not fit (defence in depth);
 * the same holds for frames coming *in* on a v1 socket: jupyter_server's reader trusts the
-  frame's offset count just as much, so a frame that does not fit closes that socket instead.
+  frame's offset count just as much, so a frame that does not fit closes that socket instead;
+* at most ``AL_WIDGETS_MAX_KERNELS`` kernels run at once: a page over the cap gets a one-line
+  "Too many open sessions" page (HTTP 503) and starts no kernel.
 """
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -97,11 +100,28 @@ def harden() -> None:
     handler._al_widgets_hardened = True
 
 
+def max_kernels() -> int:
+    """Concurrent app kernels allowed (``AL_WIDGETS_MAX_KERNELS``, default 8: about 250 MB each)."""
+    return max(int(os.environ.get("AL_WIDGETS_MAX_KERNELS", "8")), 1)
+
+
+def prelaunch(req_handler: Any, notebook: Any, cwd: str) -> Any:
+    """Voila's prelaunch hook: a page over the kernel cap gets a one-line 503 page, no new kernel."""
+    from tornado import web
+    running = len(req_handler.kernel_manager.list_kernel_ids())
+    if running >= max_kernels():
+        raise web.HTTPError(503, reason="Too many open sessions: close another tab of this app or try again "
+                                        "in a few minutes")
+    return notebook
+
+
 def main(argv: list[str] | None = None) -> Any:
     harden()
-    from voila.app import main as voila_main
-    sys.argv = ["voila", *(sys.argv[1:] if argv is None else argv)]
-    return voila_main()
+    from traitlets.config import Config
+    from voila.app import Voila
+    config = Config()
+    config.VoilaConfiguration.prelaunch_hook = prelaunch
+    return Voila.launch_instance(argv=sys.argv[1:] if argv is None else argv, config=config)
 
 
 if __name__ == "__main__":
