@@ -3,7 +3,9 @@
     al-widgets demo                                   # built-in digits
     al-widgets serve reviews.csv --text-column review --label-column label --classes pos,neg
     al-widgets serve photos/ --classes cat,dog        # a folder of images (subfolders = labels)
-    al-widgets export data/labels.sqlite -o labels.csv
+    al-widgets serve photos/ --host 0.0.0.0          # off loopback: prints a secret sign-in link
+    al-widgets status data/reviews.csv.labels.sqlite  # labels per annotator and hour, open claims
+    al-widgets export data/reviews.csv.labels.sqlite -o labels.csv
 """
 from __future__ import annotations
 
@@ -44,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
                             "127.0.0.1 and 'token' anywhere else; 'none' is refused off loopback")
         s.add_argument("--no-umap", action="store_true", help="keep the PCA layout (skip UMAP)")
         s.add_argument("--check", action="store_true", help="validate the data and exit without serving")
+    st = sub.add_parser("status", help="labels per annotator and per hour, and open claims, of a label store")
+    st.add_argument("store")
     e = sub.add_parser("export", help="write a label store's labels as CSV")
     e.add_argument("store")
     e.add_argument("-o", "--output", default="-", help="CSV path (default: standard output)")
@@ -203,11 +207,42 @@ def export(store: str, output: str) -> int:
     return 0
 
 
+def status(store: str) -> int:
+    """Print who labeled how much, when, and which samples are claimed right now (read-only)."""
+    import sqlite3
+    import time
+
+    from .core import LabelStore
+    if not Path(store).is_file():
+        raise ConfigError(f"label store not found: {store}")
+    try:
+        with LabelStore(store, readonly=True) as st:
+            labels, meta = st.to_frame(), st.meta()
+            claims = st.open_claims()
+    except sqlite3.Error as exc:
+        raise ConfigError(" ".join(str(exc).split())) from None
+    print(f"store {store}: dataset {meta.get('dataset', '?')!r}, classes {meta.get('classes', '?')}, "
+          f"{len(labels)} labels")
+    if len(labels):
+        per = labels.groupby("annotator").agg(labels=("label", "size"), median_seconds=("seconds", "median"),
+                                              last=("time", "max"))
+        print("\nper annotator:\n" + per.to_string())
+        hours = labels.set_index("time").resample("1h")["label"].size()
+        print("\nper hour (UTC):\n" + hours[hours > 0].to_string())
+    now = time.time()
+    print(f"\nopen claims: {len(claims)}")
+    for sid, owner, expires in claims:
+        print(f"  {sid}  by {owner}  ({expires - now:.0f} s left)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "export":
             return export(args.store, args.output)
+        if args.command == "status":
+            return status(args.store)
         cfg = _config(args)
         data = load(cfg)  # fail fast, before Voila starts, with a one-line message
         if args.check:

@@ -118,3 +118,20 @@ def test_default_app_session_on_digits(tmp_path):
         assert session.strategy.name == "margin" and session.budget == 200
     finally:
         session.close()
+
+
+def test_status_shows_annotators_hours_and_claims(tmp_path, capsys):
+    store = tmp_path / "s.sqlite"
+    with LabelStore(store) as st:
+        st.bind("id123", "reviews.csv", ["neg", "pos"])
+        st.add_label("a", "pos", "ann", seconds=2.0)
+        st.add_label("b", "neg", "ann", seconds=4.0)
+        st.add_label("c", "neg", "bob", seconds=1.0)
+        st.claim("kernel-x", ["d"], 1, lease_seconds=300)
+    assert main(["status", str(store)]) == 0
+    out = capsys.readouterr().out
+    assert "dataset 'reviews.csv'" in out and "3 labels" in out
+    per = out.split("per annotator:")[1].split("per hour")[0]
+    assert "ann" in per and "bob" in per and " 2 " in per and "3.0" in per  # 2 labels, median 3 s
+    assert "open claims: 1" in out and "d  by kernel-x" in out
+    assert main(["status", str(tmp_path / "none.sqlite")]) == 2

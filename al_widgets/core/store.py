@@ -335,6 +335,13 @@ class LabelStore:
             return n
         return self._write(op)
 
+    def open_claims(self) -> list[tuple[str, str, float]]:
+        """``(sample_id, owner, expires)`` of every unexpired claim."""
+        with self._lock:
+            return [tuple(r) for r in self._conn.execute(
+                "SELECT sample_id, owner, expires FROM claims WHERE expires >= ? ORDER BY expires",
+                (time.time(),)).fetchall()]
+
     def claimed_by_others(self, owner: str) -> set[str]:
         """Ids currently claimed (unexpired) by owners other than ``owner``."""
         with self._lock:
