@@ -41,11 +41,18 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--budget", type=int, default=200)
         s.add_argument("--port", type=int, default=8866)
         s.add_argument("--host", default="127.0.0.1")
-        s.add_argument("--auth", choices=["auto", "none", "token"], default="auto",
-                       help="sign-in: 'token' puts a secret in the link; 'auto' (default) is 'none' on "
-                            "127.0.0.1 and 'token' anywhere else; 'none' is refused off loopback")
+        s.add_argument("--auth", choices=["auto", "none", "token", "users"], default="auto",
+                       help="sign-in: 'users' = personal links from 'al-widgets users add'; 'token' = one "
+                            "shared secret link; 'auto' (default): 'users' if the store has users, else "
+                            "'none' on 127.0.0.1 and 'token' anywhere else; 'none' is refused off loopback")
         s.add_argument("--no-umap", action="store_true", help="keep the PCA layout (skip UMAP)")
         s.add_argument("--check", action="store_true", help="validate the data and exit without serving")
+    u = sub.add_parser("users", help="named annotators: personal sign-in links (stored hashed beside the store)")
+    u.add_argument("action", choices=["add", "list", "remove"])
+    u.add_argument("name", nargs="?")
+    u.add_argument("--store", required=True, help="the label store the users belong to")
+    u.add_argument("--role", choices=["annotator", "admin"], default="annotator")
+    u.add_argument("--url", default="http://127.0.0.1:8866/", help="the app's address, for the printed link")
     st = sub.add_parser("status", help="labels per annotator and per hour, and open claims, of a label store")
     st.add_argument("store")
     e = sub.add_parser("export", help="write a label store's labels as CSV")
@@ -102,6 +109,42 @@ def check_port_free(host: str, port: int) -> None:
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
+def users_command(args: argparse.Namespace) -> int:
+    """``al-widgets users add|list|remove``."""
+    from .app.users import Users, users_path
+    users = Users(users_path(Path(args.store).resolve()))
+    if args.action == "list":
+        for name, info in sorted(users.load().items()):
+            print(f"{name}\t{info.get('role', 'annotator')}")
+        return 0
+    if not args.name:
+        raise ConfigError(f"users {args.action} needs a NAME")
+    if args.action == "remove":
+        users.remove(args.name)
+        print(f"removed {args.name}; their link no longer signs in")
+        return 0
+    key = users.add(args.name, args.role)
+    url = args.url if args.url.endswith("/") else args.url + "/"
+    print(f"{args.name} ({args.role}): {url}?key={key}")
+    print("give this link to that person only: it signs them in, and their labels carry their name",
+          file=sys.stderr)
+    return 0
+
+
+def resolve_auth(host: str, auth: str, store: str) -> str:
+    """'users', 'token' or 'none' for this host and store (see ``serve --help``)."""
+    from .app.users import Users, users_path
+    has_users = bool(Users(users_path(store)).load())
+    if auth == "auto":
+        auth = "users" if has_users else ("none" if host in LOOPBACK else "token")
+    if auth == "users" and not has_users:
+        raise ConfigError(f"no users for {store}: add some with 'al-widgets users add NAME --store {store}'")
+    if auth == "none" and host not in LOOPBACK:
+        raise ConfigError(f"serving on {host} needs sign-in: drop --auth none (a secret link is made) "
+                          "or serve on 127.0.0.1")
+    return auth
+
+
 def auth_token(host: str, auth: str) -> str | None:
     """The sign-in secret for serving on ``host``; ``None`` for no sign-in (loopback only).
 
@@ -118,7 +161,8 @@ def auth_token(host: str, auth: str) -> str | None:
     return os.environ.get("AL_WIDGETS_TOKEN") or secrets.token_urlsafe(24)
 
 
-def voila_command(notebook: Path, host: str, port: int, token: str | None = None) -> list[str]:
+def voila_command(notebook: Path, host: str, port: int, token: str | None = None,
+                  users: bool = False) -> list[str]:
     """The hardened Voila command line: no tracebacks for visitors, idle unconnected kernels culled.
 
     A kernel no page is connected to (a plain GET, a closed tab) is shut down after
@@ -129,7 +173,8 @@ def voila_command(notebook: Path, host: str, port: int, token: str | None = None
     return [sys.executable, "-m", "al_widgets.app.voila_main", str(notebook), f"--Voila.ip={host}", f"--port={port}",
             "--no-browser", "--Voila.port_retries=0", "--show_tracebacks=False",
             f"--MappingKernelManager.cull_idle_timeout={idle}", f"--MappingKernelManager.cull_interval={every}",
-            "--MappingKernelManager.cull_connected=False", f"--token={token or ''}"]
+            "--MappingKernelManager.cull_connected=False", f"--token={token or ''}"] + \
+        (["--Voila.identity_provider_class=al_widgets.app.auth.PersonalLinkIdentityProvider"] if users else [])
 
 
 def _wait_listening(proc: subprocess.Popen, host: str, port: int, timeout: float = 120.0) -> bool:
@@ -151,13 +196,17 @@ def serve(cfg: AppConfig, host: str, port: int, auth: str = "auto") -> int:
     "serving at" is printed only once Voila listens; a busy port is an error before that.
     """
     from .app.notebook import write_app_notebook
-    token = auth_token(host, auth)
+    from .app.users import users_path
+    mode = resolve_auth(host, auth, cfg.store)
+    token = auth_token(host, mode) if mode != "users" else None
     check_port_free(host, port)
     run_dir = Path(cfg.store).parent / ".al_widgets_app"
     config_path = cfg.save(run_dir / "config.json")
     notebook = write_app_notebook(run_dir / "labeling_app.ipynb")
     env = dict(os.environ, AL_WIDGETS_CONFIG=str(config_path))
-    proc = subprocess.Popen(voila_command(notebook, host, port, token), env=env)
+    if mode == "users":
+        env["AL_WIDGETS_USERS"] = str(users_path(cfg.store))
+    proc = subprocess.Popen(voila_command(notebook, host, port, token, users=mode == "users"), env=env)
     warm = subprocess.Popen([sys.executable, "-m", "al_widgets.app.precompute", str(config_path)], env=env) \
         if cfg.umap else None  # the first page's map switches to UMAP as soon as this lands in the cache
     try:
@@ -168,8 +217,10 @@ def serve(cfg: AppConfig, host: str, port: int, auth: str = "auto") -> int:
             print(f"al-widgets: error: the server did not start on {host}:{port}", file=sys.stderr)
             return 2 if code in (None, 0) else code
         link = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
-        print(f"al_widgets: serving the labeling app at {link}  (labels -> {cfg.store}; Ctrl+C stops)"
-              + ("; share this link only with the experts: it signs them in" if token else ""), flush=True)
+        hint = {"token": "; share this link only with the experts: it signs them in",
+                "users": "; each person opens their own link from 'al-widgets users add'"}.get(mode, "")
+        print(f"al_widgets: serving the labeling app at {link}  (labels -> {cfg.store}; Ctrl+C stops){hint}",
+              flush=True)
         return proc.wait()
     except KeyboardInterrupt:
         proc.terminate()
@@ -243,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
             return export(args.store, args.output)
         if args.command == "status":
             return status(args.store)
+        if args.command == "users":
+            return users_command(args)
         cfg = _config(args)
         data = load(cfg)  # fail fast, before Voila starts, with a one-line message
         if args.check:

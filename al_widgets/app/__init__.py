@@ -33,17 +33,21 @@ def build_app(config: AppConfig | None = None) -> Any:
     from ..widgets import ALDashboard
     from ..widgets.render import escape
 
+    import os
     config = config or AppConfig.from_env()
     data = load(config)
-    session = build_session(config, data)
+    user = os.environ.get("AL_WIDGETS_USER")  # set by the server from the sign-in (app/voila_main.py)
+    role = os.environ.get("AL_WIDGETS_ROLE", "admin") if user else "admin"
+    session = build_session(config, data, annotator=user)
     kwargs = {"cache_dir": config.cache_dir} if config.cache_dir else {}
-    dash = ALDashboard(session, umap=config.umap, true_labels=data.true_labels, keyboard_scope="page", **kwargs)
+    dash = ALDashboard(session, umap=config.umap, true_labels=data.true_labels, keyboard_scope="page",
+                       role=role if role in ("admin", "annotator") else "annotator", signed_in=bool(user), **kwargs)
     n = session.pool.n
     intro = w.HTML(
         f"<h2 style='margin:4px 0'>{escape(config.title)}</h2>"
         f"<p>Label the sample on the left: click its class (or press the key shown on its button), "
         f"<i>Skip</i> if unsure, "
-        f"<i>Undo</i> to step back. Type your name under the buttons. "
+        f"<i>Undo</i> to step back. {'' if user else 'Type your name under the buttons. '}"
         f"Every label is saved immediately; the model retrains behind the scenes and picks the next most "
         f"useful samples. Pool: {n} samples, {len(session.pool.classes or [])} classes.</p>")
     root = w.VBox([intro, dash])

@@ -112,6 +112,27 @@ def prelaunch(req_handler: Any, notebook: Any, cwd: str) -> Any:
     if running >= max_kernels():
         raise web.HTTPError(503, reason="Too many open sessions: close another tab of this app or try again "
                                         "in a few minutes")
+    return with_signed_in_user(notebook, req_handler.current_user)
+
+
+def with_signed_in_user(notebook: Any, user: Any) -> Any:
+    """Put the signed-in person's name and role into the kernel's environment (a first, hidden cell).
+
+    The app records every label under this name; the text box for a name is gone.
+    """
+    import json
+
+    import nbformat
+    users_file = os.environ.get("AL_WIDGETS_USERS")
+    name = getattr(user, "username", None)
+    if not users_file or not name:
+        return notebook
+    from .users import Users
+    role = Users(users_file).role(name) or "annotator"
+    source = ("import os\n"
+              f"os.environ['AL_WIDGETS_USER'] = {json.dumps(name)}\n"
+              f"os.environ['AL_WIDGETS_ROLE'] = {json.dumps(role)}")
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(source, id="al-widgets-sign-in"))
     return notebook
 
 

@@ -43,25 +43,36 @@ class ALDashboard(w.VBox):
         Cards in the top-k panel.
     keyboard_scope : {"panel", "page"}
         Keys act with the focus in the labeling panel (notebooks) or anywhere on the page (Voila).
+    role : {"admin", "annotator"}
+        Annotators get a plain page: no strategy controls, strategy names, scores or metric names.
+    signed_in : bool
+        The annotator's name comes from a sign-in (no name box).
     """
 
     def __init__(self, session: Any, renderer: Renderer | None = None, map: bool = True, umap: bool | None = None,
                  true_labels: Any = None, cache_dir: Any = None, top_k: int = 6, keyboard_scope: str = "panel",
-                 **kwargs: Any) -> None:
-        self.session = session
+                 role: str = "admin", signed_in: bool = False, **kwargs: Any) -> None:
+        if role not in ("admin", "annotator"):
+            raise ValueError(f"role must be 'admin' or 'annotator', got {role!r}")
+        self.session, self.role = session, role
+        plain = role == "annotator"
         if session.result_ is None:
             session.retrain()
-        self.controls = Controls(session)
-        self.labeling = LabelingPanel(session, renderer, keyboard_scope=keyboard_scope)
-        self.topk = TopKPanel(session, k=top_k, renderer=renderer)
+        # only admins get the strategy controls: for an annotator they are not built at all, so no
+        # comm message from that page can reach them
+        self.controls = Controls(session) if not plain else None
+        self.labeling = LabelingPanel(session, renderer, keyboard_scope=keyboard_scope, plain=plain,
+                                      signed_in=signed_in)
+        self.topk = TopKPanel(session, k=top_k, renderer=renderer, plain=plain)
         self.curves = LearningCurves(session, true_labels=true_labels)
         map_kwargs = {} if cache_dir is None else {"cache_dir": cache_dir}
-        self.map = UncertaintyMap(session, umap=umap, renderer=renderer, **map_kwargs) if map else None
+        self.map = UncertaintyMap(session, umap=umap, renderer=renderer, plain=plain, **map_kwargs) if map else None
         right_box = w.VBox(([self.map] if self.map is not None else []) + [self.curves],
                            layout=w.Layout(flex="1 1 auto", width="auto"))
         right_box.add_class("alw-right")
         body = w.HBox([self.labeling, right_box], layout=w.Layout(align_items="flex-start"))
-        super().__init__([w.HTML(_CSS), self.controls, body, self.topk], **kwargs)
+        top = [self.controls] if self.controls is not None else []
+        super().__init__([w.HTML(_CSS), *top, body, self.topk], **kwargs)
         self.add_class("alw-dashboard")
 
     def detach(self) -> None:

@@ -13,6 +13,10 @@ from ._dispatch import SessionView
 from .keyboard import KeyboardShortcuts
 from .render import Renderer, escape, sample_html
 
+_PLAIN_STATUS = {"ok": "saved; the model has learned from the newest labels",
+                 "busy": "saved; the model is learning from your labels…",
+                 "warning": "showing varied samples until at least two classes are labeled"}
+"""What a domain expert reads instead of metric names (errors are shown as they are)."""
 _KIND_COLOUR = {"ok": "#1a7f37", "busy": "#9a6700", "warning": "#9a6700", "error": "#cf222e", "info": "#57606a"}
 
 
@@ -29,11 +33,17 @@ class LabelingPanel(w.VBox, SessionView):
     keyboard_scope : {"panel", "page"}
         Where key presses count: only with the focus in this panel (notebooks), or anywhere on
         the page outside text boxes (the Voila app).
+    plain : bool
+        For domain experts: no strategy names, scores or metric names, only what helps labeling.
+    signed_in : bool
+        The annotator's name comes from the sign-in: the name box is not shown.
     """
 
     def __init__(self, session: Any, renderer: Renderer | None = None, size: int = 200,
-                 keyboard_scope: str = "panel", **kwargs: Any) -> None:
+                 keyboard_scope: str = "panel", plain: bool = False, signed_in: bool = False,
+                 **kwargs: Any) -> None:
         self.session, self.renderer, self.size = session, renderer, size
+        self.plain = plain
         self.keyboard_scope = keyboard_scope
         self.key_map = class_keys(session.pool.classes)
         self.item = None
@@ -50,6 +60,9 @@ class LabelingPanel(w.VBox, SessionView):
         self.undo_button.on_click(lambda _b: self.undo())
         self.annotator = w.Text(value=session.annotator, description="annotator", layout=w.Layout(width="260px"))
         self.annotator.observe(self._annotator_changed, "value")
+        if signed_in:  # the name comes from the sign-in, never from a text box
+            self.annotator.disabled = True
+            self.annotator.layout.display = "none"
         self.progress = w.IntProgress(min=0, max=max(session.budget or session.pool.n, 1), description="labeled")
         self.progress_text = w.HTML()
         self.status = w.HTML()
@@ -167,7 +180,9 @@ class LabelingPanel(w.VBox, SessionView):
     def _info_html(self, item: Any) -> str:
         res = self.session.result_
         parts = [f"id <code>{escape(item.sample_id)}</code>"]
-        if item.strategy == "cold start":
+        if self.plain:
+            pass  # strategy names and scores are noise to a domain expert
+        elif item.strategy == "cold start":
             parts.append("cold start: a representative sample")
         elif item.score == item.score:
             parts.append(f"{escape(item.strategy)} score {item.score:.3f}")
@@ -184,6 +199,8 @@ class LabelingPanel(w.VBox, SessionView):
         self.progress_text.value = f"{p['labeled']}{budget} labeled · {p['skipped']} skipped"
 
     def _on_status(self, text: str, kind: str = "info") -> None:
+        if self.plain:
+            text = _PLAIN_STATUS.get(kind, text)
         colour = _KIND_COLOUR.get(kind, "#57606a")
         self.status.value = f'<span class="alw-status alw-{kind}" style="color:{colour}">{escape(text)}</span>'
 

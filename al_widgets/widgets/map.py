@@ -53,13 +53,16 @@ class UncertaintyMap(w.VBox, SessionView):
         :meth:`interval`).  The labeling panel never waits for the map.
     renderer : callable, optional
         ``renderer(item) -> html`` for the hovered and the lasso-selected samples.
+    plain : bool
+        For domain experts: no "epistemic" colour mode.
     """
 
     def __init__(self, session: Any, umap: bool | None = None, cache_dir: Any = DEFAULT_CACHE,
                  color_by: str = "uncertainty", height: int = 420, min_interval: float = 1.5,
-                 renderer: Renderer | None = None, **kwargs: Any) -> None:
-        if color_by not in COLOR_MODES:
-            raise ValueError(f"color_by must be one of {COLOR_MODES}, got {color_by!r}")
+                 renderer: Renderer | None = None, plain: bool = False, **kwargs: Any) -> None:
+        modes = tuple(m for m in COLOR_MODES if not (plain and m == "epistemic"))
+        if color_by not in modes:
+            raise ValueError(f"color_by must be one of {modes}, got {color_by!r}")
         self.session, self.renderer = session, renderer
         if umap is None:
             umap = os.environ.get("AL_WIDGETS_UMAP", "1").strip().lower() not in ("0", "false", "no", "off")
@@ -68,7 +71,7 @@ class UncertaintyMap(w.VBox, SessionView):
             raise TypeError("the map needs numeric features or a Pipeline that vectorizes the raw samples")
         self.embedding = PoolEmbedding(features, session.pool.fingerprint(), cache_dir,
                                        random_state=session.random_state or 0)
-        self.color_by = w.ToggleButtons(options=COLOR_MODES, value=color_by, description="colour",
+        self.color_by = w.ToggleButtons(options=modes, value=color_by, description="colour",
                                         style={"button_width": "110px"})
         self.color_by.observe(self._mode_changed, "value")
         self.layout_info = w.HTML()

@@ -18,10 +18,13 @@ class TopKPanel(w.VBox, SessionView):
     k : int
         Number of cards (adjustable with the slider).
     renderer : callable, optional
+    plain : bool
+        For domain experts: the samples and the model's guesses, without strategy names or scores.
     """
 
-    def __init__(self, session: Any, k: int = 6, renderer: Renderer | None = None, **kwargs: Any) -> None:
-        self.session, self.renderer = session, renderer
+    def __init__(self, session: Any, k: int = 6, renderer: Renderer | None = None, plain: bool = False,
+                 **kwargs: Any) -> None:
+        self.session, self.renderer, self.plain = session, renderer, plain
         self.k = w.IntSlider(value=k, min=1, max=30, description="top k")
         self.k.observe(lambda _c: self.refresh(), "value")
         self.cards = w.HBox(layout=w.Layout(flex_flow="row wrap"))
@@ -62,9 +65,9 @@ class TopKPanel(w.VBox, SessionView):
         res, index, score = self.session.result_, item.index, item.score
         ranked = "cold start" if item.strategy == "cold start" or score != score else \
             f"{escape(item.strategy)}: <b>{score:.3f}</b>"
-        lines = [f"<code>{escape(_short(self.session.pool.ids[index]))}</code>", ranked]
+        lines = [f"<code>{escape(_short(self.session.pool.ids[index]))}</code>"] + ([] if self.plain else [ranked])
         unc = res.uncertainty if res is not None else {}
-        if "epistemic" in unc:
+        if "epistemic" in unc and not self.plain:
             lines.append(f"epistemic {unc['epistemic'][index]:.3f} · aleatoric {unc['aleatoric'][index]:.3f}")
         if res is not None and res.prediction is not None:
             conf = "" if res.confidence is None else f" {res.confidence[index]:.0%}"
