@@ -176,3 +176,24 @@ def test_a_reload_storm_is_capped_with_a_one_line_page(tmp_path):
                 assert "Too many open sessions" in html and "Traceback" not in html
             assert len(_kernels(srv)) <= 2
         assert codes[:2] == [200, 200] and set(codes[2:]) == {503}
+
+
+def test_a_crash_in_the_app_shows_no_traceback_to_the_visitor(tmp_path):
+    import nbformat
+
+    from al_widgets.cli import voila_command
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "def build():\n    raise RuntimeError('secret internal detail 4242')\nbuild()")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "crash.ipynb"
+    nbformat.write(nb, str(path))
+    cmd = voila_command(path, "127.0.0.1", 0)  # the same hardened command line serve uses
+    cmd = [c for c in cmd if not c.startswith(("--Voila.ip=", "--port="))]
+    with VoilaServer([], tmp_path / "voila.log", command=cmd) as srv:
+        code, html = _get(srv.url)
+        text = re.sub(r"<[^>]+>", " ", html)
+        assert "Traceback" not in text and "secret internal detail 4242" not in text
+        deadline = time.monotonic() + 30
+        while "secret internal detail 4242" not in (tmp_path / "voila.log").read_text():
+            assert time.monotonic() < deadline, "the traceback should be in the server log"
+            time.sleep(0.5)
