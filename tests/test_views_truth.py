@@ -136,3 +136,17 @@ def test_large_photos_are_sent_as_thumbnails_and_bombs_as_text(tmp_path):
     finally:
         Image.MAX_IMAGE_PIXELS = old
     assert "cannot show image big.jpg: DecompressionBombError" in html and "<img" not in html
+
+
+def test_admins_see_everyones_progress_annotators_do_not(make_session, tmp_path):
+    s = make_session(background=False)
+    s.retrain()
+    for name in ("alice", "alice", "bob"):
+        item = s.next_item()
+        s.submit(item.index, 1, annotator=name, seconds=2.0)
+    admin = ALDashboard(s, umap=False, cache_dir=tmp_path / "c")
+    assert "3 labels by 2 annotators" in admin.team.value
+    assert "<td>alice</td><td style='text-align:right'>2</td>" in admin.team.value
+    plain = ALDashboard(s, umap=False, cache_dir=tmp_path / "c", role="annotator")
+    assert plain.team is None and plain.controls is None
+    admin.detach(), plain.detach()

@@ -10,6 +10,7 @@ from .curves import LearningCurves
 from .labeling import LabelingPanel
 from .map import UncertaintyMap
 from .render import Renderer
+from .team import TeamProgress
 from .topk import TopKPanel
 
 _CSS = """<style>
@@ -71,12 +72,13 @@ class ALDashboard(w.VBox):
                            layout=w.Layout(flex="1 1 auto", width="auto"))
         right_box.add_class("alw-right")
         body = w.HBox([self.labeling, right_box], layout=w.Layout(align_items="flex-start"))
-        top = [self.controls] if self.controls is not None else []
+        self.team = TeamProgress(session) if not plain else None  # everyone's progress: admins only
+        top = [self.controls, self.team] if self.controls is not None else []
         super().__init__([w.HTML(_CSS), *top, body, self.topk], **kwargs)
         self.add_class("alw-dashboard")
 
     def detach(self) -> None:
         """Stop every view observing the session."""
-        for view in (self.controls, self.labeling, self.topk, self.curves, self.map):
+        for view in (self.controls, self.team, self.labeling, self.topk, self.curves, self.map):
             if view is not None:
                 view.detach()
