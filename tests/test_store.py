@@ -141,3 +141,16 @@ def test_old_store_without_batch_column_is_upgraded(tmp_path):
         st.add_labels([("b", 2), ("c", 3)], "y")
         assert [r.sample_id for r in st.undo_last_action("y")] == ["c", "b"]
         assert st.labels() == {"a": 1}
+
+
+def test_changes_since_reads_only_what_changed(tmp_path):
+    with LabelStore(tmp_path / "c.db") as st:
+        st.add_label("a", 1)
+        seq_b = st.add_label("b", 2)
+        newest, changes = st.changes_since(0)
+        assert newest == seq_b and changes == {"a": 1, "b": 2}
+        assert st.changes_since(newest) == (newest, {})  # nothing new: nothing read
+        st.add_label("c", 3)
+        st.undo_events([seq_b], "x")
+        newest2, changes = st.changes_since(newest)
+        assert changes == {"b": None, "c": 3} and newest2 > newest  # b undone, c new; a untouched

@@ -82,6 +82,7 @@ class ActiveLearningSession(EventEmitter):
         self.progressive = ProgressiveValidation(task=pool.task)
         self._labels: dict[int, Any] = {i: v for i, v in enumerate(pool.labels) if v is not MISSING}
         self.skipped_labels: dict[str, str] = {}  # stored labels this pool cannot use, and why
+        self._store_seq = 0  # the newest store event merged into _labels
         self._load_store_labels()
         self._cond = threading.Condition(threading.RLock())
         self._requested = self._busy = self._closed = False
@@ -111,19 +112,27 @@ class ActiveLearningSession(EventEmitter):
             raise TypeError(f"{type(final).__name__} is a classifier but the pool is a regression task")
 
     def _load_store_labels(self) -> int:
-        """Merge the store's labels into the session; returns how many changed."""
+        """Merge what changed in the store since the last look (other sessions, undos); returns how many.
+
+        Reads only the samples touched since then (:meth:`LabelStore.changes_since`).
+        """
         changed = 0
-        stored = self.store.labels()
-        known = {i for i, v in enumerate(self.pool.labels) if v is not MISSING}
-        for idx in [i for i in self._labels if i not in known and self.pool.ids[i] not in stored]:
-            del self._labels[idx]  # undone elsewhere
-            changed += 1
-        for sid, label in stored.items():
+        self._store_seq, changes = self.store.changes_since(self._store_seq)
+        for sid, label in changes.items():
             try:
                 idx = self.pool.index_of(sid)
-                label = self.pool.check_label(label)  # the pool's own class value, whatever JSON gave back
             except KeyError:
                 continue  # label for a sample not in this pool
+            if label is None:  # undone (here or elsewhere): back to what the pool knew, if anything
+                original = self.pool.labels[idx]
+                if original is MISSING:
+                    changed += self._labels.pop(idx, MISSING) is not MISSING
+                elif self._labels.get(idx, MISSING) != original:
+                    self._labels[idx] = original
+                    changed += 1
+                continue
+            try:
+                label = self.pool.check_label(label)  # the pool's own class value, whatever JSON gave back
             except ValueError as exc:
                 self.skipped_labels[sid] = str(exc)  # never trained on, never lost: still in the store
                 continue

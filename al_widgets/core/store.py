@@ -253,6 +253,27 @@ class LabelStore:
             rows = self._conn.execute(_ACTIVE + " ORDER BY seq").fetchall()
         return {r[1]: json.loads(r[2]) for r in rows}
 
+    def changes_since(self, seq: int) -> tuple[int, dict[str, Any]]:
+        """What changed after event ``seq``: ``(newest seq, {sample_id: current label or None})``.
+
+        Only the samples touched by newer events are read, so a session that polls the store
+        after every retrain costs O(changes), not O(all labels ever given).
+        """
+        with self._lock:
+            newest = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+            if newest <= seq:
+                return seq, {}
+            touched = [r[0] for r in self._conn.execute(
+                "SELECT DISTINCT sample_id FROM events WHERE seq > ?", (seq,))]
+            out: dict[str, Any] = {sid: None for sid in touched}
+            for start in range(0, len(touched), 500):
+                part = touched[start:start + 500]
+                rows = self._conn.execute(_ACTIVE + f" AND sample_id IN ({','.join('?' * len(part))}) ORDER BY seq",
+                                          part).fetchall()
+                for r in rows:
+                    out[r[1]] = json.loads(r[2])
+        return newest, out
+
     def history(self) -> pd.DataFrame:
         """Every event (labels and undos) in order."""
         with self._lock:
