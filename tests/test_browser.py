@@ -1,5 +1,6 @@
 """The Voila app in a real browser: headless Debian Chromium driven by Playwright."""
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,10 @@ def _label_ten_and_check_views(page, server):
     assert {sid: int(mine.loc[sid, "label"]) for sid in labeled} == wanted  # the class on the button/key
     assert set(mine["annotator"]) == {"dr-test"} and (mine["seconds"] > 0).all()
     assert page.locator(".alw-map canvas").count() > 0
+    deadline = time.monotonic() + 60  # the server log tells the data scientist that labels arrive
+    while "al_widgets: labels dr-test +" not in server.log.read_text():
+        assert time.monotonic() < deadline, "no label line in the server log"
+        page.wait_for_timeout(500)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "app.png"), full_page=True)
     assert (ARTIFACTS / "app.png").stat().st_size > 10_000

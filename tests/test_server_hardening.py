@@ -197,3 +197,26 @@ def test_a_crash_in_the_app_shows_no_traceback_to_the_visitor(tmp_path):
         while "secret internal detail 4242" not in (tmp_path / "voila.log").read_text():
             assert time.monotonic() < deadline, "the traceback should be in the server log"
             time.sleep(0.5)
+
+
+def test_the_server_log_gets_one_line_per_label_batch(tmp_path):
+    import threading
+
+    from al_widgets.app.voila_main import watch_store
+    from al_widgets.core import LabelStore
+    store = tmp_path / "s.sqlite"
+    with LabelStore(store) as st:
+        st.add_label("a", 1, "alice")
+    lines, stop, looked = [], threading.Event(), threading.Event()
+    t = threading.Thread(target=watch_store, args=(str(store), lines.append, 0.05, stop, looked), daemon=True)
+    t.start()
+    assert looked.wait(10)  # the first look only takes stock
+    with LabelStore(store) as st:
+        st.add_labels([("b", 1), ("c", 0)], "alice")
+        st.add_label("d", 0, "bob")
+    deadline = time.monotonic() + 10
+    while not lines and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    t.join(5)
+    assert lines and lines[0] == "al_widgets: labels alice +2, bob +1; 4 in the store"

@@ -100,6 +100,17 @@ def harden() -> None:
     handler._al_widgets_hardened = True
 
 
+def _configured_store() -> str | None:
+    path = os.environ.get("AL_WIDGETS_CONFIG")
+    if not path:
+        return None
+    try:
+        from .config import AppConfig
+        return AppConfig.from_env().store
+    except (OSError, ValueError):
+        return None
+
+
 def max_kernels() -> int:
     """Concurrent app kernels allowed (``AL_WIDGETS_MAX_KERNELS``, default 8: about 250 MB each)."""
     return max(int(os.environ.get("AL_WIDGETS_MAX_KERNELS", "8")), 1)
@@ -136,8 +147,49 @@ def with_signed_in_user(notebook: Any, user: Any) -> Any:
     return notebook
 
 
+def watch_store(store: str, log: Any = print, every: float = 10.0, stop: Any = None, looked: Any = None) -> None:
+    """Log one line per batch of labels that reached ``store`` ("alice +5, bob +2; 123 labels").
+
+    Runs in a daemon thread of the server process, so the server log shows the work going on
+    without any kernel having to report it.  ``stop`` (a ``threading.Event``) ends the loop;
+    ``looked`` (an Event) is set after the first look.
+    """
+    import collections
+    import time
+    from ..core import LabelStore
+    seen = None
+    while stop is None or not stop.is_set():
+        try:
+            with LabelStore(store, readonly=True) as st:
+                frame = st.to_frame()
+                newest = st.changes_since(0)[0]
+        except Exception:  # noqa: BLE001 - no store yet, or busy: try again later
+            frame, newest = None, None
+            if seen is None and not os.path.exists(store):
+                seen = (0, collections.Counter())  # a new store: every label in it will be new
+        if frame is not None and seen is not None and newest != seen[0]:
+            counts = collections.Counter(frame["annotator"])
+            delta = {a: counts[a] - seen[1].get(a, 0) for a in counts if counts[a] != seen[1].get(a, 0)}
+            if delta:
+                parts = ", ".join(f"{a} {d:+d}" for a, d in sorted(delta.items()))
+                log(f"al_widgets: labels {parts}; {len(frame)} in the store")
+        if frame is not None:
+            seen = (newest, collections.Counter(frame["annotator"]))
+        if looked is not None:
+            looked.set()
+        if stop is not None:
+            stop.wait(every)
+        else:
+            time.sleep(every)
+
+
 def main(argv: list[str] | None = None) -> Any:
     harden()
+    store = _configured_store()
+    if store:
+        import threading
+        threading.Thread(target=watch_store, args=(store, lambda line: print(line, flush=True)),
+                         name="al-store-log", daemon=True).start()
     from traitlets.config import Config
     from voila.app import Voila
     config = Config()
