@@ -209,7 +209,6 @@ class UncertaintyMap(w.VBox, SessionView):
     def recolor(self) -> None:
         """Send only the colour (and hover) arrays; the figure is never rebuilt."""
         vals, settings = self.colour_values()
-        res = self.session.result_
         with self.figure.batch_update():
             marker = self.figure.data[POOL].marker
             marker.color = vals
