@@ -150,3 +150,24 @@ def test_admins_see_everyones_progress_annotators_do_not(make_session, tmp_path)
     plain = ALDashboard(s, umap=False, cache_dir=tmp_path / "c", role="annotator")
     assert plain.team is None and plain.controls is None
     admin.detach(), plain.detach()
+
+
+def test_committee_strategies_are_offered_once_every_class_is_labeled(make_session):
+    from al_widgets.widgets import Controls
+    s = make_session(strategy="margin", n_seed=5)  # 5 labels: not every one of the 10 digits has one
+    s.retrain()
+    c = Controls(s)
+    changes = []
+    s.on("strategy_changed", lambda strategy: changes.append(strategy))
+    assert "bald" not in c.strategy.options and "max_variance" not in c.strategy.options
+    assert "offered once every class has a label" in c.menu_note.value
+    labeled = set(s.labels.values())
+    for cls in s.pool.classes:  # label one sample of every missing class
+        if cls in labeled:
+            continue
+        item = s.next_item()
+        s.submit(item.index, cls)
+    s.retrain()
+    c._refresh_menu()
+    assert "bald" in c.strategy.options and "max_variance" in c.strategy.options and c.menu_note.value == ""
+    assert c.strategy.value == s.strategy.name == "margin" and changes == []  # the menu changed, not the choice

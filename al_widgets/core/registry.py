@@ -14,18 +14,23 @@ REGISTRY: dict[str, type[QueryStrategy]] = {cls.name: cls for cls in (
 """Name -> strategy class, in menu order.  Add your own with ``REGISTRY[MyStrategy.name] = MyStrategy``."""
 
 
-def available_strategies(task: str | None = None) -> dict[str, str]:
+def available_strategies(task: str | None = None, every_class_seen: bool = True) -> dict[str, str]:
     """Strategy names mapped to their one-line descriptions, in menu order.
 
     Parameters
     ----------
     task : {"classification", "regression"} or None
         Only the strategies valid for this task (``None``: all).
+    every_class_seen : bool
+        ``False`` leaves out the classification strategies that are blind to classes nobody has
+        labeled yet (``needs_every_class``: BALD, max variance); offer them once every class has a
+        label.
     """
     if task not in (None, "classification", "regression"):
         raise ValueError(f"task must be 'classification', 'regression' or None, got {task!r}")
     return {name: cls.description for name, cls in REGISTRY.items()
-            if task != "regression" or cls.supports_regression}
+            if (task != "regression" or cls.supports_regression)
+            and (every_class_seen or task == "regression" or not cls.needs_every_class)}
 
 
 def get_strategy(strategy: str | QueryStrategy, **params: Any) -> QueryStrategy:

@@ -55,6 +55,9 @@ class QueryStrategy(BaseEstimator):
     description: ClassVar[str] = ""
     supports_regression: ClassVar[bool] = False
     needs_committee: ClassVar[bool] = False
+    needs_every_class: ClassVar[bool] = False
+    """A bootstrap committee agrees that classes nobody labeled yet are impossible, so this score
+    is blind to them until every class has a label (BALD's blind spot; see the teaching notebook)."""
 
     def __init__(self, random_state: int | None = None) -> None:
         self.random_state = random_state
@@ -139,6 +142,7 @@ class _CommitteeStrategy(QueryStrategy):
 
 class BALD(_CommitteeStrategy):
     name = "bald"
+    needs_every_class = True
     description = ("BALD: epistemic uncertainty, the mutual information between the label and the model "
                    "(where committee members disagree, not where the classes overlap).")
 
@@ -168,6 +172,7 @@ class QueryByCommittee(_CommitteeStrategy):
 
 class MaxVariance(_CommitteeStrategy):
     name = "max_variance"
+    needs_every_class = True
     description = ("Max variance: samples with the largest predictive variance (regression: GP, tree or "
                    "bootstrap spread; classifiers: spread of the ensemble's probabilities).")
     supports_regression = True
