@@ -145,20 +145,10 @@ def resolve_auth(host: str, auth: str, store: str) -> str:
     return auth
 
 
-def auth_token(host: str, auth: str) -> str | None:
-    """The sign-in secret for serving on ``host``; ``None`` for no sign-in (loopback only).
-
-    Anything served beyond 127.0.0.1 requires sign-in: ``--auth none`` with another host is refused.
-    """
+def auth_token(mode: str) -> str | None:
+    """The shared secret for ``--auth token`` (``AL_WIDGETS_TOKEN`` or a new one); ``None`` otherwise."""
     import secrets
-    if auth == "auto":
-        auth = "none" if host in LOOPBACK else "token"
-    if auth == "none":
-        if host not in LOOPBACK:
-            raise ConfigError(f"serving on {host} needs sign-in: drop --auth none (a secret link is made) "
-                              "or serve on 127.0.0.1")
-        return None
-    return os.environ.get("AL_WIDGETS_TOKEN") or secrets.token_urlsafe(24)
+    return (os.environ.get("AL_WIDGETS_TOKEN") or secrets.token_urlsafe(24)) if mode == "token" else None
 
 
 def voila_command(notebook: Path, host: str, port: int, token: str | None = None,
@@ -198,7 +188,7 @@ def serve(cfg: AppConfig, host: str, port: int, auth: str = "auto") -> int:
     from .app.notebook import write_app_notebook
     from .app.users import users_path
     mode = resolve_auth(host, auth, cfg.store)
-    token = auth_token(host, mode) if mode != "users" else None
+    token = auth_token(mode)
     check_port_free(host, port)
     run_dir = Path(cfg.store).parent / ".al_widgets_app"
     config_path = cfg.save(run_dir / "config.json")

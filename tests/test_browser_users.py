@@ -1,7 +1,5 @@
 """Named annotators in a real browser: personal links, true names in the store, roles."""
 import os
-import urllib.error
-import urllib.request
 
 import pytest
 
@@ -10,7 +8,7 @@ from al_widgets.cli import main
 from al_widgets.core import LabelStore
 
 from browser_helpers import CHROMIUM, current_id, launch, wait_next, wait_ready
-from test_server_hardening import _NoRedirect, _kernels
+from test_server_hardening import _kernels, status_without_redirect
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not os.path.exists(CHROMIUM),
                                                       reason=f"{CHROMIUM} not installed (./dev test installs it)")]
@@ -31,13 +29,8 @@ def test_personal_links_names_and_roles(tmp_path, capsys):
     assert alice.split("?key=")[1] not in (tmp_path / "labels.sqlite.users.json").read_text()  # stored hashed
     with VoilaServer(["demo", "--store", str(store), "--no-umap"], tmp_path / "voila.log",
                      env={"AL_WIDGETS_CACHE": str(tmp_path / "cache")}) as srv:
-        opener = urllib.request.build_opener(_NoRedirect)
         for url in (srv.url, srv.url + "?key=not-a-key"):
-            try:
-                code = opener.open(url, timeout=60).status
-            except urllib.error.HTTPError as exc:
-                code = exc.code
-            assert code in (302, 403)
+            assert status_without_redirect(url) in (302, 403)
         assert _kernels(srv) == []  # no page, no kernel without a valid link
 
         def url(link):

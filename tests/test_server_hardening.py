@@ -125,9 +125,11 @@ def test_a_busy_port_is_an_error_before_anything_is_served(tmp_path, capsys):
 
 
 def test_serving_beyond_loopback_needs_sign_in(tmp_path, capsys):
-    from al_widgets.cli import auth_token
-    assert auth_token("127.0.0.1", "auto") is None  # single-user mode on loopback stays as it was
-    assert len(auth_token("0.0.0.0", "auto")) >= 24  # anywhere else: a secret link
+    from al_widgets.cli import auth_token, resolve_auth
+    store = str(tmp_path / "l.sqlite")
+    assert resolve_auth("127.0.0.1", "auto", store) == "none"  # single-user mode on loopback stays as it was
+    assert resolve_auth("0.0.0.0", "auto", store) == "token"  # anywhere else: a secret link
+    assert len(auth_token("token")) >= 24 and auth_token("none") is None
     code = main(["demo", "--store", str(tmp_path / "l.sqlite"), "--host", "0.0.0.0", "--auth", "none"])
     err = capsys.readouterr().err
     assert code == 2 and "serving on 0.0.0.0 needs sign-in" in err and len(err.strip().splitlines()) == 1
@@ -141,18 +143,20 @@ def _get(url):
         return exc.code, exc.read().decode(errors="replace")
 
 
+def status_without_redirect(url):
+    """The HTTP status of ``url`` itself (a redirect to a sign-in form is not followed)."""
+    try:
+        return urllib.request.build_opener(_NoRedirect).open(url, timeout=60).status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
 def test_without_the_secret_no_page_and_no_kernel(tmp_path):
-    import urllib.error  # noqa: F401
     with VoilaServer(["demo", "--store", str(tmp_path / "l.sqlite"), "--no-umap", "--auth", "token"],
                      tmp_path / "voila.log", env={"AL_WIDGETS_TOKEN": "s3cret-link-key-for-tests",
                                                   "AL_WIDGETS_CACHE": str(tmp_path / "cache")}) as srv:
-        opener = urllib.request.build_opener(_NoRedirect)
         for url in (srv.url, srv.url + "?token=wrong"):
-            try:
-                code = opener.open(url, timeout=60).status
-            except urllib.error.HTTPError as exc:
-                code = exc.code
-            assert code in (302, 401, 403)  # refused (or sent to the sign-in form)
+            assert status_without_redirect(url) in (302, 401, 403)  # refused (or sent to the sign-in form)
         assert _kernels(srv) == []  # ... and no kernel was started for it
         code, html = _get(srv.url + "?token=s3cret-link-key-for-tests")
         assert code == 200 and '"kernelId"' in html
@@ -165,7 +169,6 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def test_a_reload_storm_is_capped_with_a_one_line_page(tmp_path):
-    import urllib.error  # noqa: F401
     with VoilaServer(["demo", "--store", str(tmp_path / "l.sqlite"), "--no-umap"], tmp_path / "voila.log",
                      env={"AL_WIDGETS_MAX_KERNELS": "2", "AL_WIDGETS_CACHE": str(tmp_path / "cache")}) as srv:
         codes = []

@@ -171,3 +171,17 @@ def test_committee_strategies_are_offered_once_every_class_is_labeled(make_sessi
     c._refresh_menu()
     assert "bald" in c.strategy.options and "max_variance" in c.strategy.options and c.menu_note.value == ""
     assert c.strategy.value == s.strategy.name == "margin" and changes == []  # the menu changed, not the choice
+
+
+def test_plain_page_still_says_when_someone_else_labeled_the_sample(make_session, tmp_path):
+    from al_widgets.core import LabelStore
+    s = make_session(background=False)
+    s.retrain()
+    d = ALDashboard(s, umap=False, cache_dir=tmp_path / "c", role="annotator")
+    assert "margin" not in d.labeling.status.value and "accuracy" not in d.labeling.status.value
+    item = d.labeling.item
+    with LabelStore(s.store.path) as other:  # another expert labels it while it is on screen here
+        other.add_label(item.sample_id, 3, "bob")
+    d.labeling.label(1)
+    assert "by bob" in d.labeling.status.value and d.labeling.item.index != item.index
+    d.detach()

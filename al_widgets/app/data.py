@@ -164,21 +164,22 @@ def _refuse_mostly_numeric_text(df: pd.DataFrame) -> None:
                               "fix that cell or drop the column")
 
 
-def image_features(paths: list[str], side: int = 16) -> tuple[np.ndarray, list[str]]:
+def image_features(paths: list[str], side: int = 16) -> tuple[np.ndarray, list[int], list[str]]:
     """Grey-scale thumbnails ``side x side``, flattened and scaled to 0..1.
 
-    Returns the features of the readable images and the paths that were skipped (unreadable,
-    truncated or decompression bombs), with the reason.
+    Returns the features of the readable images, their positions in ``paths``, and a reason for
+    each path skipped (unreadable, truncated or a decompression bomb).
     """
     from PIL import Image
-    rows, skipped = [], []
-    for p in paths:
+    rows, kept, skipped = [], [], []
+    for i, p in enumerate(paths):
         try:
             with Image.open(p) as im:
                 rows.append(np.asarray(im.convert("L").resize((side, side)), dtype=float).ravel() / 255.0)
+            kept.append(i)
         except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
             skipped.append(f"{p}: {type(exc).__name__}")
-    return (np.array(rows) if rows else np.empty((0, side * side))), skipped
+    return (np.array(rows) if rows else np.empty((0, side * side))), kept, skipped
 
 
 def _image_files(folder: Path) -> tuple[list[Path], list[str]]:
@@ -211,9 +212,8 @@ def _images(folder: Path, config: AppConfig) -> AppData:
     files, skipped = _image_files(folder)
     if not files:
         raise ConfigError(f"no images ({', '.join(IMAGE_EXT)}) found in {folder}")
-    X, unreadable = image_features([str(p) for p in files])
-    bad = {s.split(": ")[0] for s in unreadable}
-    files = [p for p in files if str(p) not in bad]
+    X, kept, unreadable = image_features([str(p) for p in files])
+    files = [files[i] for i in kept]
     skipped += unreadable
     if skipped:
         print(f"al-widgets: skipped {len(skipped)} file(s): " + "; ".join(skipped[:5]), file=sys.stderr)

@@ -26,14 +26,8 @@ V1 = "v1.kernel.websocket.jupyter.org"
 def safe_read_header(ws_msg: bytes) -> dict | None:
     """The header of a v1 binary frame, or ``None`` when the frame is not one (bounded work)."""
     import json
-    n = len(ws_msg)
-    if n < 8:
-        return None
-    count = int.from_bytes(ws_msg[:8], "little")
-    if count < 3 or 8 * (count + 1) > n:  # the offset table itself must fit in the frame
-        return None
-    offsets = [int.from_bytes(ws_msg[8 * (i + 1): 8 * (i + 2)], "little") for i in (0, 1, 2)]
-    if not offsets[0] <= offsets[1] <= offsets[2] <= n:
+    offsets = _offsets(ws_msg)
+    if offsets is None or len(offsets) < 3:
         return None
     try:
         header = json.loads(ws_msg[offsets[1]: offsets[2]].decode("utf-8"))
@@ -43,6 +37,7 @@ def safe_read_header(ws_msg: bytes) -> dict | None:
 
 
 def _offsets(ws_msg: bytes) -> list[int] | None:
+    """The offset table of a v1 frame, checked against the frame's length (``None`` if it does not fit)."""
     n = len(ws_msg)
     if n < 8:
         return None
@@ -154,27 +149,24 @@ def watch_store(store: str, log: Any = print, every: float = 10.0, stop: Any = N
     without any kernel having to report it.  ``stop`` (a ``threading.Event``) ends the loop;
     ``looked`` (an Event) is set after the first look.
     """
-    import collections
     import time
     from ..core import LabelStore
-    seen = None
+    seen: dict[str, int] | None = None
     while stop is None or not stop.is_set():
         try:
             with LabelStore(store, readonly=True) as st:
-                frame = st.to_frame()
-                newest = st.changes_since(0)[0]
+                counts = {a: n for a, (n, _, _) in st.per_annotator().items()}  # one SQL query
         except Exception:  # noqa: BLE001 - no store yet, or busy: try again later
-            frame, newest = None, None
+            counts = None
             if seen is None and not os.path.exists(store):
-                seen = (0, collections.Counter())  # a new store: every label in it will be new
-        if frame is not None and seen is not None and newest != seen[0]:
-            counts = collections.Counter(frame["annotator"])
-            delta = {a: counts[a] - seen[1].get(a, 0) for a in counts if counts[a] != seen[1].get(a, 0)}
+                seen = {}  # a new store: every label in it will be new
+        if counts is not None and seen is not None:
+            delta = {a: n - seen.get(a, 0) for a, n in counts.items() if n != seen.get(a, 0)}
             if delta:
                 parts = ", ".join(f"{a} {d:+d}" for a, d in sorted(delta.items()))
-                log(f"al_widgets: labels {parts}; {len(frame)} in the store")
-        if frame is not None:
-            seen = (newest, collections.Counter(frame["annotator"]))
+                log(f"al_widgets: labels {parts}; {sum(counts.values())} in the store")
+        if counts is not None:
+            seen = counts
         if looked is not None:
             looked.set()
         if stop is not None:

@@ -114,10 +114,11 @@ class Pool:
         elif isinstance(X, np.ndarray) and np.issubdtype(X.dtype, np.number):
             numeric = X
         elif isinstance(X, (list, tuple, pd.Series)) or (isinstance(X, np.ndarray) and X.dtype == object):
-            for i, row in enumerate(X.tolist() if isinstance(X, (np.ndarray, pd.Series)) else X):
-                if _is_missing(row):
-                    raise ValueError(f"sample {i} is missing (None or NaN); drop it or fill it in before building "
-                                     "the pool")
+            rows = pd.Series(list(X.tolist() if isinstance(X, (np.ndarray, pd.Series)) else X), dtype=object)
+            missing = np.flatnonzero(pd.isna(rows).to_numpy())  # vectorized; a row that is a list is never NA
+            if len(missing):
+                raise ValueError(f"sample {missing[0]} is missing (None or NaN); drop it or fill it in before "
+                                 "building the pool")
             try:
                 numeric = np.asarray(X, dtype=float)
             except (TypeError, ValueError):
@@ -203,8 +204,7 @@ class Pool:
         """A hash of the features, the sample ids and the task: which dataset a label store belongs to."""
         h = hashlib.sha1(self.fingerprint().encode())
         h.update(self.task.encode())
-        for sid in self.ids:
-            h.update(sid.encode("utf-8", "surrogatepass") + b"\0")
+        h.update("\0".join(self.ids).encode("utf-8", "surrogatepass"))
         return h.hexdigest()[:20]
 
     def fingerprint(self) -> str:

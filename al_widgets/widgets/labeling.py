@@ -74,10 +74,10 @@ class LabelingPanel(w.VBox, SessionView):
                           w.HBox([self.skip_button, self.undo_button]), self.annotator,
                           w.HBox([self.progress, self.progress_text]), self.status, self.keyboard], **kwargs)
         self.add_class("alw-labeling")
-        self._listen(session, {"status": self._on_status, "retrained": self._on_retrained,
+        self._listen(session, {"status": self._on_session_status, "retrained": self._on_retrained,
                                "current_changed": self._on_current_changed, "labeled": self._on_count,
                                "undone": self._on_count})
-        self._on_status(session.status, session.status_kind)
+        self._on_session_status(session.status, session.status_kind)
         self.show_next()
 
     # ------------------------------------------------------------ building
@@ -198,9 +198,11 @@ class LabelingPanel(w.VBox, SessionView):
         budget = f" / {p['budget']}" if p["budget"] else ""
         self.progress_text.value = f"{p['labeled']}{budget} labeled · {p['skipped']} skipped"
 
+    def _on_session_status(self, text: str, kind: str = "info") -> None:
+        """The session's status line; a domain expert reads it without metric names."""
+        self._on_status(_PLAIN_STATUS.get(kind, text) if self.plain else text, kind)
+
     def _on_status(self, text: str, kind: str = "info") -> None:
-        if self.plain:
-            text = _PLAIN_STATUS.get(kind, text)
         colour = _KIND_COLOUR.get(kind, "#57606a")
         self.status.value = f'<span class="alw-status alw-{kind}" style="color:{colour}">{escape(text)}</span>'
 

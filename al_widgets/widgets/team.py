@@ -1,6 +1,7 @@
 """Team progress for admins: labels per annotator, refreshed after every retrain."""
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import ipywidgets as w
@@ -10,7 +11,7 @@ from .render import escape
 
 
 class TeamProgress(w.HTML, SessionView):
-    """A small table: each annotator's labels, median seconds per label and last activity."""
+    """A small table: each annotator's labels, mean seconds per label and last activity."""
 
     def __init__(self, session: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -20,17 +21,17 @@ class TeamProgress(w.HTML, SessionView):
         self.refresh()
 
     def refresh(self) -> None:
-        df = self.session.store.to_frame()
-        if df.empty:
+        per = self.session.store.per_annotator()  # one GROUP BY query, not the whole label log
+        if not per:
             self.value = "<small>Team progress: no labels yet.</small>"
             return
-        per = df.groupby("annotator").agg(labels=("label", "size"), seconds=("seconds", "median"),
-                                          last=("time", "max")).sort_values("labels", ascending=False)
+        total = sum(n for n, _, _ in per.values())
         rows = "".join(
-            f"<tr><td>{escape(name)}</td><td style='text-align:right'>{int(r.labels)}</td>"
-            f"<td style='text-align:right'>{'' if r.seconds != r.seconds else f'{r.seconds:.1f} s'}</td>"
-            f"<td>{escape(r.last.strftime('%H:%M'))} UTC</td></tr>" for name, r in per.iterrows())
+            f"<tr><td>{escape(name)}</td><td style='text-align:right'>{n}</td>"
+            f"<td style='text-align:right'>{'' if secs is None else f'{secs:.1f} s'}</td>"
+            f"<td>{time.strftime('%H:%M', time.gmtime(last))} UTC</td></tr>"
+            for name, (n, secs, last) in sorted(per.items(), key=lambda kv: -kv[1][0]))
         self.value = ("<details><summary><small>Team progress: "
-                      f"{len(df)} labels by {len(per)} annotator{'s' if len(per) != 1 else ''}</small></summary>"
+                      f"{total} labels by {len(per)} annotator{'s' if len(per) != 1 else ''}</small></summary>"
                       "<table class='alw-team-table'><tr><th>annotator</th><th>labels</th>"
-                      f"<th>median time</th><th>last</th></tr>{rows}</table></details>")
+                      f"<th>mean time</th><th>last</th></tr>{rows}</table></details>")
