@@ -196,6 +196,15 @@ def serve(cfg: AppConfig, host: str, port: int, auth: str = "auto") -> int:
     env = dict(os.environ, AL_WIDGETS_CONFIG=str(config_path))
     if mode == "users":
         env["AL_WIDGETS_USERS"] = str(users_path(cfg.store))
+    import signal
+    import threading
+
+    def stop(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    # SIGTERM (a service manager, `kill`) ends the server like Ctrl+C: children never outlive it
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, stop) if main_thread else None
     proc = subprocess.Popen(voila_command(notebook, host, port, token, users=mode == "users"), env=env)
     warm = subprocess.Popen([sys.executable, "-m", "al_widgets.app.precompute", str(config_path)], env=env) \
         if cfg.umap else None  # the first page's map switches to UMAP as soon as this lands in the cache
@@ -217,6 +226,8 @@ def serve(cfg: AppConfig, host: str, port: int, auth: str = "auto") -> int:
         proc.wait(10)
         return 0
     finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
         if warm is not None and warm.poll() is None:
             warm.terminate()
 

@@ -223,3 +223,31 @@ def test_the_server_log_gets_one_line_per_label_batch(tmp_path):
     stop.set()
     t.join(5)
     assert lines and lines[0] == "al_widgets: labels alice +2, bob +1; 4 in the store"
+
+
+def test_stopping_serve_stops_everything_it_started(tmp_path):
+    """`kill` on the al-widgets process (not its group): Voila, its kernels and the UMAP precompute go too."""
+    import subprocess
+    import sys
+
+    from al_widgets.app.server import free_port
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "al_widgets.cli", "demo", "--store", str(tmp_path / "l.sqlite"),
+                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=dict(os.environ, AL_WIDGETS_CACHE=str(tmp_path / "cache")), start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while "serving the labeling app" not in proc.stdout.readline():
+            assert time.monotonic() < deadline and proc.poll() is None
+        _get(f"http://127.0.0.1:{port}/")  # a page, so a kernel runs too
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert any("precompute" in " ".join(c.cmdline()) for c in children)
+        proc.terminate()  # SIGTERM to the CLI alone
+        proc.wait(30)
+        gone, alive = psutil.wait_procs(children, timeout=30)
+        assert alive == [], [" ".join(p.cmdline())[:80] for p in alive]
+    finally:
+        try:
+            os.killpg(proc.pid, 9)
+        except ProcessLookupError:
+            pass

@@ -31,5 +31,10 @@ def precompute(config_path: str) -> float:
 
 
 if __name__ == "__main__":
+    import os
+    import threading
+
+    from ..core.background import _exit_with_parent
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(), 1.0), daemon=True).start()  # no orphan
     seconds = precompute(sys.argv[1])
     print(f"al_widgets: map layout ready in the cache ({seconds:.1f} s)", flush=True)
