@@ -87,6 +87,7 @@ def test_annotator_kernel_builds_no_strategy_controls(tmp_path, monkeypatch):
         strategies = {"margin", "entropy", "bald"}
         assert not any(isinstance(x, w.Dropdown) and strategies & set(map(str, x.options)) for x in new)
         assert app.session.annotator == "alice"
+        app.dashboard.labeling.keyboard._on_custom_msg(None, {"event": "rendered"}, [])  # as a page does
         m = app.dashboard.map
         m.color_by.set_state({"index": 0})  # a crafted comm message can only pick the offered modes
         assert "epistemic" not in m.color_by.options

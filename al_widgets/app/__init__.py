@@ -41,7 +41,8 @@ def build_app(config: AppConfig | None = None) -> Any:
     session = build_session(config, data, annotator=user)
     kwargs = {"cache_dir": config.cache_dir} if config.cache_dir else {}
     dash = ALDashboard(session, umap=config.umap, true_labels=data.true_labels, keyboard_scope="page",
-                       role=role if role in ("admin", "annotator") else "annotator", signed_in=bool(user), **kwargs)
+                       role=role if role in ("admin", "annotator") else "annotator", signed_in=bool(user),
+                       defer_figures=True, **kwargs)
     n = session.pool.n
     intro = w.HTML(
         f"<h2 style='margin:4px 0'>{escape(config.title)}</h2>"

@@ -6,9 +6,7 @@ from typing import Any
 import ipywidgets as w
 
 from .controls import Controls
-from .curves import LearningCurves
 from .labeling import LabelingPanel
-from .map import UncertaintyMap
 from .render import Renderer
 from .team import TeamProgress
 from .topk import TopKPanel
@@ -48,11 +46,16 @@ class ALDashboard(w.VBox):
         Annotators get a plain page: no strategy controls, strategy names, scores or metric names.
     signed_in : bool
         The annotator's name comes from a sign-in (no name box).
+    defer_figures : bool
+        Build the map and the learning curves only once a page shows the labeling panel (or
+        :meth:`build_figures` is called): the first sample is clickable sooner, and plotly is not
+        even imported until then.  The Voila app does this.
     """
 
     def __init__(self, session: Any, renderer: Renderer | None = None, map: bool = True, umap: bool | None = None,
                  true_labels: Any = None, cache_dir: Any = None, top_k: int = 6, keyboard_scope: str = "panel",
-                 role: str = "admin", signed_in: bool = False, **kwargs: Any) -> None:
+                 role: str = "admin", signed_in: bool = False, defer_figures: bool = False,
+                 **kwargs: Any) -> None:
         if role not in ("admin", "annotator"):
             raise ValueError(f"role must be 'admin' or 'annotator', got {role!r}")
         self.session, self.role = session, role
@@ -65,17 +68,38 @@ class ALDashboard(w.VBox):
         self.labeling = LabelingPanel(session, renderer, keyboard_scope=keyboard_scope, plain=plain,
                                       signed_in=signed_in)
         self.topk = TopKPanel(session, k=top_k, renderer=renderer, plain=plain)
-        self.curves = LearningCurves(session, true_labels=true_labels)
-        map_kwargs = {} if cache_dir is None else {"cache_dir": cache_dir}
-        self.map = UncertaintyMap(session, umap=umap, renderer=renderer, plain=plain, **map_kwargs) if map else None
-        right_box = w.VBox(([self.map] if self.map is not None else []) + [self.curves],
-                           layout=w.Layout(flex="1 1 auto", width="auto"))
-        right_box.add_class("alw-right")
-        body = w.HBox([self.labeling, right_box], layout=w.Layout(align_items="flex-start"))
+        self.curves: Any = None
+        self.map: Any = None
+        self._figure_args = dict(renderer=renderer, map=map, umap=umap, true_labels=true_labels,
+                                 cache_dir=cache_dir, plain=plain)
+        self._right = w.VBox([], layout=w.Layout(flex="1 1 auto", width="auto"))
+        self._right.add_class("alw-right")
+        if defer_figures:
+            self._right.children = [w.HTML("<p class='alw-figures-loading' style='color:#666'>"
+                                           "The map and the learning curve are loading…</p>")]
+            self.labeling.keyboard.on_rendered(self.build_figures)
+        else:
+            self.build_figures()
+        body = w.HBox([self.labeling, self._right], layout=w.Layout(align_items="flex-start"))
         self.team = TeamProgress(session) if not plain else None  # everyone's progress: admins only
         top = [self.controls, self.team] if self.controls is not None else []
         super().__init__([w.HTML(_CSS), *top, body, self.topk], **kwargs)
         self.add_class("alw-dashboard")
+
+    def build_figures(self) -> None:
+        """Build the map and the learning curves (once; see ``defer_figures``)."""
+        if self.curves is not None or self.session.closed:
+            return
+        from .curves import LearningCurves  # plotly is imported here, not with the labeling panel
+        from .map import UncertaintyMap
+
+        a = self._figure_args
+        self.curves = LearningCurves(self.session, true_labels=a["true_labels"])
+        map_kwargs = {} if a["cache_dir"] is None else {"cache_dir": a["cache_dir"]}
+        if a["map"]:
+            self.map = UncertaintyMap(self.session, umap=a["umap"], renderer=a["renderer"], plain=a["plain"],
+                                      **map_kwargs)
+        self._right.children = ([self.map] if self.map is not None else []) + [self.curves]
 
     def detach(self) -> None:
         """Stop every view observing the session."""

@@ -43,6 +43,8 @@ function render({ model, el }) {
     return true;
   };
   if (!mark()) requestAnimationFrame(mark);
+  // tell the kernel a page shows this panel (the dashboard builds its figures after that)
+  requestAnimationFrame(() => model.send({ event: "rendered" }));
   let entry = REG.get(id);
   if (!entry) {
     const onKey = (ev) => {
@@ -84,17 +86,29 @@ class KeyboardShortcuts(anywidget.AnyWidget):
         kwargs.setdefault("panel_id", uuid.uuid4().hex)
         super().__init__(**kwargs)
         self._key_handlers: list[Callable[[str], Any]] = []
+        self._render_handlers: list[Callable[[], Any]] = []
+        self.rendered = False
         self.on_msg(self._on_custom_msg)
 
     def on_key(self, handler: Callable[[str], Any]) -> None:
         """Call ``handler(key)`` for every shortcut pressed."""
         self._key_handlers.append(handler)
 
+    def on_rendered(self, handler: Callable[[], Any]) -> None:
+        """Call ``handler()`` once, when a page first shows this widget."""
+        self._render_handlers.append(handler)
+
     def press(self, key: str) -> None:
         """Simulate a key press from Python (tests, scripted demos)."""
         self._on_custom_msg(self, {"key": key}, [])
 
     def _on_custom_msg(self, _widget: Any, content: dict, _buffers: list) -> None:
+        if isinstance(content, dict) and content.get("event") == "rendered":
+            if not self.rendered:
+                self.rendered = True
+                for handler in self._render_handlers:
+                    handler()
+            return
         key = content.get("key") if isinstance(content, dict) else None
         if key in self.shortcut_keys:
             for handler in self._key_handlers:
