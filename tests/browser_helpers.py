@@ -89,3 +89,17 @@ def wait_figures(page: Any, predicate_js: str, arg: Any = None, timeout_ms: int 
     page.wait_for_function(f"(arg) => {{ const figs = ({FIGURES_JS})(); return figs.map && figs.curve && "
                            f"({predicate_js})(figs, arg); }}", arg=arg, timeout=timeout_ms)
     return figures(page)
+
+
+def kernel_processes(server: Any) -> list:
+    """Live kernel processes of the server (a culled kernel may linger a moment as a zombie)."""
+    import psutil
+
+    alive = []
+    for p in psutil.Process(server.proc.pid).children(recursive=True):
+        try:
+            if p.status() != psutil.STATUS_ZOMBIE and any("ipykernel" in part for part in p.cmdline()):
+                alive.append(p)
+        except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+            continue
+    return alive

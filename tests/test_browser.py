@@ -128,3 +128,29 @@ def test_two_experts_get_different_samples(server, browser):
     finally:
         a.close()
         b.close()
+
+
+def test_a_reloaded_or_closed_page_frees_its_kernel(server, browser):
+    """Voila's page asks the server to shut its kernel down when it unloads; culling is only the backstop."""
+    from browser_helpers import kernel_processes
+
+    def wait_kernels(n, timeout=60):
+        deadline = time.monotonic() + timeout
+        while len(kernel_processes(server)) != n and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return len(kernel_processes(server))
+
+    before = len(kernel_processes(server))
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server.url, timeout=180_000)
+    wait_ready(page)
+    first = {p.pid for p in kernel_processes(server)}
+    assert len(first) == before + 1
+    for _ in range(3):  # reloads: each new page gets a kernel, the old page's kernel goes
+        page.reload(timeout=180_000)
+        wait_ready(page)
+        assert wait_kernels(before + 1) == before + 1
+    assert {p.pid for p in kernel_processes(server)} != first
+    page.goto("about:blank")  # leaving the page (as closing its tab does) unloads it
+    assert wait_kernels(before) == before
+    page.close()

@@ -6,12 +6,15 @@ import time
 import urllib.error
 import urllib.request
 
-import psutil
 import pytest
 
 from al_widgets.app.server import VoilaServer
 from al_widgets.app.voila_main import V1, safe_read_header
 from al_widgets.cli import main
+
+import psutil
+
+from browser_helpers import kernel_processes as _kernels
 
 
 @pytest.fixture(scope="module")
@@ -90,18 +93,6 @@ def test_header_reader_is_bounded_for_any_frame():
     assert safe_read_header(frame) == {"msg_type": "status"}
 
 
-def _kernels(server):
-    """Live kernel processes of the server (a culled kernel may linger a moment as a zombie)."""
-    alive = []
-    for p in psutil.Process(server.proc.pid).children(recursive=True):
-        try:
-            if p.status() != psutil.STATUS_ZOMBIE and any("ipykernel" in part for part in p.cmdline()):
-                alive.append(p)
-        except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
-            continue
-    return alive
-
-
 def test_kernels_of_pages_nobody_opened_are_reclaimed(server):
     before = len(_kernels(server))
     for _ in range(3):  # plain GETs: each starts a kernel no browser ever connects to
@@ -168,17 +159,24 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def test_a_reload_storm_is_capped_with_a_one_line_page(tmp_path):
+def test_a_reload_storm_is_capped_with_a_one_line_page_and_culled(tmp_path):
     with VoilaServer(["demo", "--store", str(tmp_path / "l.sqlite"), "--no-umap"], tmp_path / "voila.log",
-                     env={"AL_WIDGETS_MAX_KERNELS": "2", "AL_WIDGETS_CACHE": str(tmp_path / "cache")}) as srv:
+                     env={"AL_WIDGETS_MAX_KERNELS": "2", "AL_WIDGETS_CULL_IDLE": "6",
+                          "AL_WIDGETS_CACHE": str(tmp_path / "cache")}) as srv:
         codes = []
-        for _ in range(6):  # a bounded storm of page loads
+        for _ in range(20):  # a bounded storm of page loads
             code, html = _get(srv.url)
             codes.append(code)
             if code == 503:
                 assert "Too many open sessions" in html and "Traceback" not in html
             assert len(_kernels(srv)) <= 2
         assert codes[:2] == [200, 200] and set(codes[2:]) == {503}
+        deadline = time.monotonic() + 90  # nobody connected to them: culled after 6 s idle
+        while _kernels(srv) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _kernels(srv) == []
+        code, _ = _get(srv.url)  # ... and the server takes visitors again
+        assert code == 200
 
 
 def test_a_crash_in_the_app_shows_no_traceback_to_the_visitor(tmp_path):

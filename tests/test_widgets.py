@@ -338,3 +338,32 @@ def test_regression_dashboard_numeric_input(small_digits, tmp_path):
                                s.result_.prediction, rtol=1e-5, atol=1e-6)
     d.detach()
     s.close()
+
+
+def test_deferred_figures_are_built_once_a_page_shows_the_panel(make_session, tmp_path):
+    s = make_session(background=False)
+    d = ALDashboard(s, umap=False, cache_dir=tmp_path / "cache", defer_figures=True)
+    try:
+        assert d.map is None and d.curves is None  # the labeling panel alone goes to the page first
+        assert "loading" in d._right.children[0].value
+        d.labeling.keyboard._on_custom_msg(None, {"event": "rendered"}, [])  # what the page sends on render
+        assert isinstance(d.map, UncertaintyMap) and list(d._right.children) == [d.map, d.curves]
+        first = (d.map, d.curves)
+        d.labeling.keyboard._on_custom_msg(None, {"event": "rendered"}, [])  # a second view: nothing rebuilt
+        assert (d.map, d.curves) == first
+    finally:
+        d.detach()
+
+
+def test_the_app_imports_plotly_only_after_the_panel_is_shown(tmp_path):
+    import subprocess
+    import sys
+    code = ("import sys\nfrom al_widgets.app import AppConfig, build_app\n"
+            f"app = build_app(AppConfig(store={str(tmp_path / 's.sqlite')!r}, umap=False))\n"
+            "assert 'plotly' not in sys.modules, 'plotly imported before the panel was shown'\n"
+            "app.dashboard.labeling.keyboard._on_custom_msg(None, {'event': 'rendered'}, [])\n"
+            "assert 'plotly' in sys.modules and app.dashboard.map is not None\n"
+            "app.session.close()\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env={**__import__("os").environ, "AL_WIDGETS_CACHE": str(tmp_path / "cache")})
+    assert out.returncode == 0, out.stderr[-2000:]

@@ -112,8 +112,14 @@ def max_kernels() -> int:
 
 
 def prelaunch(req_handler: Any, notebook: Any, cwd: str) -> Any:
-    """Voila's prelaunch hook: a page over the kernel cap gets a one-line 503 page, no new kernel."""
+    """Voila's prelaunch hook: a page over the kernel cap gets a one-line 503 page, no new kernel.
+
+    It also hands the page its ``_xsrf`` cookie: Voila's page shuts its kernel down on unload
+    with a POST that carries that cookie's value, and Voila never sets it, so without this every
+    closed or reloaded page left its kernel running until the culler found it (403 in the log).
+    """
     from tornado import web
+    req_handler.xsrf_token  # noqa: B018 - reading it sets the cookie on this response
     running = len(req_handler.kernel_manager.list_kernel_ids())
     if running >= max_kernels():
         raise web.HTTPError(503, reason="Too many open sessions: close another tab of this app or try again "
