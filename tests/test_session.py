@@ -373,3 +373,49 @@ def test_a_request_an_earlier_retrain_already_served_runs_nothing(make_session):
     assert s.wait_idle(60)
     assert len(applied) == 1 and applied[0].n_labels == 21  # the worker found nothing new to train on
     assert s.curve.to_frame()["n_labels"].tolist()[-1:] == [21] and len(s.curve) == 2
+
+
+class _RowCounter:
+    """A transformer that remembers how many rows it was fitted on; turns "x y" texts into numbers."""
+
+    fitted_rows: list = []
+
+    def fit(self, X, y=None):
+        _RowCounter.fitted_rows.append(len(X))
+        return self
+
+    def transform(self, X):
+        return np.array([[float(v) for v in t.split()] for t in X])
+
+    def fit_transform(self, X, y=None):
+        return self.fit(X).transform(X)
+
+    def get_params(self, deep=True):
+        return {}
+
+    def set_params(self, **params):
+        return self
+
+
+def test_cold_start_on_a_big_pool_clusters_a_sample_not_the_whole_pool(tmp_path):
+    from al_widgets.core.training import COLD_START_SAMPLE
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    rng = np.random.default_rng(0)
+    n = 3 * COLD_START_SAMPLE
+    X = np.concatenate([rng.normal(c, 0.1, size=(n // 3, 2)) for c in (0, 5, 10)])
+    texts = [f"{a:.4f} {b:.4f}" for a, b in X]  # text: the pipeline's transformer makes the features
+    pool = Pool(texts, ids=[f"s{i}" for i in range(n)], classes=["a", "b", "c"])
+    _RowCounter.fitted_rows = []
+    s = ActiveLearningSession(make_pipeline(_RowCounter(), LogisticRegression()), pool, "margin",
+                              store=str(tmp_path / "s.sqlite"), batch_size=3, random_state=0,
+                              background=False)
+    try:
+        s.submit(0, "a")
+        res = s.result_
+        assert res.cold_start and _RowCounter.fitted_rows and max(_RowCounter.fitted_rows) == COLD_START_SAMPLE
+        picked = res.order[:3]
+        assert len(set(picked.tolist())) == 3 and 0 not in res.order  # distinct, never the labeled one
+        assert sorted(int(X[i, 0] // 4) for i in picked) == [0, 1, 2]  # one from each of the three blobs
+    finally:
+        s.close()

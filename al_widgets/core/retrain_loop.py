@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .strategies import QueryStrategy
-from .training import RetrainResult, cold_start_features, retrain
+from .training import RetrainResult, retrain
 
 
 class RetrainLoop:
@@ -126,11 +126,8 @@ class RetrainLoop:
     def _fit(self, idx: np.ndarray, y: np.ndarray, cand: np.ndarray, strategy: QueryStrategy) -> RetrainResult:
         previous = self.result_.model if self.result_ is not None else None
         new_mask = np.array([i not in self._trained_on for i in idx], dtype=bool)
-        if self._cold_features is None and previous is None:
-            self._cold_features = cold_start_features(self.model, self.pool.X)
         return retrain(self.model, previous, strategy, self.pool.X, idx, y, cand, self.pool.classes,
-                       self.pool.task, self.settings, X_test=self.X_test, y_test=self.y_test, new_mask=new_mask,
-                       cold_features=self._cold_features)
+                       self.pool.task, self.settings, X_test=self.X_test, y_test=self.y_test, new_mask=new_mask)
 
     def _record(self, res: RetrainResult) -> None:
         if res.cold_start:

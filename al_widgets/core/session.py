@@ -95,7 +95,6 @@ class ActiveLearningSession(EventEmitter, RetrainLoop):
         self._pending = 0
         self._trained_on: set[int] = set()
         self._actions: list[tuple] = []  # this session's own labels and skips, for undo
-        self._cold_features: Any = None
         self.result_: RetrainResult | None = None
         self.status, self.status_kind = "not trained yet", "info"
         self.last_error: BaseException | None = None

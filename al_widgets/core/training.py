@@ -105,8 +105,20 @@ def _n_rows(X: Any) -> int:
     return X.shape[0] if hasattr(X, "shape") else len(X)
 
 
-def cold_start_features(model: Any, X: Any) -> Any:
-    """Numeric features for a cold start: ``X`` itself, or the pipeline's transformers fitted unsupervised."""
+COLD_START_SAMPLE = 5000
+"""Cold-start k-means looks at most this many candidates (a uniform sample): representative
+picks for k of a few dozen do not need the whole pool, and a 100k-document pool is then ready in a
+fraction of a second instead of vectorizing every document before the first page shows."""
+
+
+def cold_start_features(model: Any, X: Any, rows: np.ndarray | None = None) -> Any:
+    """Numeric features for a cold start: ``X`` itself, or the pipeline's transformers fitted unsupervised.
+
+    ``rows``: only these rows of ``X`` (the transformers are fitted on them alone).
+    """
+    if rows is not None:
+        from .pool import take_rows
+        X = take_rows(X, rows)
     direct = as_numeric_matrix(X)
     if direct is not None:
         return direct
@@ -115,16 +127,27 @@ def cold_start_features(model: Any, X: Any) -> Any:
     return None
 
 
-def cold_start_result(X: Any, candidates: np.ndarray, n_labels: int, k: int, queue_length: int,
-                      random_state: int | None, message: str, features: Any) -> RetrainResult:
-    """Result used before a model can be trained: representative (k-means) samples first."""
+def cold_start_result(model: Any, X: Any, candidates: np.ndarray, n_labels: int, k: int, queue_length: int,
+                      random_state: int | None, message: str) -> RetrainResult:
+    """Result used before a model can be trained: representative (k-means) samples first.
+
+    Pools larger than :data:`COLD_START_SAMPLE` are clustered on a uniform sample of the candidates.
+    """
     rng = np.random.default_rng(random_state)
-    if features is not None and len(candidates):
-        order, scores = cold_start(features, candidates, min(k, len(candidates)), random_state)
+    sample = candidates
+    if len(candidates) > COLD_START_SAMPLE:
+        sample = np.sort(rng.choice(candidates, COLD_START_SAMPLE, replace=False))
+    features = cold_start_features(model, X, sample) if len(sample) else None
+    if features is not None:
+        order, scores = cold_start(features, np.arange(len(sample)), min(k, len(sample)), random_state)
+        order = sample[order]
     else:
         order, scores = np.empty(0, dtype=int), np.empty(0)
         message = message.replace("diverse", "random")
-    rest = rng.permutation(np.setdiff1d(candidates, order))[: max(queue_length - len(order), 0)]
+    n_rest = max(queue_length - len(order), 0)
+    pick = rng.choice(len(candidates), min(n_rest + len(order), len(candidates)), replace=False)
+    rest = candidates[pick]
+    rest = rest[~np.isin(rest, order)][:n_rest]
     order = np.concatenate([order, rest]).astype(int)
     scores = np.concatenate([scores, np.zeros(len(rest))])
     full = np.full(_n_rows(X), np.nan)
@@ -133,8 +156,7 @@ def cold_start_result(X: Any, candidates: np.ndarray, n_labels: int, k: int, que
 
 def retrain(model: Any, previous: Any, strategy: QueryStrategy, X: Any, labeled: np.ndarray, y: np.ndarray,
             candidates: np.ndarray, classes: list | None, task: str, settings: SessionSettings, *,
-            X_test: Any = None, y_test: Any = None, new_mask: np.ndarray | None = None,
-            cold_features: Any = None) -> RetrainResult:
+            X_test: Any = None, y_test: Any = None, new_mask: np.ndarray | None = None) -> RetrainResult:
     """Fit on ``X[labeled], y`` and re-score ``candidates``; see :class:`RetrainResult`.
 
     ``settings.epistemic=None`` computes the committee split only when it is cheap or already
@@ -146,8 +168,7 @@ def retrain(model: Any, previous: Any, strategy: QueryStrategy, X: Any, labeled:
     from .pool import take_rows
     reason = can_train(y, task)
     if reason is not None:
-        return cold_start_result(X, candidates, len(y), batch_size, queue_length, random_state,
-                                 reason, cold_features)
+        return cold_start_result(model, X, candidates, len(y), batch_size, queue_length, random_state, reason)
     t0 = time.perf_counter()
     X_l = take_rows(X, labeled)
     X_new = y_new = None
