@@ -16,6 +16,17 @@ Baselines measured in the same run, same browser:
   are recomputed and sent on every click (the floor for a map recolour: same figure size, same
   transport, no active learning).
 
+First page (each measured over ``--loads`` fresh page loads, median; every page gets a new
+kernel and leaves with an unload, which frees it):
+
+* request -> first sample clickable: until the labeling panel's class buttons are on the page;
+* request -> map drawn: until the map's plotly div holds the pool's points;
+* kernel memory per open page: RSS and USS (memory only that kernel holds) of the page's kernel
+  once its map is drawn;
+
+for the digits demo and a generated 100,000-row text CSV (``serve`` with a TF-IDF model),
+against the one-button app in the same run.
+
 Ratios are app / baseline.  ``--burn N`` runs N CPU-burning processes beside the server.
 Run: python benchmarks/bench_voila.py [--labels 30] [--burn 1]
 """
@@ -32,7 +43,7 @@ import nbformat
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from browser_helpers import CpuBurner, current_id, figures, launch, wait_next  # noqa: E402
+from browser_helpers import CpuBurner, current_id, figures, kernel_processes, launch, wait_next  # noqa: E402
 
 from al_widgets.app.server import VoilaServer  # noqa: E402
 
@@ -69,13 +80,65 @@ def _serve_notebook(folder: Path, name: str, source: str) -> VoilaServer:
     return VoilaServer([], folder / f"{name}.log", command=[sys.executable, "-m", "voila", str(path)])
 
 
-def bare_button(browser, folder: Path, n: int) -> tuple[float, list[float]]:
-    with _serve_notebook(folder, "button", BUTTON) as srv:
-        page = browser.new_page()
+MAP_DRAWN_JS = ("() => { const d = document.querySelector('.alw-map .js-plotly-plot');"
+                " return !!(d && d.data && d.data[0] && d.data[0].x && d.data[0].x.length > 0); }")
+TOPICS = {"sports": "match goal team coach season league score player win stadium",
+          "science": "cell energy atom theory experiment data lab quantum gene climate",
+          "finance": "market stock bank rate inflation bond profit loss trade fund",
+          "travel": "flight hotel beach city museum train island tour passport visa"}
+
+
+def write_text_csv(path: Path, n: int, seed: int = 0) -> list[str]:
+    """``n`` short generated documents on four topics (id, text columns); returns the class names."""
+    import csv
+    rng = np.random.default_rng(seed)
+    names, common = list(TOPICS), "the a of and to in is was for on with that this it".split()
+    words = {k: v.split() for k, v in TOPICS.items()}
+    y = rng.integers(0, len(names), n)
+    with open(path, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["id", "text"])
+        for i in range(n):
+            noise = names[rng.integers(0, len(names))]
+            toks = [*rng.choice(words[names[y[i]]], 4), *rng.choice(words[noise], 2), *rng.choice(common, 6)]
+            rng.shuffle(toks)
+            out.writerow([f"doc-{i}", " ".join(toks)])
+    return names
+
+
+def first_pages(browser, srv: VoilaServer, ready_sel: str, loads: int, with_map: bool) -> dict[str, list[float]]:
+    """Fresh page loads: request -> ``ready_sel`` on the page (and -> map drawn); the page's kernel memory."""
+    import psutil
+    out: dict[str, list[float]] = {"ready": [], "map": [], "rss": [], "uss": []}
+    for _ in range(loads):
+        before = {p.pid for p in kernel_processes(srv)}
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
         t0 = time.perf_counter()
         page.goto(srv.url, timeout=180_000)
+        page.wait_for_selector(ready_sel, timeout=180_000)
+        out["ready"].append(time.perf_counter() - t0)
+        if with_map:
+            page.wait_for_function(MAP_DRAWN_JS, timeout=180_000, polling=50)
+            out["map"].append(time.perf_counter() - t0)
+            mine = [p for p in kernel_processes(srv) if p.pid not in before]
+            if len(mine) == 1:
+                mem = mine[0].memory_full_info()
+                out["rss"].append(mem.rss / 2**20)
+                out["uss"].append(mem.uss / 2**20)
+        page.goto("about:blank")  # unload: Voila's page shuts its kernel down
+        page.close()
+        deadline = time.monotonic() + 60
+        while len(kernel_processes(srv)) > len(before) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    return out
+
+
+def bare_button(browser, folder: Path, n: int, loads: int) -> tuple[list[float], list[float]]:
+    with _serve_notebook(folder, "button", BUTTON) as srv:
+        ready = first_pages(browser, srv, ".go", loads, with_map=False)["ready"]
+        page = browser.new_page()
+        page.goto(srv.url, timeout=180_000)
         page.wait_for_selector(".go", timeout=180_000)
-        ready = time.perf_counter() - t0
         lat = []
         for i in range(n):
             t0 = time.perf_counter()
@@ -84,6 +147,15 @@ def bare_button(browser, folder: Path, n: int) -> tuple[float, list[float]]:
             lat.append(1e3 * (time.perf_counter() - t0))
         page.close()
     return ready, lat
+
+
+def text_app(browser, folder: Path, loads: int, rows: int) -> dict[str, list[float]]:
+    csv_path = folder / "text.csv"
+    classes = write_text_csv(csv_path, rows)
+    with VoilaServer(["serve", str(csv_path), "--text-column", "text", "--id-column", "id", "--classes",
+                      ",".join(classes), "--store", str(folder / "text.sqlite"), "--no-umap"], folder / "text.log",
+                     env={"AL_WIDGETS_CACHE": str(folder / "cache")}) as srv:
+        return first_pages(browser, srv, ".alw-class-button", loads, with_map=True)
 
 
 def bare_recolour(browser, folder: Path, n: int) -> list[float]:
@@ -102,15 +174,14 @@ def bare_recolour(browser, folder: Path, n: int) -> list[float]:
     return lat
 
 
-def app(browser, folder: Path, n: int) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {"ready": [], "next": [], "overlay": [], "recolour": [], "curve": []}
+def app(browser, folder: Path, n: int, loads: int) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {"next": [], "overlay": [], "recolour": [], "curve": []}
     with VoilaServer(["demo", "--store", str(folder / "labels.sqlite"), "--no-umap"], folder / "app.log",
                      env={"AL_WIDGETS_CACHE": str(folder / "cache")}) as srv:
+        out.update(first_pages(browser, srv, ".alw-class-button", loads, with_map=True))
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        t0 = time.perf_counter()
         page.goto(srv.url, timeout=180_000)
         page.wait_for_selector(".alw-class-button", timeout=180_000)
-        out["ready"].append(time.perf_counter() - t0)
         shown = current_id(page)
         for i in range(n):
             before = page.evaluate(COLOURS_JS)
@@ -150,30 +221,43 @@ def _stats(xs: list[float]) -> tuple[float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--labels", type=int, default=30)
+    ap.add_argument("--loads", type=int, default=3, help="fresh page loads per first-page measurement")
+    ap.add_argument("--rows", type=int, default=100_000, help="rows of the generated text CSV")
     ap.add_argument("--burn", type=int, default=0, help="CPU-burning processes beside the server")
     args, _ = ap.parse_known_args()
     from playwright.sync_api import sync_playwright
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p, CpuBurner(args.burn):
         browser = launch(p)
         folder = Path(tmp)
-        b_ready, b_click = bare_button(browser, folder, args.labels)
+        b_ready, b_click = bare_button(browser, folder, args.labels, args.loads)
         b_recolour = bare_recolour(browser, folder, args.labels)
-        a = app(browser, folder, args.labels)
+        a = app(browser, folder, args.labels, args.loads)
+        t = text_app(browser, folder, args.loads, args.rows)
         browser.close()
-    print(f"digits app (1437-sample pool, PCA map), {args.labels} labels, {args.burn} CPU burner(s); "
-          "median / p95 in ms")
+    base = statistics.median(b_ready)
+    print(f"First page, median of {args.loads} fresh loads each, {args.burn} CPU burner(s); seconds")
+    head = f"{'':<38} {'digits (1,437)':>15} {f'text ({args.rows:,})':>15} {'one-button app':>15}"
+    print(head)
+    print("-" * len(head))
+    print(f"{'request -> first sample clickable':<38} {statistics.median(a['ready']):>15.2f} "
+          f"{statistics.median(t['ready']):>15.2f} {base:>15.2f}")
+    print(f"{'  ratio to the one-button app':<38} {statistics.median(a['ready']) / base:>14.2f}x "
+          f"{statistics.median(t['ready']) / base:>14.2f}x {'1.00x':>15}")
+    print(f"{'request -> map drawn':<38} {statistics.median(a['map']):>15.2f} {statistics.median(t['map']):>15.2f}")
+    for key, name in (("rss", "kernel memory per page, RSS (MiB)"), ("uss", "kernel memory per page, USS (MiB)")):
+        print(f"{name:<38} {statistics.median(a[key]):>15.0f} {statistics.median(t[key]):>15.0f}")
+    print()
+    print(f"digits app (1437-sample pool, PCA map), {args.labels} labels; median / p95 in ms")
     head = f"{'':<34} {'app':>15} {'baseline':>15} {'ratio (median)':>15}"
     print(head)
     print("-" * len(head))
-    print(f"{'request -> interactive (s)':<34} {a['ready'][0]:>15.1f} {b_ready:>15.1f} "
-          f"{a['ready'][0] / b_ready:>14.1f}x")
     rows = [("click -> next sample", a["next"], b_click, "bare button"),
             ("label -> map shows the label", a["overlay"], b_recolour, "bare recolour"),
             ("label -> map recoloured", a["recolour"], b_recolour, "bare recolour"),
             ("label -> curve point drawn", a["curve"], b_click, "bare button")]
-    for name, xs, base, which in rows:
+    for name, xs, base_xs, which in rows:
         am, ap95 = _stats(xs)
-        bm, bp95 = _stats(base)
+        bm, bp95 = _stats(base_xs)
         print(f"{name:<34} {am:>7.0f} / {ap95:<6.0f} {bm:>7.0f} / {bp95:<6.0f} {am / bm:>14.1f}x  ({which})")
     print("map updates wait for the retrain and the map's adaptive redraw interval (2x the page's last answer time)")
 
