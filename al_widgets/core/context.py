@@ -31,11 +31,16 @@ class ScoringContext:
     committee_size : int
         Bootstrap members for committee strategies when the model is not an ensemble.
     random_state : int or None
+    labeled : ndarray of int, optional
+        Pool indices of the labeled samples (``None``: everything that is not a candidate).
+    batch_size : int
+        How many samples this round queries (batch-aware strategies size their clusters by it).
     """
 
     def __init__(self, model: Any, X: Any, candidates: np.ndarray, X_labeled: Any = None,
                  y_labeled: np.ndarray | None = None, classes: list | None = None,
-                 committee_size: int = 5, random_state: int | None = None) -> None:
+                 committee_size: int = 5, random_state: int | None = None, labeled: np.ndarray | None = None,
+                 batch_size: int = 1) -> None:
         self.model = model
         self.X = X
         self.candidates = np.asarray(candidates, dtype=int)
@@ -44,6 +49,8 @@ class ScoringContext:
         self.classes = classes
         self.committee_size = committee_size
         self.random_state = random_state
+        self.labeled = None if labeled is None else np.asarray(labeled, dtype=int)
+        self.batch_size = batch_size
 
     @property
     def is_regression(self) -> bool:

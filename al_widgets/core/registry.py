@@ -5,12 +5,13 @@ from typing import Any
 
 from .strategies import (BALD, Entropy, LeastConfident, Margin, MaxVariance, QueryByCommittee, QueryStrategy,
                          RandomSampling)
+from .strategies_batch import BADGE, CoreSet, TypiClust
 from .strategies_change import ExpectedModelChange
 from .strategies_diversity import DiverseBatch, InformationDensity
 
 REGISTRY: dict[str, type[QueryStrategy]] = {cls.name: cls for cls in (
     RandomSampling, LeastConfident, Margin, Entropy, BALD, QueryByCommittee, MaxVariance, ExpectedModelChange,
-    InformationDensity, DiverseBatch)}
+    InformationDensity, DiverseBatch, TypiClust, BADGE, CoreSet)}
 """Name -> strategy class, in menu order.  Add your own with ``REGISTRY[MyStrategy.name] = MyStrategy``."""
 
 

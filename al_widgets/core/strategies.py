@@ -87,6 +87,7 @@ class QueryStrategy(BaseEstimator):
         """
         k = _check_k(k)
         self.validate()
+        ctx.batch_size = k
         return self.query_scored(ctx, k, np.asarray(self.score(ctx), dtype=float))
 
     def query_scored(self, ctx: ScoringContext, k: int, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -88,6 +88,7 @@ def rank_queue(strategy: QueryStrategy, ctx: ScoringContext, batch_size: int,
     whole pool (NaN where not a candidate).
     """
     n_cand = len(ctx.candidates)
+    ctx.batch_size = max(min(batch_size, n_cand), 1)
     full = np.full(_n_rows(ctx.X), np.nan)
     if n_cand == 0:
         return np.empty(0, dtype=int), np.empty(0), full
@@ -176,7 +177,8 @@ def retrain(model: Any, previous: Any, strategy: QueryStrategy, X: Any, labeled:
         X_new, y_new = take_rows(X_l, np.flatnonzero(new_mask)), y[new_mask]
     fitted = fit_model(model, previous, X_l, y, incremental, X_new, y_new, classes)
     t1 = time.perf_counter()
-    ctx = ScoringContext(fitted, X, candidates, X_l, y, classes, committee_size, random_state)
+    ctx = ScoringContext(fitted, X, candidates, X_l, y, classes, committee_size, random_state, labeled=labeled,
+                         batch_size=batch_size)
     order, order_scores, full = rank_queue(strategy, ctx, batch_size, queue_length)
     if epistemic is None:
         epistemic = is_native_ensemble(fitted) or strategy.needs_committee

@@ -1,0 +1,198 @@
+"""Strategy race: every strategy on identical splits and initial sets, several seeds.
+
+Ours and, when scikit-activeml is installed (``pip install scikit-activeml``; not a dependency),
+its counterparts: margin uncertainty sampling, TypiClust, BADGE, CoreSet, FALCUN and CLUE.  Every
+method sees the same standardized features, the same LogisticRegression, the same test split and
+the same random initial labels per seed.
+
+Printed per task: AUBC (mean test accuracy over the budget curve) mean ± std over seeds, final
+accuracy, labels needed to reach 98 % of the full-data accuracy; then the summary the goals are
+judged by, and the time per query at 10k and 100k samples x 50 features.
+
+Run: python benchmarks/bench_strategies.py [--seeds 5] [--quick] [--no-timing]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.datasets import (load_breast_cancer, load_digits, load_iris, load_wine, make_blobs,
+                              make_classification, make_gaussian_quantiles, make_moons)
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from al_widgets.core.race import Task, our_selector, race, summarize  # noqa: E402
+
+OURS = ["random", "margin", "entropy", "typiclust", "badge", "coreset", "auto"]
+TOPICS = ["match goal team coach season league score player win stadium",
+          "cell energy atom theory experiment data lab quantum gene climate",
+          "market stock bank rate inflation bond profit loss trade fund",
+          "flight hotel beach city museum train island tour passport visa",
+          "recipe oven flour sugar butter bake dough salt pepper garlic",
+          "court judge law trial jury appeal verdict lawyer crime police",
+          "album song band guitar concert stage tour singer lyrics drum",
+          "doctor patient hospital nurse surgery vaccine virus clinic dose pain"]
+
+
+def _text(n: int, n_topics: int, noise: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    words = [t.split() for t in TOPICS[:n_topics]]
+    common = "the a of and to in is was for on with that this it".split()
+    y = rng.integers(0, n_topics, n)
+    docs = [" ".join(rng.permutation([*rng.choice(words[c], 3), *rng.choice(words[rng.integers(n_topics)], noise),
+                                      *rng.choice(common, 5)])) for c in y]
+    X = TfidfVectorizer().fit_transform(docs).toarray()
+    return X, y
+
+
+def tasks(quick: bool = False) -> list[tuple[str, np.ndarray, np.ndarray, int, int]]:
+    """(name, X, y, budget, batch size): bundled and generated, tabular and text."""
+    out = [("iris", *load_iris(return_X_y=True), 50, 5), ("wine", *load_wine(return_X_y=True), 50, 5),
+           ("breast_cancer", *load_breast_cancer(return_X_y=True), 100, 10),
+           ("digits", *load_digits(return_X_y=True), 100, 10)]
+    if quick:
+        return out
+    Xb, yb = make_blobs(1000, n_features=10, centers=5, cluster_std=3.0, random_state=1)
+    Xc, yc = make_classification(1000, n_features=20, n_informative=5, random_state=2)
+    X4, y4 = make_classification(1500, n_features=20, n_informative=8, n_classes=4, n_clusters_per_class=2,
+                                 random_state=3)
+    Xi, yi = make_classification(1000, n_features=10, n_informative=5, n_classes=3, weights=[0.8, 0.15, 0.05],
+                                 random_state=4)
+    Xm, ym = make_moons(1000, noise=0.3, random_state=5)
+    Xq, yq = make_gaussian_quantiles(n_samples=1000, n_features=2, n_classes=3, random_state=6)
+    poly = PolynomialFeatures(3, include_bias=False)
+    out += [("blobs5", Xb, yb, 100, 10), ("binary20", Xc, yc, 100, 10), ("four_class", X4, y4, 100, 10),
+            ("imbalanced3", Xi, yi, 100, 10), ("moons_poly", poly.fit_transform(Xm), ym, 100, 10),
+            ("rings_poly", poly.fit_transform(Xq), yq, 100, 10),
+            ("text4", *_text(800, 4, 2, 7), 100, 10), ("text8", *_text(1200, 8, 3, 8), 100, 10)]
+    return out
+
+
+def make_task(name: str, X: np.ndarray, y: np.ndarray) -> Task:
+    X_pool, X_test, y_pool, y_test = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+    scaler = StandardScaler().fit(X_pool)
+    return Task(name, scaler.transform(X_pool), y_pool, scaler.transform(X_test), y_test,
+                LogisticRegression(max_iter=1000))
+
+
+def skactiveml_methods() -> dict:
+    """scikit-activeml's counterparts as selectors (empty when it is not installed)."""
+    try:
+        from skactiveml.classifier import SklearnClassifier
+        from skactiveml.pool import Badge, Clue, CoreSet, Falcun, TypiClust, UncertaintySampling
+    except ImportError:
+        return {}
+
+    def wrap(factory, needs_clf: bool):
+        def make(task: Task, seed: int):
+            qs = factory(seed)
+            classes = np.unique(task.y)
+
+            def select(labeled, model, k):
+                y = np.full(len(task.y), np.nan)
+                y[labeled] = task.y[labeled]
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    if needs_clf:
+                        clf = SklearnClassifier(LogisticRegression(max_iter=1000), classes=classes,
+                                                missing_label=np.nan, random_state=seed)
+                        if isinstance(qs, Clue):
+                            return qs.query(task.X, y, clf, batch_size=k)
+                        return qs.query(task.X, y, clf=clf, batch_size=k)
+                    return qs.query(task.X, y, batch_size=k)
+            return select
+        return make
+
+    return {"skal:margin": wrap(lambda s: UncertaintySampling(method="margin_sampling", missing_label=np.nan,
+                                                              random_state=s), True),
+            "skal:typiclust": wrap(lambda s: TypiClust(missing_label=np.nan, random_state=s), False),
+            "skal:badge": wrap(lambda s: Badge(missing_label=np.nan, random_state=s), True),
+            "skal:coreset": wrap(lambda s: CoreSet(missing_label=np.nan, random_state=s), False),
+            "skal:falcun": wrap(lambda s: Falcun(missing_label=np.nan, random_state=s), True),
+            "skal:clue": wrap(lambda s: Clue(missing_label=np.nan, random_state=s), True)}
+
+
+def full_accuracy(task: Task) -> float:
+    model = LogisticRegression(max_iter=1000).fit(task.X, task.y)
+    return float(np.mean(model.predict(task.X_test) == task.y_test))
+
+
+def timing(methods: dict, sizes=(10_000, 100_000)) -> pd.DataFrame:
+    """Seconds for one query of 10 samples with 200 labeled, 50 features, 10 classes."""
+    rows = []
+    for n in sizes:
+        X, y = make_classification(n, n_features=50, n_informative=20, n_classes=10, random_state=0)
+        task = Task(f"{n}", X.astype(np.float64), y, X[:10], y[:10], LogisticRegression(max_iter=1000))
+        labeled = np.random.default_rng(0).choice(n, 200, replace=False)
+        model = LogisticRegression(max_iter=1000).fit(X[labeled], y[labeled])
+        for name, make in methods.items():
+            if name in ("random", "entropy"):
+                continue
+            select = make(task, 0)
+            t0 = time.perf_counter()
+            select(labeled, model, 10)
+            rows.append({"method": name, "pool": n, "seconds": time.perf_counter() - t0})
+    return pd.DataFrame(rows).pivot(index="method", columns="pool", values="seconds")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="the four bundled datasets only")
+    ap.add_argument("--no-timing", action="store_true")
+    ap.add_argument("--methods", default=",".join(OURS), help="our strategies to race (comma-separated)")
+    args = ap.parse_args()
+    methods = {name: (lambda task, seed, _n=name: our_selector(_n, task, seed))
+               for name in args.methods.split(",")}
+    methods.update(skactiveml_methods())
+    all_tasks = [make_task(name, X, y) for name, X, y, _, _ in tasks(args.quick)]
+    settings = {name: (budget, batch) for name, _, _, budget, batch in tasks(args.quick)}
+    frames = []
+    t0 = time.perf_counter()
+    for task in all_tasks:
+        budget, batch = settings[task.name]
+        frames.append(race([task], methods, range(args.seeds), initial=10, budget=budget, batch_size=batch))
+        print(f"  {task.name}: done ({time.perf_counter() - t0:.0f} s)", flush=True)
+    curves = pd.concat(frames, ignore_index=True)
+    full = {t.name: full_accuracy(t) for t in all_tasks}
+    table = summarize(curves, full)
+    pd.set_option("display.width", 200)
+    pd.set_option("display.max_rows", 500)
+    for task_name, df in table.groupby("task", sort=False):
+        print(f"\n{task_name} (full-data accuracy {full[task_name]:.3f})")
+        view = df.set_index("method")[["aubc_mean", "aubc_std", "final_mean", "labels_to_98_mean"]]
+        print(view.sort_values("aubc_mean", ascending=False).round(3).to_string())
+    print("\n" + verdict(table).to_string())
+    if not args.no_timing:
+        print("\nseconds per query (10 samples, 200 labeled, 50 features, 10 classes)")
+        print(timing(methods).round(3).to_string())
+
+
+def verdict(table: pd.DataFrame) -> pd.DataFrame:
+    """Per our method: tasks within 0.005 of the best scikit-activeml AUBC, tasks below random by > 1 std."""
+    aubc = table.pivot(index="task", columns="method", values="aubc_mean")
+    std = table.pivot(index="task", columns="method", values="aubc_std")
+    skal = [c for c in aubc.columns if c.startswith("skal:")]
+    rows = []
+    for m in [c for c in aubc.columns if not c.startswith("skal:")]:
+        row = {"method": m, "mean AUBC": aubc[m].mean(),
+               "tasks below random by > 1 std": int((aubc[m] < aubc["random"] - std["random"]).sum()),
+               "tasks below random": int((aubc[m] < aubc["random"]).sum())}
+        if skal:
+            best = aubc[skal].max(axis=1)
+            row["tasks >= best skal - 0.005"] = f"{int((aubc[m] >= best - 0.005).sum())}/{len(aubc)}"
+            row["mean gap to best skal"] = (aubc[m] - best).mean()
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("method").round(4)
+
+
+if __name__ == "__main__":
+    main()

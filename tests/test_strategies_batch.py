@@ -1,0 +1,131 @@
+"""CoreSet, TypiClust and BADGE: small cases checked by hand, reproducibility, clear errors."""
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits, make_blobs
+from sklearn.linear_model import LogisticRegression
+
+from al_widgets.core.context import ScoringContext
+from al_widgets.core.registry import available_strategies, get_strategy
+from al_widgets.core.strategies_batch import BADGE, CoreSet, TypiClust, gradient_embedding_factors
+
+NEW = ["coreset", "typiclust", "badge"]
+
+
+def _ctx(X, labeled, y=None, k=1, model=None):
+    labeled = np.asarray(labeled, dtype=int)
+    cand = np.setdiff1d(np.arange(len(X)), labeled)
+    y_l = None if y is None else y[labeled]
+    classes = None if y is None else np.unique(y).tolist()
+    return ScoringContext(model, X, cand, X[labeled], y_l, classes, labeled=labeled, batch_size=k)
+
+
+@pytest.fixture(scope="module")
+def digits_fit():
+    X, y = load_digits(return_X_y=True)
+    X = X[:600] / 16.0
+    y = y[:600]
+    labeled = np.random.default_rng(0).choice(len(X), 40, replace=False)
+    model = LogisticRegression(max_iter=1000).fit(X[labeled], y[labeled])
+    return X, y, labeled, model
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_k_distinct_unlabeled_and_reproducible(name, digits_fit):
+    X, y, labeled, model = digits_fit
+    picks = []
+    for _ in range(2):
+        idx, scores = get_strategy(name, random_state=3).query(_ctx(X, labeled, y, 12, model), 12)
+        assert len(idx) == 12 and len(set(idx.tolist())) == 12 and not set(idx.tolist()) & set(labeled.tolist())
+        assert len(scores) == 12 and np.all(np.isfinite(scores))
+        picks.append(idx.tolist())
+    assert picks[0] == picks[1]  # same random_state, same picks
+    assert name in available_strategies("classification", every_class_seen=False)
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_bad_k_is_a_clear_error(name, digits_fit):
+    X, y, labeled, model = digits_fit
+    for k in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match="k .*positive integer"):
+            get_strategy(name).query(_ctx(X, labeled, y, 1, model), k)
+
+
+@pytest.mark.parametrize("param", ["n_neighbors", "max_clusters", "max_reference"])
+def test_typiclust_rejects_bad_parameters(param, digits_fit):
+    X, y, labeled, model = digits_fit
+    for bad in (0, -1, 2.5, "3"):
+        with pytest.raises(ValueError, match=param):
+            TypiClust(**{param: bad}).query(_ctx(X, labeled, y, 2, model), 2)
+
+
+def test_badge_needs_a_classifier_and_numeric_features():
+    from sklearn.linear_model import Ridge
+    X = np.arange(20, dtype=float).reshape(10, 2)
+    y = np.arange(10, dtype=float)
+    ctx = _ctx(X, [0, 1, 2], y, 1, Ridge().fit(X[:3], y[:3]))
+    with pytest.raises(TypeError, match="needs a classifier"):
+        BADGE().query(ctx, 1)
+    with pytest.raises(RuntimeError, match="needs a trained model"):
+        BADGE().query(_ctx(X, [0], None, 1, None), 1)
+
+
+def test_k_center_greedy_on_a_line():
+    """Points 0..10 on a line, 0 labeled: the farthest is 10, then the middle, 5."""
+    X = np.arange(11, dtype=float).reshape(-1, 1)
+    idx, scores = CoreSet(random_state=0).query(_ctx(X, [0], k=2), 2)
+    assert idx.tolist() == [10, 5]
+    assert scores.tolist() == [10.0, 5.0]  # distance to the nearest labeled point
+    idx, _ = CoreSet(random_state=0).query(_ctx(X, [0, 10], k=3), 3)
+    assert idx.tolist()[0] == 5 and sorted(idx.tolist()[1:]) in ([2, 7], [2, 8], [3, 7], [3, 8])
+
+
+def test_typiclust_picks_the_densest_point_of_each_uncovered_cluster():
+    """Cluster A = -1, -0.1, 0, 0.1, 1 (its most typical point is 0); cluster B = 99, 100, 101."""
+    X = np.array([-1, -0.1, 0, 0.1, 1, 99, 100, 101], dtype=float).reshape(-1, 1)
+    idx, _ = TypiClust(n_neighbors=2, random_state=0).query(_ctx(X, [], k=2), 2)
+    assert X[idx, 0].tolist() == [0.0, 100.0]  # larger cluster first
+    idx, _ = TypiClust(n_neighbors=2, random_state=0).query(_ctx(X, [0], k=1), 1)
+    assert X[idx, 0].tolist() == [100.0]  # cluster A holds a label: it is covered
+
+
+def test_badge_embedding_is_the_cross_entropy_gradient():
+    """Against a finite-difference gradient of -log softmax(W z + b)[y_hat] with respect to W."""
+    X, y = make_blobs(60, n_features=3, centers=3, random_state=0)
+    model = LogisticRegression(max_iter=1000).fit(X, y)
+    ctx = _ctx(X, np.arange(30), y, 1, model)
+    A, Z = gradient_embedding_factors(ctx)
+    W, b = model.coef_.copy(), model.intercept_
+    for i in (31, 45, 59):
+        z = X[i]
+        y_hat = int(np.argmax(model.predict_proba(z[None])[0]))
+
+        def loss(Wm):
+            logits = Wm @ z + b
+            return -(logits[y_hat] - np.log(np.exp(logits).sum()))
+
+        eps = 1e-6
+        num = np.zeros_like(W)
+        for r in range(W.shape[0]):
+            for c in range(W.shape[1]):
+                Wp, Wm = W.copy(), W.copy()
+                Wp[r, c] += eps
+                Wm[r, c] -= eps
+                num[r, c] = (loss(Wp) - loss(Wm)) / (2 * eps)
+        assert np.allclose(np.outer(A[i], Z[i]), num, atol=1e-5)
+
+
+def test_badge_batch_is_diverse_not_near_duplicates():
+    """Twenty copies of the most uncertain point: margin takes five of them, BADGE at most one."""
+    X, y = make_blobs(200, n_features=2, centers=[[-3, 0], [3, 0]], cluster_std=1.0, random_state=0)
+    labeled = np.r_[np.flatnonzero(y == 0)[:5], np.flatnonzero(y == 1)[:5]]
+    model = LogisticRegression().fit(X[labeled], y[labeled])
+    p = model.predict_proba(X)
+    p[labeled] = 0
+    worst = int(np.argmin(np.abs(p[:, 0] - p[:, 1]) + (p.sum(axis=1) == 0)))
+    X2 = np.vstack([X, np.repeat(X[[worst]], 20, axis=0)])
+    y2 = np.r_[y, np.full(20, y[worst])]
+    badge, _ = BADGE(random_state=0).query(_ctx(X2, labeled, y2, 5, model), 5)
+    margin, _ = get_strategy("margin", random_state=0).query(_ctx(X2, labeled, y2, 5, model), 5)
+    copies = set(range(200, 220)) | {worst}
+    assert sum(i in copies for i in margin) == 5
+    assert sum(i in copies for i in badge) == 1
