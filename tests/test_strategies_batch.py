@@ -8,7 +8,7 @@ from al_widgets.core.context import ScoringContext
 from al_widgets.core.registry import available_strategies, get_strategy
 from al_widgets.core.strategies_batch import BADGE, CoreSet, TypiClust, gradient_embedding_factors
 
-NEW = ["coreset", "typiclust", "badge"]
+NEW = ["coreset", "typiclust", "badge", "clue"]
 
 
 def _ctx(X, labeled, y=None, k=1, model=None):
@@ -129,3 +129,13 @@ def test_badge_batch_is_diverse_not_near_duplicates():
     copies = set(range(200, 220)) | {worst}
     assert sum(i in copies for i in margin) == 5
     assert sum(i in copies for i in badge) == 1
+
+
+def test_clue_picks_the_sample_nearest_the_uncertainty_weighted_centre():
+    from al_widgets.core.strategies_batch import CLUE
+    X = np.array([0.0, 1.0, 2.0, 3.0, 10.0]).reshape(-1, 1)
+    ctx = _ctx(X, [], k=1)
+    idx, _ = CLUE(random_state=0).query_scored(ctx, 1, np.ones(5))  # centre 3.2: nearest is 3
+    assert idx.tolist() == [3]
+    idx, _ = CLUE(random_state=0).query_scored(ctx, 1, np.array([1.0, 1.0, 1.0, 1e-9, 1e-9]))  # centre ~1
+    assert idx.tolist() == [1]

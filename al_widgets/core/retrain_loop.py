@@ -95,7 +95,9 @@ class RetrainLoop:
                 self.emit("error", error=exc)
                 return None
             res.seq, res.labeled = seq, idx
-            res.strategy = "cold start" if res.cold_start else strategy.name
+            res.strategy = "cold start" if res.cold_start else getattr(strategy, "chosen_name", strategy.name)
+            if not res.cold_start and hasattr(strategy, "explain"):  # auto: which strategy it chose, and why
+                res.extra["strategy_choice"] = strategy.explain()
             return self._apply(res, epoch, strategy)
 
     def _apply(self, res: RetrainResult, epoch: int, strategy: QueryStrategy) -> RetrainResult | None:
@@ -148,7 +150,8 @@ class RetrainLoop:
             metric = "no test set" if value != value else \
                 f"{self.progressive.metric.replace('_', ' ')} {value:.3f} (last {self.progressive.window} labels)"
         moved = "" if change != change else f"; {change:.1%} of pool predictions changed"
-        self._set_status(f"retrained on {res.n_labels} labels in {ms:.0f} ms; {metric}{moved}", "ok")
+        choice = f"; {res.extra['strategy_choice']}" if res.extra.get("strategy_choice") else ""
+        self._set_status(f"retrained on {res.n_labels} labels in {ms:.0f} ms; {metric}{moved}{choice}", "ok")
 
     def close(self, timeout: float = 30.0) -> None:
         """Stop the worker and wait for it, release this session's claims and close the store.

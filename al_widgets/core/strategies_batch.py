@@ -43,6 +43,7 @@ class CoreSet(QueryStrategy):
     """
 
     name = "coreset"
+    supports_regression = True
     description = ("CoreSet: each pick is the sample farthest from every labeled (or already picked) one, so a "
                    "batch covers the pool; works before any model too.")
 
@@ -101,6 +102,7 @@ class TypiClust(QueryStrategy):
     """
 
     name = "typiclust"
+    supports_regression = True
     description = ("TypiClust: the most typical sample of each not-yet-labeled cluster, largest first; strong "
                    "with few labels and for the first batches.")
 
@@ -194,7 +196,8 @@ class BADGE(QueryStrategy):
     """Batch Active learning by Diverse Gradient Embeddings (Ash et al., 2020).
 
     k-means++ seeding over the gradient embeddings of the candidates: a sample is picked with
-    probability proportional to its squared distance to the picks so far, so the batch is both
+    probability proportional to its squared distance to the picks so far (and to the zero
+    gradient of a confident prediction), so the batch is both
     uncertain (large gradients) and diverse (different gradient directions).  Exact for logistic
     and other softmax-linear models; for other classifiers the same embedding is built from the
     features the final estimator sees (a proxy).  The score is the squared gradient norm.
@@ -220,9 +223,12 @@ class BADGE(QueryStrategy):
             self.score(ctx)
         A, Z, norms2 = self.A_, self.Z_, self.norms2_
         rng = self.rng()
+        # the zero gradient counts as a centre already (as scikit-activeml does): a confidently
+        # predicted sample teaches nothing, so it is never drawn for being far from the picks
+        d2 = norms2.copy()
         first = int(top_k(norms2, 1, rng)[0])
         chosen = [first]
-        d2 = self._sq_dist(A, Z, norms2, first)
+        d2 = np.minimum(d2, self._sq_dist(A, Z, norms2, first))
         while len(chosen) < k:
             d2[chosen] = 0.0
             total = d2.sum()
@@ -241,3 +247,60 @@ class BADGE(QueryStrategy):
     def _sq_dist(A: np.ndarray, Z: Any, norms2: np.ndarray, j: int) -> np.ndarray:
         zz = np.asarray(Z @ Z[j].T).ravel() if sp.issparse(Z) else Z @ Z[j]
         return np.maximum(norms2 + norms2[j] - 2 * (A @ A[j]) * zz, 0.0)
+
+
+class CLUE(QueryStrategy):
+    """Clustering Uncertainty-weighted Embeddings (Prabhu et al., 2021).
+
+    k-means with k = the batch size over the candidates, each weighted by its predictive entropy;
+    the candidate nearest each centre is picked.  Uncertain *and* representative: a batch spreads
+    over the regions where the model is unsure, in proportion to how much of the pool is there.
+
+    Parameters
+    ----------
+    n_init : int
+        k-means restarts.
+    max_candidates : int
+        k-means runs on at most this many candidates (the most uncertain ones).
+    random_state : int or None
+    """
+
+    name = "clue"
+    description = ("CLUE: k-means over the pool weighted by uncertainty, one sample per cluster: uncertain and "
+                   "representative at once.")
+
+    def __init__(self, n_init: int = 3, max_candidates: int = 20000, random_state: int | None = None) -> None:
+        self.n_init = n_init
+        self.max_candidates = max_candidates
+        self.random_state = random_state
+
+    def validate(self) -> None:
+        for name in ("n_init", "max_candidates"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+    def score(self, ctx: ScoringContext) -> np.ndarray:
+        from .uncertainty import SCORES
+        self.validate()
+        ctx.require_classifier("'clue'")
+        return SCORES["entropy"](ctx.proba[ctx.candidates])
+
+    def query_scored(self, ctx: ScoringContext, k: int, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        k = min(_check_k(k), len(ctx.candidates))
+        rng = self.rng()
+        pos = top_k(scores, min(len(scores), int(self.max_candidates)), rng)
+        F = _as_rows(ctx.numeric_features)[ctx.candidates[pos]]
+        weights = np.asarray(scores[pos], dtype=float) + 1e-12
+        Km = MiniBatchKMeans if len(pos) > 5000 else KMeans
+        km = Km(n_clusters=k, n_init=int(self.n_init), random_state=int(rng.integers(2**31))).fit(
+            F, sample_weight=weights)
+        dist = km.transform(F)
+        chosen: list[int] = []
+        for c in np.argsort(-np.bincount(km.labels_, weights=weights, minlength=k), kind="stable"):
+            for j in np.argsort(dist[:, c], kind="stable"):
+                if int(j) not in chosen:
+                    chosen.append(int(j))
+                    break
+        picked = pos[np.array(chosen, dtype=int)]
+        return ctx.candidates[picked], scores[picked]
