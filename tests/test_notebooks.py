@@ -53,6 +53,10 @@ def test_teaching(tmp_path, env):
     text = _text(nb)
     assert "need at least two classes" in text
     assert "mean accuracy over the budget" in text
+    assert "queried in the far cluster: {'entropy': 0," in text  # the sampling-bias plot shows the miss
+    assert "auto chose" in text  # the auto section: its choice and reasons in the status line
+    heatmaps = [o for c in nb.cells for o in c.get("outputs", []) if "heatmap" in str(o.get("data", {}))]
+    assert heatmaps and all("colorbar" in str(o["data"]) for o in heatmaps)
 
 
 @pytest.mark.slow
