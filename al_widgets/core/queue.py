@@ -113,6 +113,16 @@ class AnnotationQueue:
             self._current = QueueItem(index, self.ids[index], sc, self._strategy, rank)
             return self._current
 
+    def offer(self, index: int, strategy: str) -> QueueItem | None:
+        """Make ``index`` the current item, chosen by ``strategy`` (e.g. "overlap"), if it can be claimed."""
+        with self._lock:
+            if not self.store.claim(self.owner, [self.ids[index]], 1, self.lease_seconds, allow_labeled=True):
+                return None
+            if self._current is not None and self._current.index != index:
+                self.store.release(self.owner, [self._current.sample_id])
+            self._current = QueueItem(index, self.ids[index], float("nan"), strategy, 0)
+            return self._current
+
     @property
     def current(self) -> QueueItem | None:
         return self._current

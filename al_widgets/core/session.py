@@ -13,6 +13,7 @@ from .committee import final_estimator
 from .curves import LearningCurveTracker, ProgressiveValidation
 from .events import EventEmitter
 from .pool import MISSING, Pool
+from .quality import overlap_mask
 from .queue import AnnotationQueue, QueueItem
 from .settings import SessionSettings
 from .store import LabelStore
@@ -84,6 +85,7 @@ class ActiveLearningSession(EventEmitter, RetrainLoop):
         self._labels: dict[int, Any] = {i: v for i, v in enumerate(pool.labels) if v is not MISSING}
         self.skipped_labels: dict[str, str] = {}  # stored labels this pool cannot use, and why
         self._store_seq = 0  # the newest store event merged into _labels
+        self._overlap = overlap_mask(pool.ids, self.settings.overlap)
         self._load_store_labels()
         self._cond = threading.Condition(threading.RLock())
         self._requested = self._busy = self._closed = False
@@ -117,7 +119,7 @@ class ActiveLearningSession(EventEmitter, RetrainLoop):
         Reads only the samples touched since then (:meth:`LabelStore.changes_since`).
         """
         changed = 0
-        self._store_seq, changes = self.store.changes_since(self._store_seq)
+        self._store_seq, changes = self.store.changes_since(self._store_seq, self.settings.rule)
         for sid, label in changes.items():
             try:
                 idx = self.pool.index_of(sid)
@@ -195,12 +197,31 @@ class ActiveLearningSession(EventEmitter, RetrainLoop):
 
     # ------------------------------------------------------------ labeling
     def next_item(self) -> QueueItem | None:
-        """The sample to label now (claimed for this session), or ``None`` when nothing is left."""
+        """The sample to label now (claimed for this session), or ``None`` when nothing is left.
+
+        With ``overlap``, an overlap sample another annotator labeled comes first (never to an
+        annotator who labeled it already), until it has ``overlap_k`` labels.
+        """
+        if self.settings.overlap > 0 and (self.queue.current is None or self.queue.current.strategy != "overlap"):
+            for sid in self.store.open_overlap(self.annotator, self.settings.overlap_k):
+                try:
+                    index = self.pool.index_of(sid)
+                except KeyError:
+                    continue
+                if self._overlap[index]:
+                    item = self.queue.offer(index, "overlap")
+                    if item is not None:
+                        return item
         item = self.queue.next(exclude=set(self._labels))
         if item is None and self.result_ is None and not self.busy:
             self.retrain()
             item = self.queue.next(exclude=set(self._labels))
         return item
+
+    @property
+    def overlap_mask(self) -> np.ndarray:
+        """Which pool samples are overlap samples (a copy; all False without ``overlap``)."""
+        return self._overlap.copy()
 
     def focus(self, index: int) -> QueueItem | None:
         """Make ``index`` the current sample (clicked on the map or the top-k panel)."""
@@ -235,11 +256,14 @@ class ActiveLearningSession(EventEmitter, RetrainLoop):
         current = self.queue.current
         picked_by_queue = current is not None and current.index == index and current.rank >= 0
         strategy = current.strategy if picked_by_queue else "user-choice"
+        overlap_k = self.settings.overlap_k if self._overlap[index] else 1
         with self._cond:  # stored and counted in one step: a retrain snapshot sees both or neither
             seq = self.store.add_label(self.pool.ids[index], label, annotator or self.annotator, seconds, strategy,
-                                       self._score_of(index), only_if_unlabeled=not overwrite)
+                                       self._score_of(index), only_if_unlabeled=not overwrite, overlap_k=overlap_k)
             self._check_progressive([index], label)
             self._labels[index] = label
+            if overlap_k > 1:  # a second opinion may put the sample in conflict: the store's rule decides
+                self._load_store_labels()
             self._actions.append(("label", [seq], [index]))
             self._pending += 1
             self._dirty = True

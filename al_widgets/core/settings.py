@@ -28,6 +28,16 @@ class SessionSettings:
     incremental : bool
         ``partial_fit`` the new labels when the model supports it.
     random_state : int or None
+    overlap : float in [0, 1]
+        Share of the pool to be labeled by ``overlap_k`` different annotators (for agreement
+        statistics and conflict review); which samples is decided by a hash of their id, so every
+        annotator's session agrees.
+    overlap_k : int
+        Annotators per overlap sample (at least 2).
+    conflict_rule : {"newest", "majority", "exclude"} or None
+        Training label of a sample whose annotators disagree (a reviewer's decision always wins);
+        ``None``: ``"majority"`` with overlap (a two-annotator split is a conflict and is left out of
+        training until reviewed), ``"newest"`` without.
     """
 
     batch_size: int = 10
@@ -39,6 +49,9 @@ class SessionSettings:
     lease_seconds: float = 600.0
     incremental: bool = False
     random_state: int | None = None
+    overlap: float = 0.0
+    overlap_k: int = 2
+    conflict_rule: str | None = None
 
     def __post_init__(self) -> None:
         self.validate()
@@ -54,6 +67,17 @@ class SessionSettings:
             raise ValueError(f"budget must be a positive integer or None, got {self.budget!r}")
         if not isinstance(self.lease_seconds, (int, float)) or not self.lease_seconds > 0:
             raise ValueError(f"lease_seconds must be positive, got {self.lease_seconds!r}")
+        if isinstance(self.overlap, bool) or not isinstance(self.overlap, (int, float)) or not 0 <= self.overlap <= 1:
+            raise ValueError(f"overlap must be a share between 0 and 1, got {self.overlap!r}")
+        if isinstance(self.overlap_k, bool) or not isinstance(self.overlap_k, int) or self.overlap_k < 2:
+            raise ValueError(f"overlap_k must be an integer >= 2, got {self.overlap_k!r}")
+        if self.conflict_rule not in (None, "newest", "majority", "exclude"):
+            raise ValueError(f"conflict_rule must be 'newest', 'majority', 'exclude' or None, got {self.conflict_rule!r}")
+
+    @property
+    def rule(self) -> str:
+        """The conflict rule in force (see ``conflict_rule``)."""
+        return self.conflict_rule or ("majority" if self.overlap > 0 else "newest")
 
     @classmethod
     def names(cls) -> set[str]:

@@ -57,9 +57,46 @@ class AlreadyLabeled(ValueError):
     """Someone else labeled the sample after it was shown (its claim had expired)."""
 
 
-_ACTIVE = ("SELECT seq, sample_id, label, annotator, ts, batch FROM events e WHERE action = 'label' "
+_ACTIVE = ("SELECT seq, sample_id, label, annotator, ts, batch, strategy FROM events e WHERE action = 'label' "
            "AND NOT EXISTS (SELECT 1 FROM events u WHERE u.undoes = e.seq)")
 _IS_LABELED = _ACTIVE + " AND sample_id = ? LIMIT 1"
+DECISIONS = ("adjudicated", "review")
+"""Label events with these ``strategy`` values are decisions (a reviewer settling a conflict or
+correcting a flagged label): they decide the sample's training label over the annotators' labels."""
+RULES = ("newest", "majority", "exclude")
+"""How a sample with labels from several annotators gets its training label (without a decision):
+``newest`` label wins; ``majority`` of the annotators' labels (a tie is a conflict: excluded);
+``exclude`` while the annotators disagree."""
+_NOT_DECISION = f"(strategy IS NULL OR strategy NOT IN ({', '.join(repr(d) for d in DECISIONS)}))"
+
+
+def resolve(rows: Iterable[tuple], rule: str = "newest") -> dict[str, Any]:
+    """Training label per sample from active label rows in ``seq`` order (``None``: in conflict)."""
+    if rule not in RULES:
+        raise ValueError(f"conflict rule must be one of {RULES}, got {rule!r}")
+    decision: dict[str, str] = {}
+    newest: dict[str, str] = {}
+    by: dict[str, dict[str, str]] = {}
+    for r in rows:
+        sid, payload = r[1], r[2]
+        newest[sid] = payload
+        if r[6] in DECISIONS:
+            decision[sid] = payload
+        else:
+            by.setdefault(sid, {})[r[3]] = payload  # each annotator's newest label
+    out: dict[str, Any] = {}
+    for sid, payload in newest.items():
+        if sid in decision:
+            out[sid] = json.loads(decision[sid])
+            continue
+        votes = list(by.get(sid, {}).values())
+        if rule == "newest" or len(set(votes)) <= 1:
+            out[sid] = json.loads(payload if rule == "newest" or not votes else votes[0])
+            continue
+        counts = sorted(((votes.count(v), v) for v in set(votes)), reverse=True)
+        top_wins = rule == "majority" and counts[0][0] > counts[1][0]
+        out[sid] = json.loads(counts[0][1]) if top_wins else None
+    return out
 
 
 @dataclass(frozen=True)
@@ -175,17 +212,28 @@ class LabelStore:
             return out
 
     def add_label(self, sample_id: Any, label: Any, annotator: str = "anonymous", seconds: float | None = None,
-                  strategy: str | None = None, score: float | None = None, only_if_unlabeled: bool = False) -> int:
+                  strategy: str | None = None, score: float | None = None, only_if_unlabeled: bool = False,
+                  overlap_k: int = 1) -> int:
         """Append a label and commit it; returns its sequence number.
 
         With ``only_if_unlabeled`` the write is refused (:class:`AlreadyLabeled`) when the sample
-        already has an active label: someone labeled it after it was shown here.
+        already has an active label: someone labeled it after it was shown here.  ``overlap_k > 1``
+        (an overlap sample) allows labels from up to ``overlap_k`` different annotators instead,
+        never two from the same one.
         """
         payload = json.dumps(label)
         score = None if score is None or score != score else float(score)
 
         def op(conn: sqlite3.Connection) -> int:
-            if only_if_unlabeled:
+            if only_if_unlabeled and overlap_k > 1:
+                who = {r[0] for r in conn.execute(
+                    f"SELECT annotator FROM ({_ACTIVE} AND sample_id = ?) WHERE {_NOT_DECISION}",
+                    (str(sample_id),))}
+                if annotator in who or len(who) >= overlap_k:
+                    raise AlreadyLabeled(f"sample {sample_id!r} already has its {len(who)} label(s) "
+                                         f"({'one of them yours' if annotator in who else 'enough'}); "
+                                         "nothing was overwritten")
+            elif only_if_unlabeled:
                 row = conn.execute(_IS_LABELED, (str(sample_id),)).fetchone()
                 if row is not None:
                     raise AlreadyLabeled(f"sample {sample_id!r} was labeled {json.loads(row[2])!r} by {row[3]} "
@@ -247,14 +295,24 @@ class LabelStore:
         return self._write(op)
 
     # ------------------------------------------------------------ reading
-    def labels(self) -> dict[str, Any]:
-        """The current label of every labeled sample id (newest active label wins)."""
+    def labels(self, rule: str = "newest") -> dict[str, Any]:
+        """The training label of every labeled sample id (see :data:`RULES`; samples in conflict left out)."""
         with self._lock:
             rows = self._conn.execute(_ACTIVE + " ORDER BY seq").fetchall()
-        return {r[1]: json.loads(r[2]) for r in rows}
+        return {sid: v for sid, v in resolve(rows, rule).items() if v is not None}
 
-    def changes_since(self, seq: int) -> tuple[int, dict[str, Any]]:
-        """What changed after event ``seq``: ``(newest seq, {sample_id: current label or None})``.
+    def open_overlap(self, annotator: str, k: int) -> list[str]:
+        """Samples labeled by fewer than ``k`` annotators, none of them ``annotator``, without a decision."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT sample_id FROM ({_ACTIVE}) a GROUP BY sample_id "
+                f"HAVING COUNT(DISTINCT CASE WHEN {_NOT_DECISION} THEN annotator END) < ? "
+                f"AND SUM(annotator = ?) = 0 AND SUM(NOT {_NOT_DECISION}) = 0 ORDER BY MIN(seq)",
+                (k, annotator)).fetchall()
+        return [r[0] for r in rows]
+
+    def changes_since(self, seq: int, rule: str = "newest") -> tuple[int, dict[str, Any]]:
+        """What changed after event ``seq``: ``(newest seq, {sample_id: training label or None})``.
 
         Only the samples touched by newer events are read, so a session that polls the store
         after every retrain costs O(changes), not O(all labels ever given).
@@ -270,8 +328,7 @@ class LabelStore:
                 part = touched[start:start + 500]
                 rows = self._conn.execute(_ACTIVE + f" AND sample_id IN ({','.join('?' * len(part))}) ORDER BY seq",
                                           part).fetchall()
-                for r in rows:
-                    out[r[1]] = json.loads(r[2])
+                out.update(resolve(rows, rule))
         return newest, out
 
     def history(self) -> pd.DataFrame:
@@ -280,6 +337,13 @@ class LabelStore:
             df = pd.read_sql_query("SELECT * FROM events ORDER BY seq", self._conn)
         df["label"] = pd.Series([json.loads(v) if isinstance(v, str) else None for v in df["label"]], dtype=object)
         return df
+
+    def to_frame_all(self) -> pd.DataFrame:
+        """Every active label event, oldest first: all annotators' labels and reviewers' decisions."""
+        df = self.history()
+        undone = set(df.loc[df["action"] == "undo", "undoes"].dropna().astype(int))
+        df = df[(df["action"] == "label") & ~df["seq"].isin(undone)]
+        return df.drop(columns=["action", "undoes"]).reset_index(drop=True)
 
     def to_frame(self) -> pd.DataFrame:
         """Active labels with annotator, time, seconds spent, strategy and score."""
@@ -303,12 +367,12 @@ class LabelStore:
 
     # ------------------------------------------------------------ claims
     def claim(self, owner: str, candidate_ids: Iterable[Any], n: int = 1, lease_seconds: float = 600.0,
-              exclude: Sequence[Any] = ()) -> list[str]:
+              exclude: Sequence[Any] = (), allow_labeled: bool = False) -> list[str]:
         """Atomically claim up to ``n`` of ``candidate_ids`` (in order) for ``owner``.
 
-        Skips ids labeled in the store, ids in ``exclude`` and ids claimed by
-        another owner whose lease has not expired.  An owner may re-claim its
-        own ids (renewing the lease).
+        Skips ids labeled in the store (unless ``allow_labeled``: an overlap sample's second
+        label), ids in ``exclude`` and ids claimed by another owner whose lease has not expired.
+        An owner may re-claim its own ids (renewing the lease).
         """
         exclude = {str(e) for e in exclude}
 
@@ -319,7 +383,7 @@ class LabelStore:
             got: list[str] = []
             for sid in candidate_ids:  # usually the first few pass: indexed look-ups, not a scan
                 sid = str(sid)
-                if sid in taken or sid in exclude or conn.execute(_IS_LABELED, (sid,)).fetchone():
+                if sid in taken or sid in exclude or (not allow_labeled and conn.execute(_IS_LABELED, (sid,)).fetchone()):
                     continue
                 got.append(sid)
                 if len(got) >= n:
