@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--strategy", default="margin")
         s.add_argument("--batch-size", type=int, default=6)
         s.add_argument("--budget", type=int, default=200)
+        s.add_argument("--overlap", type=float, default=0.0,
+                       help="share of samples labeled by two different annotators (agreement and conflict review)")
         s.add_argument("--port", type=int, default=8866)
         s.add_argument("--host", default="127.0.0.1")
         s.add_argument("--auth", choices=["auto", "none", "token", "users"], default="auto",
@@ -58,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("export", help="write a label store's labels as CSV")
     e.add_argument("store")
     e.add_argument("-o", "--output", default="-", help="CSV path (default: standard output)")
+    e.add_argument("--all-annotators", action="store_true",
+                   help="every annotator's label and every reviewer decision (one row each), not one label per sample")
     return p
 
 
@@ -67,10 +71,12 @@ def _config(args: argparse.Namespace) -> AppConfig:
         raise ConfigError(f"unknown strategy {args.strategy!r}; choose one of {', '.join(available_strategies())}")
     if args.batch_size < 1:
         raise ConfigError("--batch-size must be at least 1")
+    if not 0 <= args.overlap <= 1:
+        raise ConfigError(f"--overlap must be a share between 0 and 1, got {args.overlap}")
     dataset = "digits" if args.command == "demo" else args.data
     store = args.store or default_store(dataset)
     cfg = AppConfig(store=str(Path(store).resolve()), strategy=args.strategy, batch_size=args.batch_size,
-                    budget=args.budget, umap=not args.no_umap, allow_mismatch=args.force)
+                    budget=args.budget, umap=not args.no_umap, allow_mismatch=args.force, overlap=args.overlap)
     if args.command == "serve":
         cfg.dataset = str(Path(args.data).resolve())
         cfg.text_column, cfg.label_column, cfg.id_column = args.text_column, args.label_column, args.id_column
@@ -242,7 +248,7 @@ def _check_store(cfg: AppConfig, data: Any) -> None:
             st.bind(data.pool.identity(), data.pool.name, data.pool.classes)
 
 
-def export(store: str, output: str) -> int:
+def export(store: str, output: str, all_annotators: bool = False) -> int:
     """Write a store's labels as CSV (read-only; spreadsheet formulas neutralized)."""
     import sqlite3
 
@@ -251,7 +257,7 @@ def export(store: str, output: str) -> int:
         raise ConfigError(f"label store not found: {store}")
     try:
         with LabelStore(store, readonly=True) as st:
-            n = st.export_csv(sys.stdout if output == "-" else output)
+            n = st.export_csv(sys.stdout if output == "-" else output, all_annotators=all_annotators)
     except sqlite3.Error as exc:
         raise ConfigError(" ".join(str(exc).split())) from None
     if output != "-":
@@ -281,6 +287,7 @@ def status(store: str) -> int:
         print("\nper annotator:\n" + per.to_string())
         hours = labels.set_index("time").resample("1h")["label"].size()
         print("\nper hour (UTC):\n" + hours[hours > 0].to_string())
+        print("\n" + quality_report(st_path=store))
     now = time.time()
     print(f"\nopen claims: {len(claims)}")
     for sid, owner, expires in claims:
@@ -288,11 +295,26 @@ def status(store: str) -> int:
     return 0
 
 
+def quality_report(st_path: str) -> str:
+    """Agreement, conflicts waiting for review, and per-annotator quality of a store (read-only)."""
+    from .core import LabelStore
+    from .core.quality import agreement, annotations, annotator_stats, conflicts
+    with LabelStore(st_path, readonly=True) as st:
+        ag = agreement(annotations(st))
+        n_conf = len(conflicts(st))
+        stats = annotator_stats(st)
+    lines = [ag.summary(), f"conflicts waiting for a reviewer: {n_conf}"]
+    if len(stats):
+        cols = ["labels", "median_seconds", "agreement_with_others", "shared", "corrected"]
+        lines.append("quality per annotator:\n" + stats[cols].round(3).to_string())
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "export":
-            return export(args.store, args.output)
+            return export(args.store, args.output, args.all_annotators)
         if args.command == "status":
             return status(args.store)
         if args.command == "users":

@@ -148,3 +148,49 @@ def test_label_issues_on_digits_with_flipped_labels():
     top = set(flags["position"][:50])
     precision = len(top & set(flipped)) / 50
     assert precision >= 0.7  # random flags would be right 10 % of the time
+
+
+def test_review_panel_settles_a_conflict_and_checks_a_flagged_label(tmp_path):
+    from al_widgets.widgets import ALDashboard
+    alice, bob, X, y, store = _two_annotators(tmp_path, n_labels=80, overlap=0.3, disagree=lambda i: True)
+    dash = ALDashboard(alice, umap=False, cache_dir=tmp_path / "cache", defer_figures=True)
+    try:
+        assert dash.review is None  # built when the admin opens it
+        dash.review_box.selected_index = 0
+        panel = dash.review
+        first = panel.current
+        assert first is not None and set(first["labels"]) == {"alice", "bob"}
+        truth = int(y[first["index"]])
+        n_before = len(panel.items)
+        button = next(b for b in panel.class_buttons if b.description == f"decide: {truth}")
+        button.click()
+        assert len(panel.items) == n_before - 1
+        st = LabelStore(store)
+        dec = st.to_frame_all()
+        decision = dec[(dec["sample_id"] == alice.pool.ids[first["index"]]) & (dec["strategy"] == "adjudicated")]
+        assert list(decision["label"]) == [truth] and list(decision["annotator"]) == ["alice"]
+        alice.wait_idle(30)
+        assert alice.labels[first["index"]] == truth and first["index"] in alice.result_.labeled
+        # suspicious labels: three slips by alice; the panel shows them with the model's suggestion
+        unlabeled = [i for i in range(len(y)) if i not in alice.labels and not alice.overlap_mask[i]][:3]
+        for i in unlabeled:
+            alice.submit(i, int((y[i] + 1) % 10))
+        alice.wait_idle(30)
+        panel.mode.value = "suspicious"
+        flagged = {it["index"]: it for it in panel.items}
+        slips = [i for i in unlabeled if i in flagged]
+        assert slips, (unlabeled, list(flagged))
+        while panel.current["index"] != slips[0]:
+            panel.next_button.click()
+        cur = panel.current
+        assert cur["suggested"] == int(y[cur["index"]])  # the model knows better
+        assert panel.keep.description == f"Keep {cur['given']}"
+        assert panel.change.description == f"Change to {cur['suggested']}"
+        panel.change.click()
+        alice.wait_idle(30)
+        assert alice.labels[cur["index"]] == int(y[cur["index"]])
+        assert cur["index"] not in [it["index"] for it in panel.items]
+    finally:
+        dash.detach()
+        alice.close()
+        bob.close()

@@ -21,7 +21,7 @@ def build_session(config: AppConfig, data: AppData | None = None, annotator: str
                                     store=store if store is not None else config.store, X_test=data.X_test,
                                     y_test=data.y_test, batch_size=config.batch_size, budget=config.budget,
                                     annotator=annotator or f"expert-{uuid.uuid4().hex[:4]}", background=background,
-                                    allow_mismatch=config.allow_mismatch, random_state=0)
+                                    allow_mismatch=config.allow_mismatch, random_state=0, overlap=config.overlap)
     atexit.register(session.close)  # a closed tab's kernel exits: free its claims for the others
     return session
 

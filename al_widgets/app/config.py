@@ -30,6 +30,8 @@ class AppConfig:
     cache_dir: str | None = None
     title: str = "al_widgets labeling"
     allow_mismatch: bool = False
+    overlap: float = 0.0
+    """Share of samples labeled by two different annotators (agreement, conflict review)."""
 
     def __post_init__(self) -> None:
         if self.store is None:
@@ -72,6 +74,8 @@ def _parse(name: str, raw: str) -> Any:
         return [c.strip() for c in raw.split(",") if c.strip()]
     if name in ("batch_size", "budget"):
         return int(raw)
+    if name == "overlap":
+        return float(raw)
     if name in ("umap", "allow_mismatch"):
         return raw.strip().lower() not in ("0", "false", "no", "off")
     return raw

@@ -19,11 +19,12 @@ from .settings import SessionSettings
 from .store import LabelStore
 from .registry import get_strategy
 from .retrain_loop import RetrainLoop
+from .review import ReviewMixin
 from .strategies import QueryStrategy, _check_k
 from .training import RetrainResult
 
 
-class ActiveLearningSession(EventEmitter, RetrainLoop):
+class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
     """Active learning end to end, without any UI.
 
     Parameters

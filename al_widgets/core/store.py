@@ -355,13 +355,15 @@ class LabelStore:
         df["time"] = pd.to_datetime(df["ts"], unit="s", utc=True)
         return df
 
-    def export_csv(self, path: Any) -> int:
+    def export_csv(self, path: Any, all_annotators: bool = False) -> int:
         """Write the active labels to ``path`` (a path or a text stream) as CSV; returns the number of rows.
 
+        ``all_annotators``: one row per active label event (every annotator's label and every
+        reviewer decision, ``strategy`` says which), for agreement analyses elsewhere.
         Text cells that a spreadsheet would run as a formula (starting with ``= + - @``, tab or
         carriage return, e.g. an annotator name typed in the browser) are prefixed with ``'``.
         """
-        df = spreadsheet_safe(self.to_frame())
+        df = spreadsheet_safe(self.to_frame_all() if all_annotators else self.to_frame())
         df.to_csv(path, index=False)
         return len(df)
 

@@ -10,9 +10,10 @@ from .dashboard import ALDashboard
 from .keyboard import KeyboardShortcuts
 from .labeling import LabelingPanel
 from .render import render_sample, sample_html
+from .review import ReviewPanel
 from .topk import TopKPanel
 
-__all__ = ["ALDashboard", "Controls", "KeyboardShortcuts", "LabelingPanel", "LearningCurves", "TopKPanel",
+__all__ = ["ALDashboard", "Controls", "KeyboardShortcuts", "LabelingPanel", "LearningCurves", "ReviewPanel", "TopKPanel",
            "UncertaintyMap", "render_sample", "sample_html"]
 
 

@@ -83,8 +83,27 @@ class ALDashboard(w.VBox):
         body = w.HBox([self.labeling, self._right], layout=w.Layout(align_items="flex-start"))
         self.team = TeamProgress(session) if not plain else None  # everyone's progress: admins only
         top = [self.controls, self.team] if self.controls is not None else []
-        super().__init__([w.HTML(_CSS), *top, body, self.topk], **kwargs)
+        self.review: Any = None
+        bottom = [self.topk]
+        if not plain:  # conflicts and suspicious labels: admins only, built when first opened
+            self.review_box = w.Accordion(children=[w.VBox()], titles=("Review: conflicts and suspicious labels",),
+                                          selected_index=None)
+            self.review_box.observe(self._open_review, "selected_index")
+            bottom.append(self.review_box)
+        super().__init__([w.HTML(_CSS), *top, body, *bottom], **kwargs)
         self.add_class("alw-dashboard")
+
+    def _open_review(self, change: dict) -> None:
+        if change["new"] is not None and self.review is None:
+            self.build_review()
+
+    def build_review(self) -> Any:
+        """The review panel (conflicts between annotators, labels the model flags); built once."""
+        if self.review is None:
+            from .review import ReviewPanel
+            self.review = ReviewPanel(self.session, self._figure_args["renderer"])
+            self.review_box.children = [self.review]
+        return self.review
 
     def build_figures(self) -> None:
         """Build the map and the learning curves (once; see ``defer_figures``)."""
@@ -103,6 +122,6 @@ class ALDashboard(w.VBox):
 
     def detach(self) -> None:
         """Stop every view observing the session."""
-        for view in (self.controls, self.team, self.labeling, self.topk, self.curves, self.map):
+        for view in (self.controls, self.team, self.labeling, self.topk, self.curves, self.map, self.review):
             if view is not None:
                 view.detach()

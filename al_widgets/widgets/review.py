@@ -1,0 +1,126 @@
+"""Review panel for admins: settle conflicts between annotators and check labels the model flags.
+
+A thin view: the session finds the conflicts (:meth:`ActiveLearningSession.conflicts`) and the
+suspicious labels (:meth:`ActiveLearningSession.suspicious_labels`, confident learning after each
+retrain) and records decisions (:meth:`ActiveLearningSession.decide`).  Every button names the
+class it writes.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as w
+
+from ._dispatch import SessionView
+from .render import Renderer, escape, sample_html
+
+
+class ReviewPanel(w.VBox, SessionView):
+    """Conflicts and suspicious labels, one sample at a time, with a decision button per class.
+
+    Parameters
+    ----------
+    session : ActiveLearningSession
+    renderer : callable, optional
+        ``renderer(item) -> html`` for custom samples.
+    top : int
+        How many suspicious labels to keep in the queue.
+    """
+
+    def __init__(self, session: Any, renderer: Renderer | None = None, top: int = 30, **kwargs: Any) -> None:
+        self.session, self.renderer, self.top = session, renderer, top
+        self.mode = w.ToggleButtons(options=[("Conflicts", "conflicts"), ("Suspicious labels", "suspicious")],
+                                    value="conflicts", style={"button_width": "140px"})
+        self.summary = w.HTML()
+        self.sample = w.HTML()
+        self.detail = w.HTML()
+        self.class_buttons = [self._button(c) for c in session.pool.classes or []]
+        self.keep = w.Button(description="Keep", button_style="success", layout=w.Layout(width="auto"))
+        self.change = w.Button(description="Change", button_style="warning", layout=w.Layout(width="auto"))
+        self.next_button = w.Button(description="Next", layout=w.Layout(width="auto"))
+        self.status = w.HTML()
+        self.keep.on_click(lambda _: self._decide(self.current["given"]))
+        self.change.on_click(lambda _: self._decide(self.current["suggested"]))
+        self.next_button.on_click(lambda _: self._advance())
+        self.mode.observe(lambda _: self.refresh(), "value")
+        self.items: list[dict] = []
+        self.current: dict | None = None
+        super().__init__([w.HTML("<b>Review</b>"), self.mode, self.summary, self.sample, self.detail,
+                          w.HBox([self.keep, self.change], layout=w.Layout(flex_flow="row wrap")),
+                          w.HBox(self.class_buttons, layout=w.Layout(flex_flow="row wrap")),
+                          self.next_button, self.status], **kwargs)
+        self.add_class("alw-review")
+        self._listen(session, {"retrained": lambda result: self.refresh()})
+        self.refresh()
+
+    def _button(self, cls: Any) -> w.Button:
+        b = w.Button(description=f"decide: {cls}", tooltip=f"record {cls!r} as this sample's label",
+                     layout=w.Layout(width="auto"))
+        b.add_class("alw-review-class")
+        b.on_click(lambda _, c=cls: self._decide(c))
+        return b
+
+    def refresh(self) -> None:
+        """Re-read conflicts or suspicious labels and show the first."""
+        s = self.session
+        from ..core.quality import agreement, annotations
+        self.summary.value = f"<small>{escape(agreement(annotations(s.store)).summary())}</small>"
+        if self.mode.value == "conflicts":
+            df = s.conflicts()
+            self.items = [{"index": int(r.index), "labels": r.labels} for r in df.itertuples()]
+        else:
+            df = s.suspicious_labels(top=self.top)
+            self.items = [{"index": int(r.index), "given": r.given, "suggested": r.suggested,
+                           "confidence": float(r.self_confidence), "p": float(r.suggested_proba)}
+                          for r in df.itertuples()]
+        self._show(self.items[0] if self.items else None)
+
+    def _show(self, item: dict | None) -> None:
+        self.current = item
+        kind = "conflicts" if self.mode.value == "conflicts" else "suspicious labels"
+        for b in (*self.class_buttons, self.keep, self.change, self.next_button):
+            b.disabled = item is None
+        if item is None:
+            self.sample.value, self.detail.value = "", f"<i>No {kind} to review.</i>"
+            self.keep.layout.display = self.change.layout.display = "none"
+            return
+        s = self.session
+        sid = s.pool.ids[item["index"]]
+        self.sample.value = (f"<div><code>{escape(sid)}</code> ({len(self.items)} {kind} left)</div>"
+                             + sample_html(s.pool.item(item["index"]), self.renderer))
+        if self.mode.value == "conflicts":
+            votes = ", ".join(f"{escape(a)}: <b>{escape(v)}</b>" for a, v in item["labels"].items())
+            self.detail.value = f"Annotators disagree: {votes}. Decide the label:"
+            self.keep.layout.display = self.change.layout.display = "none"
+        else:
+            self.detail.value = (f"Given <b>{escape(item['given'])}</b>; the model (trained without this label) "
+                                 f"suggests <b>{escape(item['suggested'])}</b> (p = {item['p']:.2f}, "
+                                 f"given label p = {item['confidence']:.2f}).")
+            self.keep.description = f"Keep {item['given']}"
+            self.change.description = f"Change to {item['suggested']}"
+            self.keep.layout.display = self.change.layout.display = None
+
+    def _decide(self, label: Any) -> None:
+        item = self.current
+        if item is None:
+            return
+        kind = "adjudicated" if self.mode.value == "conflicts" else "review"
+        try:
+            self.session.decide(item["index"], label, kind=kind)
+        except Exception as exc:  # noqa: BLE001 - shown, never lost silently
+            self.status.value = f"<span style='color:#b00'>not saved: {escape(exc)}</span>"
+            return
+        self.status.value = (f"<small>saved: {escape(self.session.pool.ids[item['index']])} → "
+                             f"<b>{escape(label)}</b> ({kind})</small>")
+        self._drop(item["index"])  # (a retrain may have refreshed the list meanwhile)
+
+    def _advance(self) -> None:
+        """Next item; the current one goes to the back of the list."""
+        if self.current in self.items and len(self.items) > 1:
+            self.items.remove(self.current)
+            self.items.append(self.current)
+        self._show(self.items[0] if self.items else None)
+
+    def _drop(self, index: int) -> None:
+        self.items = [it for it in self.items if it["index"] != index]
+        self._show(self.items[0] if self.items else None)
