@@ -154,3 +154,56 @@ def test_a_reloaded_or_closed_page_frees_its_kernel(server, browser):
     page.goto("about:blank")  # leaving the page (as closing its tab does) unloads it
     assert wait_kernels(before) == before
     page.close()
+
+
+def test_a_reviewer_settles_a_conflict_in_the_app(tmp_path, browser):
+    """Two annotators disagreed on overlap samples; the admin decides one in the Voila app."""
+    from al_widgets.app import AppConfig, build_session, load
+
+    store = tmp_path / "team.sqlite"
+    config = AppConfig(store=str(store), umap=False, overlap=0.3)
+    data = load(config)
+    y = data.true_labels
+    alice = build_session(config, data, annotator="alice", background=False)
+    bob = build_session(config, data, annotator="bob", background=False)
+    for i in range(40):  # taking turns; bob contradicts alice on every overlap sample
+        s = alice if i % 2 == 0 else bob
+        item = s.next_item()
+        label = int(y[item.index])
+        s.submit(item.index, (label + 1) % 10 if item.strategy == "overlap" else label)
+    alice.close()
+    bob.close()
+    st = LabelStore(store)
+    from al_widgets.core.quality import conflicts
+    in_conflict = set(conflicts(st)["sample_id"])
+    assert in_conflict
+    with VoilaServer(["demo", "--store", str(store), "--no-umap", "--overlap", "0.3"], tmp_path / "voila.log",
+                     env={"AL_WIDGETS_CACHE": str(tmp_path / "cache")}) as srv:
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        try:
+            page.goto(srv.url, timeout=180_000)
+            wait_ready(page)
+            page.get_by_text("Review: conflicts and suspicious labels").click()
+            page.wait_for_selector(".alw-review code", timeout=60_000)
+            sid = page.locator(".alw-review code").first.inner_text()
+            assert sid in in_conflict
+            import re
+            progress = page.locator(".alw-labeling").inner_text()
+            n_before = int(re.search(r"(\d+)(\s*/\s*\d+)? labeled", progress).group(1))
+            given = set(conflicts(LabelStore(store, readonly=True)).set_index("sample_id").at[sid, "labels"].values())
+            truth = next(c for c in range(10) if c not in given)  # a label neither annotator gave: only the
+            page.locator(".alw-review-class", has_text=f"decide: {truth}").first.click()  # decision can set it
+            page.wait_for_function("(s) => !document.querySelector('.alw-review').innerText.includes(s)"
+                                   " || document.querySelector('.alw-review').innerText.includes('saved')",
+                                   arg=sid, timeout=60_000)
+            events = LabelStore(store, readonly=True).to_frame_all()
+            decision = events[(events["sample_id"] == sid) & (events["strategy"] == "adjudicated")]
+            assert list(decision["label"]) == [truth]
+            # the next retrain trains on the decision: one more training label on the page
+            page.wait_for_function(
+                "(n) => { const t = document.querySelector('.alw-labeling').innerText;"
+                " const m = t.match(/(\\d+)(\\s*\\/\\s*\\d+)? labeled/); return m && Number(m[1]) === n; }",
+                arg=n_before + 1, timeout=60_000)
+            assert "Traceback" not in page.content()
+        finally:
+            page.close()

@@ -76,7 +76,7 @@ class LabelingPanel(w.VBox, SessionView):
         self.add_class("alw-labeling")
         self._listen(session, {"status": self._on_session_status, "retrained": self._on_retrained,
                                "current_changed": self._on_current_changed, "labeled": self._on_count,
-                               "undone": self._on_count})
+                               "undone": self._on_count, "decided": self._on_count})
         self._on_session_status(session.status, session.status_kind)
         self.show_next()
 
@@ -207,6 +207,7 @@ class LabelingPanel(w.VBox, SessionView):
         self.status.value = f'<span class="alw-status alw-{kind}" style="color:{colour}">{escape(text)}</span>'
 
     def _on_retrained(self, result: Any) -> None:
+        self._on_count()  # labels merged from the store (teammates, reviewers) change the count too
         current = self.session.queue.current
         if self.item is not None and current is not None and current.index == self.item.index:
             self.item = current  # the new ranking's score and strategy name
