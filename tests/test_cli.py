@@ -135,3 +135,25 @@ def test_status_shows_annotators_hours_and_claims(tmp_path, capsys):
     assert "ann" in per and "bob" in per and " 2 " in per and "3.0" in per  # 2 labels, median 3 s
     assert "open claims: 1" in out and "d  by kernel-x" in out
     assert main(["status", str(tmp_path / "none.sqlite")]) == 2
+
+
+def test_status_and_export_show_agreement_and_every_annotators_label(tmp_path, capsys):
+    store = tmp_path / "s.sqlite"
+    with LabelStore(store) as st:
+        st.bind("id123", "reviews.csv", ["neg", "pos"])
+        for sid, a, b in [("s1", "pos", "pos"), ("s2", "neg", "neg"), ("s3", "pos", "neg"), ("s4", "neg", "neg")]:
+            st.add_label(sid, a, "ann", seconds=2.0)
+            st.add_label(sid, b, "bob", seconds=3.0, only_if_unlabeled=True, overlap_k=2)
+        st.add_label("s5", "pos", "ann")
+    assert main(["status", str(store)]) == 0
+    out = capsys.readouterr().out
+    # 4 shared samples, 3 agree; kappa: p_o = 3/4, p_e = (2/4)(1/4) + (2/4)(3/4) = 1/2 -> 0.5
+    assert "agreement on 4 shared samples" in out and "ann/bob kappa 0.50 on 4" in out
+    assert "conflicts waiting for a reviewer: 1" in out
+    quality = out.split("quality per annotator:")[1]
+    assert "ann" in quality and "0.75" in quality  # each agrees with the other on 3 of 4
+    out_csv = tmp_path / "all.csv"
+    assert main(["export", str(store), "-o", str(out_csv), "--all-annotators"]) == 0
+    import pandas as pd
+    rows = pd.read_csv(out_csv)
+    assert len(rows) == 9 and set(rows.loc[rows["sample_id"] == "s3", "annotator"]) == {"ann", "bob"}

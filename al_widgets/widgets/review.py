@@ -32,6 +32,8 @@ class ReviewPanel(w.VBox, SessionView):
         self.mode = w.ToggleButtons(options=[("Conflicts", "conflicts"), ("Suspicious labels", "suspicious")],
                                     value="conflicts", style={"button_width": "140px"})
         self.summary = w.HTML()
+        self.stats = w.HTML()
+        self._flagged: set[str] = set()
         self.sample = w.HTML()
         self.detail = w.HTML()
         self.class_buttons = [self._button(c) for c in session.pool.classes or []]
@@ -45,7 +47,7 @@ class ReviewPanel(w.VBox, SessionView):
         self.mode.observe(lambda _: self.refresh(), "value")
         self.items: list[dict] = []
         self.current: dict | None = None
-        super().__init__([w.HTML("<b>Review</b>"), self.mode, self.summary, self.sample, self.detail,
+        super().__init__([w.HTML("<b>Review</b>"), self.mode, self.summary, self.stats, self.sample, self.detail,
                           w.HBox([self.keep, self.change], layout=w.Layout(flex_flow="row wrap")),
                           w.HBox(self.class_buttons, layout=w.Layout(flex_flow="row wrap")),
                           self.next_button, self.status], **kwargs)
@@ -70,10 +72,28 @@ class ReviewPanel(w.VBox, SessionView):
             self.items = [{"index": int(r.index), "labels": r.labels} for r in df.itertuples()]
         else:
             df = s.suspicious_labels(top=self.top)
+            self._flagged = set(df["sample_id"])
             self.items = [{"index": int(r.index), "given": r.given, "suggested": r.suggested,
                            "confidence": float(r.self_confidence), "p": float(r.suggested_proba)}
                           for r in df.itertuples()]
+        self._show_stats()
         self._show(self.items[0] if self.items else None)
+
+    def _show_stats(self) -> None:
+        from ..core.quality import annotator_stats
+        stats = annotator_stats(self.session.store, self._flagged)
+        if not len(stats):
+            self.stats.value = ""
+            return
+        pct = lambda v: "" if v != v else f"{v:.0%}"  # noqa: E731
+        rows = "".join(
+            f"<tr><td>{escape(who)}</td><td>{int(r.labels)}</td>"
+            f"<td>{'' if r.median_seconds != r.median_seconds else f'{r.median_seconds:.1f} s'}</td>"
+            f"<td>{pct(r.agreement_with_others)} ({int(r.shared)})</td><td>{pct(r.flagged)}</td>"
+            f"<td>{pct(r.corrected)}</td></tr>" for who, r in stats.iterrows())
+        self.stats.value = ("<details><summary><small>Per annotator</small></summary><table class='alw-quality'>"
+                            "<tr><th>annotator</th><th>labels</th><th>median time</th><th>agrees with others "
+                            "(shared)</th><th>flagged</th><th>corrected</th></tr>" + rows + "</table></details>")
 
     def _show(self, item: dict | None) -> None:
         self.current = item
