@@ -70,7 +70,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--labeled", type=int, default=600)
     ap.add_argument("--reviews", type=int, default=50)
-    args = ap.parse_args()
+    args, _ = ap.parse_known_args()
     rows = []
     for name, (X, y) in datasets().items():
         for noise in (0.05, 0.10, 0.20):

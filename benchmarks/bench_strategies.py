@@ -149,7 +149,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="the four bundled datasets only")
     ap.add_argument("--no-timing", action="store_true")
     ap.add_argument("--methods", default=",".join(OURS), help="our strategies to race (comma-separated)")
-    args = ap.parse_args()
+    args, _ = ap.parse_known_args()
     methods = {name: (lambda task, seed, _n=name: our_selector(_n, task, seed))
                for name in args.methods.split(",")}
     methods.update(skactiveml_methods())

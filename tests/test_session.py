@@ -416,6 +416,6 @@ def test_cold_start_on_a_big_pool_clusters_a_sample_not_the_whole_pool(tmp_path)
         assert res.cold_start and _RowCounter.fitted_rows and max(_RowCounter.fitted_rows) == COLD_START_SAMPLE
         picked = res.order[:3]
         assert len(set(picked.tolist())) == 3 and 0 not in res.order  # distinct, never the labeled one
-        assert sorted(int(X[i, 0] // 4) for i in picked) == [0, 1, 2]  # one from each of the three blobs
+        assert sorted(int(round(X[i, 0] / 5)) for i in picked) == [0, 1, 2]  # one from each of the three blobs
     finally:
         s.close()

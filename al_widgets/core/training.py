@@ -106,7 +106,7 @@ def _n_rows(X: Any) -> int:
     return X.shape[0] if hasattr(X, "shape") else len(X)
 
 
-COLD_START_SAMPLE = 5000
+COLD_START_SAMPLE = 2000
 """Cold-start k-means looks at most this many candidates (a uniform sample): representative
 picks for k of a few dozen do not need the whole pool, and a 100k-document pool is then ready in a
 fraction of a second instead of vectorizing every document before the first page shows."""
