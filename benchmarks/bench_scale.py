@@ -1,0 +1,153 @@
+"""Big pools: the in-memory session at 100k and 1M samples, and a Dask pool from Parquet.
+
+In memory (LogisticRegression, 50 float32 features, 4 classes, 200 labels, margin):
+
+* construction of Pool + session, first retrain, steady retrain (10 new labels) split into
+  fit / score / rank+other (from the retrain's own timers);
+* the numpy limit in the same run: chunked float32 ``X @ W`` + softmax + margin + argpartition
+  (the least work any engine must do to rank the pool), and our steady re-score+rank over it;
+* memory beyond X per sample: RSS growth of a fresh process from after X exists to after the
+  steady retrain, divided by n (measured in a subprocess per size).
+
+Dask (2-worker LocalCluster, processes): a Parquet pool written in row groups, ``DaskPool`` top-k
+re-score time against the same numpy limit on the same rows in the kernel.
+
+Run: python benchmarks/bench_scale.py [--sizes 100000,1000000] [--dask 2000000]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+N_FEATURES, N_CLASSES = 50, 4
+
+
+def make_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 1, (N_CLASSES, N_FEATURES)).astype(np.float32)
+    y = rng.integers(0, N_CLASSES, n)
+    X = np.empty((n, N_FEATURES), dtype=np.float32)
+    for s in range(0, n, 250_000):
+        X[s:s + 250_000] = centres[y[s:s + 250_000]] + rng.normal(0, 2.0, (min(250_000, n - s), N_FEATURES))
+    return X, y
+
+
+def numpy_limit(model, X: np.ndarray, k: int = 10, chunk: int = 200_000) -> float:
+    """Seconds for the bare minimum: chunked X @ W + softmax + margin, then argpartition."""
+    W, b = model.coef_.T.astype(np.float32), model.intercept_.astype(np.float32)
+    t0 = time.perf_counter()
+    margin = np.empty(len(X), dtype=np.float32)
+    for s in range(0, len(X), chunk):
+        z = X[s:s + chunk] @ W + b
+        z -= z.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        part = np.partition(z, -2, axis=1)
+        margin[s:s + chunk] = 1 - (part[:, -1] - part[:, -2])
+    np.argpartition(-margin, k)[:k]
+    return time.perf_counter() - t0
+
+
+def in_memory(n: int) -> dict:
+    """One size, in this (fresh) process."""
+    import psutil
+    from sklearn.linear_model import LogisticRegression
+
+    from al_widgets.core import ActiveLearningSession, Pool
+    X, y = make_data(n)
+    proc = psutil.Process()
+    rss0 = proc.memory_info().rss
+    t0 = time.perf_counter()
+    pool = Pool(X, classes=list(range(N_CLASSES)))
+    with tempfile.TemporaryDirectory() as tmp:
+        s = ActiveLearningSession(LogisticRegression(max_iter=300), pool, "margin", store=f"{tmp}/s.sqlite",
+                                  background=False, retrain_every=10**9, batch_size=10, epistemic=False,
+                                  random_state=0)
+        build = time.perf_counter() - t0
+        rng = np.random.default_rng(0)
+        for i in rng.choice(n, 200, replace=False):
+            s.submit(int(i), int(y[i]))
+        t0 = time.perf_counter()
+        s.retrain()
+        first = time.perf_counter() - t0
+        steady = []
+        for _ in range(3):
+            for i in s.result_.order[:10]:
+                s.submit(int(i), int(y[i]))
+            t0 = time.perf_counter()
+            res = s.retrain()
+            steady.append((time.perf_counter() - t0, res.fit_seconds, res.score_seconds))
+        total, fit, score = np.median(np.array(steady), axis=0)
+        limit = np.median([numpy_limit(res.model, X) for _ in range(3)])
+        rss = proc.memory_info().rss - rss0
+        s.close()
+    return {"n": n, "build": build, "first": first, "steady": total, "fit": fit, "score": score,
+            "rank+other": total - fit - score, "numpy limit": limit, "rescore+rank / limit": (total - fit) / limit,
+            "B/sample beyond X": rss / n}
+
+
+def dask_part(n: int) -> dict:
+    import pandas as pd
+    from distributed import Client, LocalCluster
+    from sklearn.linear_model import LogisticRegression
+
+    from al_widgets.core.distributed import DaskPool
+    X, y = make_data(n, seed=1)
+    rng = np.random.default_rng(0)
+    lab = rng.choice(n, 200, replace=False)
+    model = LogisticRegression(max_iter=300).fit(X[lab], y[lab])
+    with tempfile.TemporaryDirectory() as tmp:
+        cols = [f"f{i}" for i in range(N_FEATURES)]
+        t0 = time.perf_counter()
+        for part, s in enumerate(range(0, n, 500_000)):
+            pd.DataFrame(X[s:s + 500_000], columns=cols).to_parquet(f"{tmp}/part{part:03d}.parquet")
+        write = time.perf_counter() - t0
+        limit = np.median([numpy_limit(model, X) for _ in range(3)])
+        del X
+        with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, \
+                Client(cluster) as client:
+            t0 = time.perf_counter()
+            pool = DaskPool.from_parquet(f"{tmp}/*.parquet", cols, list(range(N_CLASSES)), client)
+            load = time.perf_counter() - t0
+            times = []
+            for _ in range(3):
+                t0 = time.perf_counter()
+                pool.top_k(model, 10, lab)
+                times.append(time.perf_counter() - t0)
+    return {"n": n, "write parquet": write, "load+persist": load, "top-k re-score": float(np.median(times)),
+            "numpy limit (in kernel)": limit, "ratio": float(np.median(times)) / limit}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="100000,1000000")
+    ap.add_argument("--dask", type=int, default=2_000_000, help="Dask pool size (0: skip)")
+    ap.add_argument("--one", type=int, default=0, help=argparse.SUPPRESS)  # internal: one size, JSON out
+    args, _ = ap.parse_known_args()
+    if args.one:
+        print(json.dumps(in_memory(args.one)))
+        return
+    import pandas as pd
+    rows = []
+    for n in (int(v) for v in args.sizes.split(",")):
+        out = subprocess.run([sys.executable, __file__, "--one", str(n)], capture_output=True, text=True, check=True)
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    pd.set_option("display.width", 200)
+    print("In memory: LogisticRegression, 50 float32 features, 4 classes, 200 labels; seconds (median of 3)")
+    print(pd.DataFrame(rows).set_index("n").round(3).to_string())
+    if args.dask:
+        print(f"\nDask: 2-worker LocalCluster, Parquet pool; seconds (median of 3)")
+        print(pd.DataFrame([dask_part(args.dask)]).set_index("n").round(3).to_string())
+
+
+if __name__ == "__main__":
+    main()
