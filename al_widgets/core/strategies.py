@@ -116,7 +116,8 @@ class _ProbaScore(QueryStrategy):
 
     def score(self, ctx: ScoringContext) -> np.ndarray:
         ctx.require_classifier(f"'{self.name}'")
-        return SCORES[self.score_name](ctx.proba[ctx.candidates])
+        # score every row, then pick the candidates from the 1-D result: no copy of the probability rows
+        return SCORES[self.score_name](ctx.proba)[ctx.candidates]
 
 
 class LeastConfident(_ProbaScore):

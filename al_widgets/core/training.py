@@ -72,8 +72,8 @@ def pool_uncertainty(ctx: ScoringContext, epistemic: bool) -> dict[str, np.ndarr
     """Uncertainty arrays over the whole pool for display (map colours, top-k panel)."""
     if ctx.is_regression:
         return {"std": ctx.regression_std, "uncertainty": ctx.regression_std}
-    out = {name: fn(ctx.proba) for name, fn in SCORES.items()}
-    out["uncertainty"] = out["entropy"]
+    entropy = SCORES["entropy"](ctx.proba)  # the one the views show (map colours); margin etc. are the
+    out = {"entropy": entropy, "uncertainty": entropy}  # strategies' business, scored once by them
     if epistemic:
         dec = ctx.decomposition
         out["epistemic"], out["aleatoric"] = dec["epistemic"], dec["aleatoric"]

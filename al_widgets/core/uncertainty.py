@@ -31,8 +31,8 @@ def margin(proba: np.ndarray) -> np.ndarray:
     proba = _check_proba(proba)
     if proba.shape[1] < 2:
         return np.zeros(proba.shape[0])
-    top2 = -np.partition(-proba, 1, axis=1)[:, :2]
-    return 1.0 - (top2[:, 0] - top2[:, 1])
+    part = np.partition(proba, -2, axis=1)  # no negated copy of the whole array
+    return 1.0 - (part[:, -1] - part[:, -2])
 
 
 def entropy(proba: np.ndarray) -> np.ndarray:
