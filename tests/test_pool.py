@@ -61,3 +61,19 @@ def test_fingerprint_depends_on_data():
     b = Pool(np.arange(6.0).reshape(3, 2), classes=[0, 1]).fingerprint()
     c = Pool(np.arange(6.0).reshape(3, 2) + 1, classes=[0, 1]).fingerprint()
     assert a == b != c
+
+
+def test_default_ids_are_a_range_that_behaves_like_the_list_of_strings():
+    from al_widgets.core.pool import RangeIds
+    X = np.arange(20.0).reshape(10, 2)
+    default, explicit = Pool(X, classes=[0, 1]), Pool(X, ids=[str(i) for i in range(10)], classes=[0, 1])
+    assert isinstance(default.ids, RangeIds) and list(default.ids) == explicit.ids
+    assert default.identity() == explicit.identity()  # stores written before keep working
+    assert default.ids[3] == "3" and default.ids[-1] == "9" and default.ids[2:4] == ["2", "3"]
+    assert default.index_of("7") == 7 and default.index_of(7) == 7
+    for bad in ("07", "-1", "10", "x", "٣"):  # only the canonical spelling of an id in range
+        with pytest.raises(KeyError):
+            default.index_of(bad)
+        assert not default.has_id(bad)
+    with pytest.raises(IndexError):
+        default.ids[10]

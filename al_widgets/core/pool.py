@@ -1,6 +1,9 @@
 """The pool of samples an active learner chooses from."""
 from __future__ import annotations
 
+import operator
+from collections import abc
+
 import hashlib
 from typing import Any, Sequence
 
@@ -48,6 +51,53 @@ def take_rows(X: Any, indices: np.ndarray) -> Any:
     return [X[i] for i in indices]
 
 
+class RangeIds(abc.Sequence):
+    """The default sample ids ``"0"``, ``"1"``, … ``str(n - 1)`` as a read-only sequence.
+
+    Same values as ``[str(i) for i in range(n)]`` (so label stores and caches keyed by them are
+    unchanged), without a million Python strings and an id -> index dict (about 150 bytes a sample).
+    """
+
+    def __init__(self, n: int) -> None:
+        self.n = int(n)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [str(j) for j in range(self.n)[i]]
+        j = operator.index(i)
+        if j < 0:
+            j += self.n
+        if not 0 <= j < self.n:
+            raise IndexError(f"sample position {i} out of range for {self.n} samples")
+        return str(j)
+
+    def __iter__(self) -> Any:
+        return (str(i) for i in range(self.n))
+
+    def __contains__(self, sid: Any) -> bool:
+        try:
+            self.index(sid)
+        except ValueError:
+            return False
+        return True
+
+    def index(self, sid: Any, *args: Any) -> int:
+        s = str(sid)
+        if s.isdigit() and s.isascii() and (s == "0" or s[0] != "0") and int(s) < self.n:
+            return int(s)
+        raise ValueError(f"{sid!r} is not a sample id")
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, RangeIds) and other.n == self.n or (
+            isinstance(other, (list, tuple)) and len(other) == self.n and list(self) == list(other))
+
+    def __repr__(self) -> str:
+        return f"RangeIds({self.n})"
+
+
 class Pool:
     """Samples, their stable ids, the labels already known and the class list.
 
@@ -84,7 +134,7 @@ class Pool:
         self.name = str(name)
         self.n = n
         self.ids = self._check_ids(X, ids, n)
-        self._id_to_index = {sid: i for i, sid in enumerate(self.ids)}
+        self._id_to_index = None if isinstance(self.ids, RangeIds) else {sid: i for i, sid in enumerate(self.ids)}
         self.items = self._check_len(items, n, "items") if items is not None else None
         self._check_finite(X)
         self.labels = self._check_labels(labels, n)
@@ -96,9 +146,12 @@ class Pool:
             raise ValueError(f"length mismatch: {name} has {_n_rows(seq)} entries but the pool has {n} samples")
         return seq
 
-    def _check_ids(self, X: Any, ids: Sequence | None, n: int) -> list[str]:
+    def _check_ids(self, X: Any, ids: Sequence | None, n: int) -> Sequence[str]:
         if ids is None:
-            ids = list(X.index) if isinstance(X, (pd.DataFrame, pd.Series)) else range(n)
+            index = X.index if isinstance(X, (pd.DataFrame, pd.Series)) else None
+            if index is None or (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1):
+                return RangeIds(n)  # "0".."n-1" without n strings and an n-entry dict
+            ids = list(index)
         ids = [str(i) for i in self._check_len(list(ids), n, "ids")]
         if len(set(ids)) != n:
             dup = pd.Series(ids)[pd.Series(ids).duplicated()].iloc[0]
@@ -171,9 +224,19 @@ class Pool:
     def index_of(self, sample_id: Any) -> int:
         """Position of ``sample_id`` in the pool (raises ``KeyError`` if unknown)."""
         try:
+            if self._id_to_index is None:
+                return self.ids.index(str(sample_id))
             return self._id_to_index[str(sample_id)]
-        except KeyError:
+        except (KeyError, ValueError):
             raise KeyError(f"unknown sample id {sample_id!r}") from None
+
+    def has_id(self, sample_id: Any) -> bool:
+        """True when ``sample_id`` is one of this pool's ids."""
+        try:
+            self.index_of(sample_id)
+        except KeyError:
+            return False
+        return True
 
     def item(self, index: int) -> Any:
         """What to display for sample ``index``."""

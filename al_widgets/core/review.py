@@ -19,7 +19,7 @@ class ReviewMixin:
         Adds the pool ``index`` column to :func:`al_widgets.core.quality.conflicts`.
         """
         df = conflicts(self.store)
-        known = [str(sid) in self.pool._id_to_index for sid in df["sample_id"]] if len(df) else []
+        known = [self.pool.has_id(sid) for sid in df["sample_id"]] if len(df) else []
         df = df[known] if len(df) else df
         return df.assign(index=[self.pool.index_of(s) for s in df["sample_id"]])
 

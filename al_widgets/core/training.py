@@ -72,7 +72,7 @@ def pool_uncertainty(ctx: ScoringContext, epistemic: bool) -> dict[str, np.ndarr
     """Uncertainty arrays over the whole pool for display (map colours, top-k panel)."""
     if ctx.is_regression:
         return {"std": ctx.regression_std, "uncertainty": ctx.regression_std}
-    entropy = SCORES["entropy"](ctx.proba)  # the one the views show (map colours); margin etc. are the
+    entropy = SCORES["entropy"](ctx.proba).astype(np.float32)  # the one the views show (map colours); margin etc. are the
     out = {"entropy": entropy, "uncertainty": entropy}  # strategies' business, scored once by them
     if epistemic:
         dec = ctx.decomposition
@@ -89,7 +89,7 @@ def rank_queue(strategy: QueryStrategy, ctx: ScoringContext, batch_size: int,
     """
     n_cand = len(ctx.candidates)
     ctx.batch_size = max(min(batch_size, n_cand), 1)
-    full = np.full(_n_rows(ctx.X), np.nan)
+    full = np.full(_n_rows(ctx.X), np.nan, dtype=np.float32)  # per-pool scores for display: float32
     if n_cand == 0:
         return np.empty(0, dtype=int), np.empty(0), full
     strategy.validate()
@@ -185,7 +185,7 @@ def retrain(model: Any, previous: Any, strategy: QueryStrategy, X: Any, labeled:
     unc = pool_uncertainty(ctx, epistemic and task == "classification")
     if task == "classification":
         prediction = np.asarray(classes, dtype=object)[ctx.proba.argmax(axis=1)]
-        confidence = ctx.proba.max(axis=1)
+        confidence = ctx.proba.max(axis=1).astype(np.float32)  # display only: float32 halves it
     else:
         prediction, confidence = ctx.prediction, None
     metrics = evaluate(fitted, X_test, y_test, task) if X_test is not None else {}
