@@ -134,25 +134,30 @@ def test_a_reloaded_or_closed_page_frees_its_kernel(server, browser):
     """Voila's page asks the server to shut its kernel down when it unloads; culling is only the backstop."""
     from browser_helpers import kernel_processes
 
-    def wait_kernels(n, timeout=60):
-        deadline = time.monotonic() + timeout
-        while len(kernel_processes(server)) != n and time.monotonic() < deadline:
-            time.sleep(0.2)
-        return len(kernel_processes(server))
+    others = {p.pid for p in kernel_processes(server)}  # earlier tests' kernels: not this page's business
 
-    before = len(kernel_processes(server))
+    def mine():
+        return {p.pid for p in kernel_processes(server)} - others
+
+    def wait_mine(predicate, timeout=60):
+        deadline = time.monotonic() + timeout
+        while not predicate(mine()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return mine()
+
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(server.url, timeout=180_000)
     wait_ready(page)
-    first = {p.pid for p in kernel_processes(server)}
-    assert len(first) == before + 1
+    current = wait_mine(lambda m: len(m) == 1)
+    assert len(current) == 1
     for _ in range(3):  # reloads: each new page gets a kernel, the old page's kernel goes
+        old = current
         page.reload(timeout=180_000)
         wait_ready(page)
-        assert wait_kernels(before + 1) == before + 1
-    assert {p.pid for p in kernel_processes(server)} != first
+        current = wait_mine(lambda m, o=old: len(m) == 1 and not m & o)
+        assert len(current) == 1 and not current & old, (old, current)
     page.goto("about:blank")  # leaving the page (as closing its tab does) unloads it
-    assert wait_kernels(before) == before
+    assert wait_mine(lambda m: not m) == set()
     page.close()
 
 

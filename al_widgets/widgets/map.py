@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from ..core.embedding import DEFAULT_CACHE, PoolEmbedding
+from ..core.geometry import inside, stratified_sample
 from ..core.training import cold_start_features
 from ..core.pool import IMAGE_EXT
 from ._dispatch import SessionView, UIDispatcher
@@ -22,6 +23,10 @@ COLOR_MODES = ("uncertainty", "epistemic", "predicted class", "given label")
 POOL, LABELED, TOPK, CURRENT = range(4)
 HOVER_LIMIT = 20_000
 """Pools up to this size also resend predicted classes for the hover text after each retrain."""
+DENSITY = 4
+"""Trace index of the density layer (big pools only)."""
+GRID = 120
+"""Cells per axis of the density layer."""
 
 
 def discrete_colorscale(colours: list[str]) -> list[list]:
@@ -55,11 +60,22 @@ class UncertaintyMap(w.VBox, SessionView):
         ``renderer(item) -> html`` for the hovered and the lasso-selected samples.
     plain : bool
         For domain experts: no "epistemic" colour mode.
+    max_points : int
+        Pools larger than this are drawn as a density layer (each cell of a 120 x 120 grid
+        coloured by the mean colour value of the samples in it, or by how many there are for class
+        colours) plus the points that matter as markers: a sample of ``sample_size`` points
+        stratified over the grid cells (so sparse regions show too), the labeled, the top-k and the
+        current sample.  A recolour then sends the grid and the sample's colours (well under 1 MB)
+        whatever the pool size, and a lasso selects every pool sample inside it (server-side, from
+        the layout), not only the drawn ones.
+    sample_size : int
+        Points drawn as markers for a big pool.
     """
 
     def __init__(self, session: Any, umap: bool | None = None, cache_dir: Any = DEFAULT_CACHE,
                  color_by: str = "uncertainty", height: int = 420, min_interval: float = 1.5,
-                 renderer: Renderer | None = None, plain: bool = False, **kwargs: Any) -> None:
+                 renderer: Renderer | None = None, plain: bool = False, max_points: int = 100_000,
+                 sample_size: int = 20_000, **kwargs: Any) -> None:
         modes = tuple(m for m in COLOR_MODES if not (plain and m == "epistemic"))
         if color_by not in modes:
             raise ValueError(f"color_by must be one of {modes}, got {color_by!r}")
@@ -71,6 +87,11 @@ class UncertaintyMap(w.VBox, SessionView):
             raise TypeError("the map needs numeric features or a Pipeline that vectorizes the raw samples")
         self.embedding = PoolEmbedding(features, session.pool.fingerprint(), cache_dir,
                                        random_state=session.random_state or 0)
+        self.big = session.pool.n > max_points
+        self.sample_size = sample_size
+        self.shown: np.ndarray | None = None  # pool indices drawn as markers (big pools; None: all)
+        if self.big:
+            self._place(self.embedding.layout)
         self.color_by = w.ToggleButtons(options=modes, value=color_by, description="colour",
                                         style={"button_width": "110px"})
         self.color_by.observe(self._mode_changed, "value")
@@ -114,12 +135,16 @@ class UncertaintyMap(w.VBox, SessionView):
         after the comm opened would be lost on the page.
         """
         xy = self.embedding.layout
-        ids = np.asarray([hover_safe(i, 40) for i in self.session.pool.ids], dtype=object)
+        shown = self._shown_indices()
+        ids = np.asarray([hover_safe(self.session.pool.ids[i], 40) for i in shown], dtype=object)
         vals, settings = self.colour_values()
         overlay = self._overlay()
         hover = self._hover()
-        traces = [go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", name="pool", customdata=ids, hovertext=hover,
-                               marker=dict(size=6, color=vals, colorbar=dict(thickness=10, len=0.8), **settings),
+        traces = [go.Scattergl(x=xy[shown, 0], y=xy[shown, 1], mode="markers", name="pool" if not self.big else
+                               f"pool (a stratified {len(shown):,} of {self.session.pool.n:,})", customdata=ids,
+                               hovertext=hover,
+                               marker=dict(size=6 if not self.big else 4, color=vals[shown],
+                                           colorbar=dict(thickness=10, len=0.8), **settings),
                                hovertemplate="%{customdata}<br>colour %{marker.color:.3f}<br>%{hovertext}"
                                              "<extra></extra>")]
         styles = {LABELED: ("labeled", dict(symbol="x", size=7, color="black")),
@@ -129,6 +154,10 @@ class UncertaintyMap(w.VBox, SessionView):
             idx = overlay[t]
             traces.append(go.Scattergl(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=name, hoverinfo="skip",
                                        marker=marker))
+        if self.big:  # drawn under the WebGL markers
+            z, colorscale = self._density(vals, settings)
+            traces.append(go.Heatmap(x=self._centres[0], y=self._centres[1], z=z, colorscale=colorscale,
+                                     showscale=False, opacity=0.55, hoverinfo="skip", name="density"))
         layout = go.Layout(height=height, margin=dict(l=10, r=10, t=10, b=10), dragmode="lasso",
                            legend=dict(orientation="h", y=-0.05), xaxis=dict(showticklabels=False),
                            yaxis=dict(showticklabels=False), uirevision="keep")
@@ -211,8 +240,11 @@ class UncertaintyMap(w.VBox, SessionView):
         vals, settings = self.colour_values()
         with self.figure.batch_update():
             marker = self.figure.data[POOL].marker
-            marker.color = vals
+            marker.color = vals[self._shown_indices()]
             marker.colorscale = settings["colorscale"]
+            if self.big:
+                z, colorscale = self._density(vals, settings)
+                self.figure.data[DENSITY].z, self.figure.data[DENSITY].colorscale = z, colorscale
             marker.cmin, marker.cmax, marker.showscale = settings["cmin"], settings["cmax"], settings["showscale"]
             hover = self._hover()
             if hover is not None:
@@ -264,8 +296,19 @@ class UncertaintyMap(w.VBox, SessionView):
             self._ticker = loop.call_later(2.0, self._describe_layout)
 
     def _on_umap(self, layout: np.ndarray) -> None:
+        if self.big:
+            self._place(layout)
+        shown = self._shown_indices()
         with self.figure.batch_update():
-            self.figure.data[POOL].x, self.figure.data[POOL].y = layout[:, 0], layout[:, 1]
+            self.figure.data[POOL].x, self.figure.data[POOL].y = layout[shown, 0], layout[shown, 1]
+            if self.big:
+                self.figure.data[POOL].customdata = np.asarray(
+                    [hover_safe(self.session.pool.ids[i], 40) for i in shown], dtype=object)
+                vals, settings = self.colour_values()
+                self.figure.data[POOL].marker.color = vals[shown]
+                z, colorscale = self._density(vals, settings)
+                den = self.figure.data[DENSITY]
+                den.x, den.y, den.z, den.colorscale = self._centres[0], self._centres[1], z, colorscale
             self._send_markers()
         self.health.sent()
         self._describe_layout()
@@ -277,24 +320,57 @@ class UncertaintyMap(w.VBox, SessionView):
     def _on_click(self, trace: Any, points: Any, state: Any) -> None:
         if not points.point_inds:
             return
-        index = int(points.point_inds[0])
+        index = self._pool_index(points.point_inds[0])
         if index in self.session.labels:
             self.layout_info.value = f"<small>{escape(self.session.pool.ids[index])} is already labeled</small>"
             return
         self.session.focus(index)
 
     def _on_selection(self, trace: Any, points: Any, selector: Any) -> None:
-        self.bulk.select([int(i) for i in points.point_inds])
+        if self.big and selector is not None:  # every pool sample inside, not only the drawn ones
+            self.bulk.select(inside(self.embedding.layout, selector).tolist())
+            return
+        self.bulk.select([self._pool_index(i) for i in points.point_inds])
 
     def _on_hover(self, trace: Any, points: Any, state: Any) -> None:
         if not points.point_inds:
             return
-        index = int(points.point_inds[0])
+        index = self._pool_index(points.point_inds[0])
         res, pool = self.session.result_, self.session.pool
         pred = "" if res is None or res.prediction is None else f" · model: <b>{escape(res.prediction[index])}</b>"
         self.hovered.value = (f"<div style='display:flex;gap:8px;align-items:center'>"
                               f"{sample_html(pool.item(index), self.renderer, 64)}"
                               f"<small><code>{escape(hover_safe(pool.ids[index], 60))}</code>{pred}</small></div>")
+
+    # ------------------------------------------------------------ big pools
+    def _shown_indices(self) -> np.ndarray:
+        return self.shown if self.shown is not None else np.arange(self.session.pool.n)
+
+    def _pool_index(self, point: Any) -> int:
+        """Pool index of a point of the markers trace."""
+        return int(self.shown[int(point)]) if self.shown is not None else int(point)
+
+    def _place(self, xy: np.ndarray) -> None:
+        """Grid cells of every sample, cell centres, and the stratified sample drawn as markers."""
+        lo, hi = xy.min(axis=0), xy.max(axis=0)
+        span = np.where(hi > lo, hi - lo, 1.0)
+        cells = np.minimum(((xy - lo) / span * GRID).astype(np.int64), GRID - 1)
+        self._cell = cells[:, 0] * GRID + cells[:, 1]
+        self._centres = [lo[d] + (np.arange(GRID) + 0.5) * span[d] / GRID for d in (0, 1)]
+        self._count = np.bincount(self._cell, minlength=GRID * GRID)
+        rng = np.random.default_rng(self.session.random_state or 0)
+        self.shown = stratified_sample(self._cell, self.sample_size, rng)
+
+    def _density(self, vals: np.ndarray, settings: dict) -> tuple[np.ndarray, Any]:
+        """Per grid cell: the mean colour value (continuous modes) or log10 of the count (classes)."""
+        count = self._count.astype(np.float64)
+        if settings.get("showscale") or settings.get("colorscale") == "Greys":
+            total = np.bincount(self._cell, weights=np.nan_to_num(vals.astype(np.float64)), minlength=GRID * GRID)
+            z = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+            scale = settings["colorscale"] if isinstance(settings["colorscale"], str) else "Viridis"
+        else:
+            z, scale = np.where(count > 0, np.log10(np.maximum(count, 1)), np.nan), "Greys"
+        return z.reshape(GRID, GRID).T.astype(np.float32), scale
 
 
 def hover_safe(value: Any, limit: int) -> str:
