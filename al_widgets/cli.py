@@ -26,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     for name in ("serve", "demo"):
         s = sub.add_parser(name, help="serve the labeling app" if name == "serve" else "serve on digits")
         if name == "serve":
-            s.add_argument("data", help="a CSV file or a folder of images")
+            s.add_argument("data", help="a CSV or Parquet file, or a folder of images")
             s.add_argument("--text-column", help="CSV column holding the text to label")
             s.add_argument("--label-column", help="CSV column with labels already known (may be partly empty)")
             s.add_argument("--id-column", help="CSV column with stable sample ids")

@@ -157,3 +157,18 @@ def test_status_and_export_show_agreement_and_every_annotators_label(tmp_path, c
     import pandas as pd
     rows = pd.read_csv(out_csv)
     assert len(rows) == 9 and set(rows.loc[rows["sample_id"] == "s3", "annotator"]) == {"ann", "bob"}
+
+
+def test_parquet_is_served_like_a_csv(reviews, tmp_path, capsys):
+    import pandas as pd
+    pytest.importorskip("pyarrow")
+    pq = tmp_path / "reviews.parquet"
+    pd.read_csv(reviews).to_parquet(pq)
+    assert main(["serve", str(pq), "--text-column", "review", "--label-column", "label", "--id-column", "id",
+                 "--check"]) == 0
+    assert "ok: 4 samples, classes ['neg', 'pos']" in capsys.readouterr().out
+    bad = tmp_path / "bad.parquet"
+    bad.write_text("not parquet")
+    assert main(["serve", str(bad), "--text-column", "review", "--check"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read" in err and "as Parquet" in err and len(err.strip().splitlines()) == 1

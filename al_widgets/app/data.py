@@ -56,6 +56,8 @@ def _digits(config: AppConfig) -> AppData:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return _read_parquet(path)
     with open(path, "rb") as fh:
         if b"\x00" in fh.read(4096):
             raise ConfigError(f"{path} has binary content, not CSV text")
@@ -70,6 +72,18 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise ConfigError(f"{path} is empty") from None
     except Exception as exc:  # noqa: BLE001 - one-line message for the CLI
         raise ConfigError(f"cannot read {path} as CSV: {_one_line(exc)}") from None
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """A Parquet table (the same columns options as a CSV); needs pyarrow (the ``scale`` extra)."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise ConfigError("reading Parquet needs pyarrow: pip install 'al_widgets[scale]'") from None
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - one-line message for the CLI
+        raise ConfigError(f"cannot read {path} as Parquet: {_one_line(exc)}") from None
 
 
 def _one_line(exc: BaseException) -> str:
