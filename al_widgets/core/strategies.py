@@ -96,6 +96,14 @@ class QueryStrategy(BaseEstimator):
         return ctx.candidates[pos], scores[pos]
 
 
+def check_positive_ints(obj: Any, *names: str) -> None:
+    """Raise ``ValueError`` naming the first of ``obj``'s attributes ``names`` that is not a positive integer."""
+    for name in names:
+        value = getattr(obj, name)
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
 def _check_k(k: Any) -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k (the number of samples to query) must be a positive integer, got {k!r}")

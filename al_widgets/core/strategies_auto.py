@@ -33,13 +33,9 @@ from sklearn.base import clone
 
 from .context import ScoringContext
 from .pool import take_rows
-from .strategies import QueryStrategy, _check_k
+from .strategies import QueryStrategy, _check_k, check_positive_ints
 
 DEFAULT_ARMS = ("margin", "badge", "typiclust", "clue")
-
-
-def _positive_int(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= 1
 
 
 def replay_score(arm: str, model: Any, X_l: Any, y_l: np.ndarray, classes: list, rng: np.random.Generator,
@@ -120,8 +116,7 @@ class AutoSelector(QueryStrategy):
             raise ValueError(f"arms must be distinct registered strategy names other than 'auto', got {self.arms!r}")
         if self.start not in arms:
             raise ValueError(f"start must be one of the arms {arms}, got {self.start!r}")
-        if not _positive_int(self.repeats):
-            raise ValueError(f"repeats must be a positive integer, got {self.repeats!r}")
+        check_positive_ints(self, "repeats")
         if isinstance(self.z, bool) or not isinstance(self.z, (int, float)) or not 0 <= self.z < 100:
             raise ValueError(f"z must be a number in [0, 100), got {self.z!r}")
         if isinstance(self.forget, bool) or not isinstance(self.forget, (int, float)) or not 0 <= self.forget <= 1:

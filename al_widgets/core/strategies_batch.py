@@ -17,7 +17,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from .committee import transform_for_final
 from .context import ScoringContext, row_norms
-from .strategies import QueryStrategy, _check_k, top_k
+from .strategies import QueryStrategy, _check_k, check_positive_ints, top_k
 
 _CHUNK = 4096
 
@@ -114,10 +114,7 @@ class TypiClust(QueryStrategy):
         self.random_state = random_state
 
     def validate(self) -> None:
-        for name in ("n_neighbors", "max_clusters", "max_reference"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_positive_ints(self, "n_neighbors", "max_clusters", "max_reference")
 
     def score(self, ctx: ScoringContext) -> np.ndarray:
         """Typicality of each candidate in an uncovered cluster (0 in clusters that hold a label)."""
@@ -275,10 +272,7 @@ class CLUE(QueryStrategy):
         self.random_state = random_state
 
     def validate(self) -> None:
-        for name in ("n_init", "max_candidates"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_positive_ints(self, "n_init", "max_candidates")
 
     def score(self, ctx: ScoringContext) -> np.ndarray:
         from .uncertainty import SCORES
