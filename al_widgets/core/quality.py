@@ -15,8 +15,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.metrics import cohen_kappa_score, confusion_matrix
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from .store import DECISIONS, LabelStore
 
@@ -90,7 +88,8 @@ class Agreement:
 
 def agreement(ann: pd.DataFrame) -> Agreement:
     """Pairwise Cohen's kappa (scikit-learn), Krippendorff's alpha (``krippendorff``), confusion."""
-    import krippendorff
+    import krippendorff  # imported here: a labeling kernel that never shows agreement does not pay for it
+    from sklearn.metrics import cohen_kappa_score
 
     wide = ann.assign(key=ann["label"].map(_key)).pivot(index="sample_id", columns="annotator", values="key")
     wide = wide[wide.notna().sum(axis=1) >= 2]
@@ -152,6 +151,7 @@ def label_issues(model: Any, X: Any, y: Any, classes: list, cv: int = 5,
         Flagged rows only: ``position`` (row of ``X``), ``given``, ``suggested``,
         ``self_confidence``, ``suggested_proba``; most suspicious first.
     """
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
     y = np.asarray(y, dtype=object)
     pos = {c: i for i, c in enumerate(classes)}
     yi = np.array([pos[v] for v in y])
