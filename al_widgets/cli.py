@@ -304,6 +304,8 @@ def quality_report(st_path: str) -> str:
         n_conf = len(conflicts(st))
         stats = annotator_stats(st)
     lines = [ag.summary(), f"conflicts waiting for a reviewer: {n_conf}"]
+    if len(ag.confusion):
+        lines.append("between annotators (one's label x another's):\n" + ag.confusion.to_string())
     if len(stats):
         cols = ["labels", "median_seconds", "agreement_with_others", "shared", "corrected"]
         lines.append("quality per annotator:\n" + stats[cols].round(3).to_string())

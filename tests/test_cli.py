@@ -150,6 +150,7 @@ def test_status_and_export_show_agreement_and_every_annotators_label(tmp_path, c
     # 4 shared samples, 3 agree; kappa: p_o = 3/4, p_e = (2/4)(1/4) + (2/4)(3/4) = 1/2 -> 0.5
     assert "agreement on 4 shared samples" in out and "ann/bob kappa 0.50 on 4" in out
     assert "conflicts waiting for a reviewer: 1" in out
+    assert "between annotators" in out
     quality = out.split("quality per annotator:")[1]
     assert "ann" in quality and "0.75" in quality  # each agrees with the other on 3 of 4
     out_csv = tmp_path / "all.csv"

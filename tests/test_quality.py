@@ -162,6 +162,7 @@ def test_review_panel_settles_a_conflict_and_checks_a_flagged_label(tmp_path):
         assert first is not None and set(first["labels"]) == {"alice", "bob"}
         assert "<td>alice</td>" in panel.stats.value and "<td>bob</td>" in panel.stats.value
         assert "0% (" in panel.stats.value  # bob contradicted alice on every shared sample
+        assert "alw-confusion" in panel.summary.value
         truth = int(y[first["index"]])
         n_before = len(panel.items)
         button = next(b for b in panel.class_buttons if b.description == f"decide: {truth}")

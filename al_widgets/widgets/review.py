@@ -66,7 +66,8 @@ class ReviewPanel(w.VBox, SessionView):
         """Re-read conflicts or suspicious labels and show the first."""
         s = self.session
         from ..core.quality import agreement, annotations
-        self.summary.value = f"<small>{escape(agreement(annotations(s.store)).summary())}</small>"
+        ag = agreement(annotations(s.store))
+        self.summary.value = f"<small>{escape(ag.summary())}</small>" + _confusion_html(ag.confusion)
         if self.mode.value == "conflicts":
             df = s.conflicts()
             self.items = [{"index": int(r.index), "labels": r.labels} for r in df.itertuples()]
@@ -144,3 +145,14 @@ class ReviewPanel(w.VBox, SessionView):
     def _drop(self, index: int) -> None:
         self.items = [it for it in self.items if it["index"] != index]
         self._show(self.items[0] if self.items else None)
+
+
+def _confusion_html(confusion: Any) -> str:
+    """Between-annotator confusion (label given by one annotator x label given by another), escaped."""
+    if confusion is None or not len(confusion):
+        return ""
+    head = "".join(f"<th>{escape(c)}</th>" for c in confusion.columns)
+    rows = "".join(f"<tr><th>{escape(r)}</th>" + "".join(f"<td>{int(v)}</td>" for v in confusion.loc[r]) + "</tr>"
+                   for r in confusion.index)
+    return ("<details><summary><small>Where annotators disagree (one annotator's label x another's)</small>"
+            f"</summary><table class='alw-confusion'><tr><th></th>{head}</tr>{rows}</table></details>")
