@@ -80,3 +80,19 @@ def test_model_without_scores_gets_clear_error():
         pass
     with pytest.raises(TypeError, match="neither predict_proba nor decision_function"):
         U.predict_proba(Dummy(), P)
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_float32_logistic_path_matches_scikit_learn(n_classes):
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+
+    from al_widgets.core.uncertainty import predict_proba
+    X, y = make_classification(5000, n_features=12, n_informative=6, n_classes=n_classes, random_state=0)
+    X32 = X.astype(np.float32)
+    model = LogisticRegression(max_iter=1000).fit(X32[:500], y[:500])
+    fast, calibrated = predict_proba(model, X32)
+    assert fast.dtype == np.float32 and calibrated
+    np.testing.assert_allclose(fast, model.predict_proba(X32), rtol=1e-4, atol=1e-6)
+    slow, _ = predict_proba(model, X)  # float64 input: scikit-learn's own path
+    assert slow.dtype == np.float64

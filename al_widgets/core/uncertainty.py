@@ -15,7 +15,9 @@ _EPS = 1e-12
 
 
 def _check_proba(proba: np.ndarray) -> np.ndarray:
-    proba = np.asarray(proba, dtype=float)
+    proba = np.asarray(proba)
+    if proba.dtype not in (np.float32, np.float64):
+        proba = proba.astype(float)
     if proba.ndim != 2:
         raise ValueError(f"probabilities must be 2-D (n_samples, n_classes), got shape {proba.shape}")
     return proba
@@ -107,6 +109,9 @@ def predict_proba(model: Any, X: Any) -> tuple[np.ndarray, bool]:
     calibrated : bool
         ``False`` when the values come from the ``decision_function`` fallback.
     """
+    fast = _logistic_proba_float32(model, X)
+    if fast is not None:
+        return fast, True
     if _has(model, "predict_proba"):
         return np.asarray(model.predict_proba(X), dtype=float), True
     if _has(model, "decision_function"):
@@ -117,6 +122,33 @@ def predict_proba(model: Any, X: Any) -> tuple[np.ndarray, bool]:
         return softmax(d, axis=1), False
     raise TypeError(f"{type(model).__name__} has neither predict_proba nor decision_function; "
                     "uncertainty sampling needs one of them (use a probabilistic classifier)")
+
+
+def _logistic_proba_float32(model: Any, X: Any, chunk: int = 200_000) -> np.ndarray | None:
+    """``LogisticRegression.predict_proba`` for a float32 pool, in float32 and in chunks.
+
+    The same formula scikit-learn uses (softmax of ``X @ coef_.T + intercept_`` for several
+    classes, the logistic sigmoid for two), without the float64 copies of a million-row pool.
+    ``None`` when it does not apply (another model, liblinear's one-vs-rest, float64 input).
+    """
+    from sklearn.linear_model import LogisticRegression
+    if type(model) is not LogisticRegression or getattr(model, "solver", None) == "liblinear" \
+            or not isinstance(X, np.ndarray) or X.dtype != np.float32 or X.ndim != 2 or not hasattr(model, "coef_"):
+        return None
+    W, b = model.coef_.astype(np.float32).T, model.intercept_.astype(np.float32)
+    n_classes = len(model.classes_)
+    out = np.empty((X.shape[0], n_classes), dtype=np.float32)
+    for s in range(0, X.shape[0], chunk):
+        z = X[s:s + chunk] @ W + b
+        if n_classes == 2:
+            p1 = expit(z[:, 0])
+            out[s:s + chunk, 0], out[s:s + chunk, 1] = 1 - p1, p1
+        else:
+            z -= z.max(axis=1, keepdims=True)
+            np.exp(z, out=z)
+            z /= z.sum(axis=1, keepdims=True)
+            out[s:s + chunk] = z
+    return out
 
 
 def _has(model: Any, attr: str) -> bool:
