@@ -300,9 +300,10 @@ def quality_report(st_path: str) -> str:
     from .core import LabelStore
     from .core.quality import agreement, annotations, annotator_stats, conflicts
     with LabelStore(st_path, readonly=True) as st:
-        ag = agreement(annotations(st))
-        n_conf = len(conflicts(st))
-        stats = annotator_stats(st)
+        events = st.to_frame_all()  # read once
+    ag = agreement(annotations(events))
+    n_conf = len(conflicts(events))
+    stats = annotator_stats(events)
     lines = [ag.summary(), f"conflicts waiting for a reviewer: {n_conf}"]
     if len(ag.confusion):
         lines.append("between annotators (one's label x another's):\n" + ag.confusion.to_string())

@@ -34,20 +34,29 @@ def overlap_mask(ids: Any, share: float) -> np.ndarray:
                         for i in ids), dtype=bool, count=len(ids))
 
 
-def annotations(store: LabelStore) -> pd.DataFrame:
+def _events(source: LabelStore | pd.DataFrame) -> pd.DataFrame:
+    """The active label events of a store (or ``source`` itself when it already is that frame).
+
+    A view that needs several of the functions below reads the log once and passes the frame.
+    """
+    return source.to_frame_all() if isinstance(source, LabelStore) else source
+
+
+def annotations(source: LabelStore | pd.DataFrame) -> pd.DataFrame:
     """Each annotator's current label per sample (their newest active one), decisions left out.
 
-    Columns: ``sample_id, annotator, label, seconds, ts, seq``.
+    ``source``: a store or its :meth:`LabelStore.to_frame_all`.  Columns: ``sample_id, annotator,
+    label, seconds, ts, seq``.
     """
-    df = store.to_frame_all()
+    df = _events(source)
     df = df[~df["strategy"].isin(DECISIONS)]
     df = df.sort_values("seq").drop_duplicates(["sample_id", "annotator"], keep="last")
     return df[["sample_id", "annotator", "label", "seconds", "ts", "seq"]].reset_index(drop=True)
 
 
-def decisions(store: LabelStore) -> pd.DataFrame:
+def decisions(source: LabelStore | pd.DataFrame) -> pd.DataFrame:
     """Active reviewer decisions (``adjudicated`` conflicts, ``review`` of flagged labels), newest per sample."""
-    df = store.to_frame_all()
+    df = _events(source)
     df = df[df["strategy"].isin(DECISIONS)].sort_values("seq").drop_duplicates("sample_id", keep="last")
     return df[["sample_id", "annotator", "label", "strategy", "ts", "seq"]].reset_index(drop=True)
 
@@ -118,13 +127,14 @@ def agreement(ann: pd.DataFrame) -> Agreement:
     return Agreement(pairs, alpha, int(len(wide)), confusion)
 
 
-def conflicts(store: LabelStore) -> pd.DataFrame:
+def conflicts(source: LabelStore | pd.DataFrame) -> pd.DataFrame:
     """Samples whose annotators disagree and that no reviewer has decided yet.
 
     Columns: ``sample_id``, ``labels`` (annotator -> label), ``n_annotators``.
     """
-    ann = annotations(store)
-    decided = set(decisions(store)["sample_id"])
+    events = _events(source)
+    ann = annotations(events)
+    decided = set(decisions(events)["sample_id"])
     out = []
     for sid, grp in ann.groupby("sample_id", sort=False):
         keys = set(grp["label"].map(_key))
@@ -177,11 +187,12 @@ def label_issues(model: Any, X: Any, y: Any, classes: list, cv: int = 5,
     return df.sort_values("self_confidence", kind="stable").reset_index(drop=True)
 
 
-def annotator_stats(store: LabelStore, flagged: set[str] | None = None) -> pd.DataFrame:
+def annotator_stats(source: LabelStore | pd.DataFrame, flagged: set[str] | None = None) -> pd.DataFrame:
     """Per annotator: labels, median seconds per label, agreement with others on shared samples,
     share of their labels flagged as likely errors, share corrected by a reviewer."""
-    ann = annotations(store)
-    dec = decisions(store).set_index("sample_id")
+    events = _events(source)
+    ann = annotations(events)
+    dec = decisions(events).set_index("sample_id")
     flagged = flagged or set()
     rows = []
     for who, grp in ann.groupby("annotator"):

@@ -13,17 +13,18 @@ from .quality import conflicts, decisions, label_issues
 class ReviewMixin:
     """Methods of :class:`ActiveLearningSession` for reviewers (admins)."""
 
-    def conflicts(self) -> pd.DataFrame:
+    def conflicts(self, events: pd.DataFrame | None = None) -> pd.DataFrame:
         """Samples of this pool whose annotators disagree and that nobody has decided yet.
 
-        Adds the pool ``index`` column to :func:`al_widgets.core.quality.conflicts`.
+        Adds the pool ``index`` column to :func:`al_widgets.core.quality.conflicts`; ``events``: the
+        store's :meth:`~LabelStore.to_frame_all` if the caller already read it.
         """
-        df = conflicts(self.store)
+        df = conflicts(self.store if events is None else events)
         known = [self.pool.has_id(sid) for sid in df["sample_id"]] if len(df) else []
         df = df[known] if len(df) else df
         return df.assign(index=[self.pool.index_of(s) for s in df["sample_id"]])
 
-    def suspicious_labels(self, top: int = 50, cv: int = 5) -> pd.DataFrame:
+    def suspicious_labels(self, top: int = 50, cv: int = 5, events: pd.DataFrame | None = None) -> pd.DataFrame:
         """Labels most likely to be wrong (confident learning on out-of-fold predictions).
 
         Samples a reviewer already decided are left out.  Columns: ``index``, ``sample_id``,
@@ -34,7 +35,7 @@ class ReviewMixin:
         if self.pool.task != "classification" or len(labels) < 4:
             return pd.DataFrame(columns=["index", "sample_id", "given", "suggested", "self_confidence",
                                          "suggested_proba"])
-        decided = set(decisions(self.store)["sample_id"])
+        decided = set(decisions(self.store if events is None else events)["sample_id"])
         idx = np.array([i for i in labels if self.pool.ids[i] not in decided], dtype=int)
         y = np.array([labels[i] for i in idx], dtype=object)
         flags = label_issues(self.model, take_rows(self.pool.X, idx), y, list(self.pool.classes), cv=cv,

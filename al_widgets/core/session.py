@@ -87,6 +87,7 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         self.skipped_labels: dict[str, str] = {}  # stored labels this pool cannot use, and why
         self._store_seq = 0  # the newest store event merged into _labels
         self._overlap = overlap_mask(pool.ids, self.settings.overlap)
+        self._overlap_cache: tuple[int, list[str]] = (-1, [])
         self._load_store_labels()
         self._cond = threading.Condition(threading.RLock())
         self._requested = self._busy = self._closed = False
@@ -204,7 +205,7 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         annotator who labeled it already), until it has ``overlap_k`` labels.
         """
         if self.settings.overlap > 0 and (self.queue.current is None or self.queue.current.strategy != "overlap"):
-            for sid in self.store.open_overlap(self.annotator, self.settings.overlap_k):
+            for sid in self._open_overlap():
                 try:
                     index = self.pool.index_of(sid)
                 except KeyError:
@@ -218,6 +219,14 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
             self.retrain()
             item = self.queue.next(exclude=set(self._labels))
         return item
+
+    def _open_overlap(self) -> list[str]:
+        """Overlap samples waiting for this annotator's label; the store is asked again only after a
+        new event (a cheap MAX(seq)), not on every sample handed out."""
+        newest = self.store.newest_seq()
+        if self._overlap_cache[0] != newest:
+            self._overlap_cache = (newest, self.store.open_overlap(self.annotator, self.settings.overlap_k))
+        return self._overlap_cache[1]
 
     @property
     def overlap_mask(self) -> np.ndarray:

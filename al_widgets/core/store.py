@@ -311,14 +311,19 @@ class LabelStore:
                 (k, annotator)).fetchall()
         return [r[0] for r in rows]
 
+    def newest_seq(self) -> int:
+        """Sequence number of the newest event (0 for an empty store): a cheap "did anything change?"."""
+        with self._lock:
+            return int(self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])
+
     def changes_since(self, seq: int, rule: str = "newest") -> tuple[int, dict[str, Any]]:
         """What changed after event ``seq``: ``(newest seq, {sample_id: training label or None})``.
 
         Only the samples touched by newer events are read, so a session that polls the store
         after every retrain costs O(changes), not O(all labels ever given).
         """
+        newest = self.newest_seq()
         with self._lock:
-            newest = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
             if newest <= seq:
                 return seq, {}
             touched = [r[0] for r in self._conn.execute(
@@ -346,12 +351,9 @@ class LabelStore:
         return df.drop(columns=["action", "undoes"]).reset_index(drop=True)
 
     def to_frame(self) -> pd.DataFrame:
-        """Active labels with annotator, time, seconds spent, strategy and score."""
-        df = self.history()
-        undone = set(df.loc[df["action"] == "undo", "undoes"].dropna().astype(int))
-        df = df[(df["action"] == "label") & ~df["seq"].isin(undone)]
-        df = df.drop_duplicates("sample_id", keep="last")
-        df = df.drop(columns=["action", "undoes", "batch"]).reset_index(drop=True)
+        """Active labels with annotator, time, seconds spent, strategy and score (newest per sample)."""
+        df = self.to_frame_all().drop_duplicates("sample_id", keep="last")
+        df = df.drop(columns=["batch"]).reset_index(drop=True)
         df["time"] = pd.to_datetime(df["ts"], unit="s", utc=True)
         return df
 

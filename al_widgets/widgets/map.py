@@ -7,6 +7,7 @@ from typing import Any
 
 import ipywidgets as w
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
@@ -183,17 +184,22 @@ class UncertaintyMap(w.VBox, SessionView):
                                                          showscale=True)
         classes = s.pool.classes
         if classes is None:  # regression: continuous values
-            vals = res.prediction.astype(float) if mode == "predicted class" else np.array(
-                [s.labels.get(i, np.nan) for i in range(n)], dtype=float)
+            if mode == "predicted class":
+                vals = res.prediction.astype(float)
+            else:
+                vals = np.full(n, np.nan)
+                labels = s.labels
+                vals[list(labels)] = list(labels.values())
             return vals.astype(np.float32), dict(colorscale="Plasma", cmin=None, cmax=None, showscale=True)
         palette = (qualitative.Plotly + qualitative.Dark24)[: len(classes)]
         lookup = {c: i for i, c in enumerate(classes)}
-        if mode == "predicted class":
-            vals = np.array([lookup[c] for c in res.prediction], dtype=np.float32)
+        if mode == "predicted class":  # class -> colour position for every sample, without a Python loop
+            vals = pd.Series(res.prediction).map(lookup).to_numpy(dtype=np.float32)
             return vals, dict(colorscale=discrete_colorscale(palette), cmin=-0.5, cmax=len(classes) - 0.5,
                               showscale=False)
         labels = s.labels
-        vals = np.array([lookup[labels[i]] + 1 if i in labels else 0 for i in range(n)], dtype=np.float32)
+        vals = np.zeros(n, dtype=np.float32)  # 0: not labeled; a loop over the labels only, not the pool
+        vals[list(labels)] = [lookup[v] + 1 for v in labels.values()]
         return vals, dict(colorscale=discrete_colorscale(["#dddddd"] + palette), cmin=-0.5,
                           cmax=len(classes) + 0.5, showscale=False)
 

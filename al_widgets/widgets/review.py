@@ -66,23 +66,24 @@ class ReviewPanel(w.VBox, SessionView):
         """Re-read conflicts or suspicious labels and show the first."""
         s = self.session
         from ..core.quality import agreement, annotations
-        ag = agreement(annotations(s.store))
+        events = s.store.to_frame_all()  # the label log, read once for everything below
+        ag = agreement(annotations(events))
         self.summary.value = f"<small>{escape(ag.summary())}</small>" + _confusion_html(ag.confusion)
         if self.mode.value == "conflicts":
-            df = s.conflicts()
+            df = s.conflicts(events)
             self.items = [{"index": int(r.index), "labels": r.labels} for r in df.itertuples()]
         else:
-            df = s.suspicious_labels(top=self.top)
+            df = s.suspicious_labels(top=self.top, events=events)
             self._flagged = set(df["sample_id"])
             self.items = [{"index": int(r.index), "given": r.given, "suggested": r.suggested,
                            "confidence": float(r.self_confidence), "p": float(r.suggested_proba)}
                           for r in df.itertuples()]
-        self._show_stats()
+        self._show_stats(events)
         self._show(self.items[0] if self.items else None)
 
-    def _show_stats(self) -> None:
+    def _show_stats(self, events: Any) -> None:
         from ..core.quality import annotator_stats
-        stats = annotator_stats(self.session.store, self._flagged)
+        stats = annotator_stats(events, self._flagged)
         if not len(stats):
             self.stats.value = ""
             return
