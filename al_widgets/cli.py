@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
                             "shared secret link; 'auto' (default): 'users' if the store has users, else "
                             "'none' on 127.0.0.1 and 'token' anywhere else; 'none' is refused off loopback")
         s.add_argument("--no-umap", action="store_true", help="keep the PCA layout (skip UMAP)")
+        s.add_argument("--warm-kernels", type=int, default=None, metavar="N",
+                       help="kernels kept started with the app's imports done, so a page opens at once "
+                            "(default 1, or AL_WIDGETS_WARM_KERNELS; 0 turns the pool off)")
         s.add_argument("--check", action="store_true", help="validate the data and exit without serving")
     u = sub.add_parser("users", help="named annotators: personal sign-in links (stored hashed beside the store)")
     u.add_argument("action", choices=["add", "list", "remove"])
@@ -186,8 +189,11 @@ def _wait_listening(proc: subprocess.Popen, host: str, port: int, timeout: float
     return False
 
 
-def serve(cfg: AppConfig, host: str, port: int, auth: str = "auto") -> int:
+def serve(cfg: AppConfig, host: str, port: int, auth: str = "auto", warm_kernels: int | None = None) -> int:
     """Write the config and the app notebook next to the store and run Voila on them.
+
+    ``warm_kernels`` (default: ``AL_WIDGETS_WARM_KERNELS`` or 1) import-warmed kernels wait for
+    the next page (``app/warm.py``).
 
     "serving at" is printed only once Voila listens; a busy port is an error before that.
     """
@@ -200,6 +206,8 @@ def serve(cfg: AppConfig, host: str, port: int, auth: str = "auto") -> int:
     config_path = cfg.save(run_dir / "config.json")
     notebook = write_app_notebook(run_dir / "labeling_app.ipynb")
     env = dict(os.environ, AL_WIDGETS_CONFIG=str(config_path))
+    if warm_kernels is not None:
+        env["AL_WIDGETS_WARM_KERNELS"] = str(warm_kernels)
     if mode == "users":
         env["AL_WIDGETS_USERS"] = str(users_path(cfg.store))
     import signal
@@ -322,13 +330,15 @@ def main(argv: list[str] | None = None) -> int:
             return status(args.store)
         if args.command == "users":
             return users_command(args)
+        if getattr(args, "warm_kernels", None) is not None and args.warm_kernels < 0:
+            raise ConfigError(f"--warm-kernels must be 0 or more, got {args.warm_kernels}")
         cfg = _config(args)
         data = load(cfg)  # fail fast, before Voila starts, with a one-line message
         if args.check:
             print(check(cfg, data))
             return 0
         _check_store(cfg, data)
-        return serve(cfg, args.host, args.port, args.auth)
+        return serve(cfg, args.host, args.port, args.auth, warm_kernels=args.warm_kernels)
     except (ConfigError, ValueError, OSError) as exc:  # StoreMismatch is a ValueError
         print(f"al-widgets: error: {exc}", file=sys.stderr)
         return 2

@@ -16,8 +16,10 @@ Baselines measured in the same run, same browser:
   are recomputed and sent on every click (the floor for a map recolour: same figure size, same
   transport, no active learning).
 
-First page (each measured over ``--loads`` fresh page loads, median; every page gets a new
-kernel and leaves with an unload, which frees it):
+First page (each measured over ``--loads`` fresh page loads, median; every page leaves with an
+unload, which frees its kernel; the app's pages come from the server's warm-kernel pool, each
+load made once the pool has its warm kernel back, and a separate row shows the digits app with
+the pool off, every page starting a kernel):
 
 * request -> first sample clickable: until the labeling panel's class buttons are on the page;
 * request -> map drawn: until the map's plotly div holds the pool's points;
@@ -43,7 +45,8 @@ import nbformat
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from browser_helpers import CpuBurner, current_id, figures, kernel_processes, launch, wait_next  # noqa: E402
+from browser_helpers import (CpuBurner, current_id, figures, kernel_processes, launch, wait_next,  # noqa: E402
+                             warm_waiting)
 
 from al_widgets.app.server import VoilaServer  # noqa: E402
 
@@ -106,9 +109,12 @@ def write_text_csv(path: Path, n: int, seed: int = 0) -> list[str]:
     return names
 
 
-def first_pages(browser, srv: VoilaServer, ready_sel: str, loads: int, with_map: bool) -> dict[str, list[float]]:
-    """Fresh page loads: request -> ``ready_sel`` on the page (and -> map drawn); the page's kernel memory."""
-    import psutil
+def first_pages(browser, srv: VoilaServer, ready_sel: str, loads: int, with_map: bool,
+                pooled: bool = False) -> dict[str, list[float]]:
+    """Fresh page loads: request -> ``ready_sel`` on the page (and -> map drawn); the page's kernel memory.
+
+    ``pooled``: the server keeps a warm kernel; each load starts once it is back in the pool.
+    """
     out: dict[str, list[float]] = {"ready": [], "map": [], "rss": [], "uss": []}
     for _ in range(loads):
         before = {p.pid for p in kernel_processes(srv)}
@@ -130,6 +136,8 @@ def first_pages(browser, srv: VoilaServer, ready_sel: str, loads: int, with_map:
         deadline = time.monotonic() + 60
         while len(kernel_processes(srv)) > len(before) and time.monotonic() < deadline:
             time.sleep(0.1)
+        while pooled and warm_waiting(srv) < 1 and time.monotonic() < deadline:  # the next visitor finds
+            time.sleep(0.1)  # the server at rest: its warm kernel replaced
     return out
 
 
@@ -155,6 +163,13 @@ def text_app(browser, folder: Path, loads: int, rows: int) -> dict[str, list[flo
     with VoilaServer(["serve", str(csv_path), "--text-column", "text", "--id-column", "id", "--classes",
                       ",".join(classes), "--store", str(folder / "text.sqlite"), "--no-umap"], folder / "text.log",
                      env={"AL_WIDGETS_CACHE": str(folder / "cache")}) as srv:
+        return first_pages(browser, srv, ".alw-class-button", loads, with_map=True, pooled=True)
+
+
+def app_cold(browser, folder: Path, loads: int) -> dict[str, list[float]]:
+    """The digits app with the warm-kernel pool turned off: every page starts a new kernel."""
+    with VoilaServer(["demo", "--store", str(folder / "cold.sqlite"), "--no-umap"], folder / "cold.log",
+                     env={"AL_WIDGETS_CACHE": str(folder / "cache"), "AL_WIDGETS_WARM_KERNELS": "0"}) as srv:
         return first_pages(browser, srv, ".alw-class-button", loads, with_map=True)
 
 
@@ -178,7 +193,7 @@ def app(browser, folder: Path, n: int, loads: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {"next": [], "overlay": [], "recolour": [], "curve": []}
     with VoilaServer(["demo", "--store", str(folder / "labels.sqlite"), "--no-umap"], folder / "app.log",
                      env={"AL_WIDGETS_CACHE": str(folder / "cache")}) as srv:
-        out.update(first_pages(browser, srv, ".alw-class-button", loads, with_map=True))
+        out.update(first_pages(browser, srv, ".alw-class-button", loads, with_map=True, pooled=True))
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(srv.url, timeout=180_000)
         page.wait_for_selector(".alw-class-button", timeout=180_000)
@@ -233,6 +248,7 @@ def main() -> None:
         b_recolour = bare_recolour(browser, folder, args.labels)
         a = app(browser, folder, args.labels, args.loads)
         t = text_app(browser, folder, args.loads, args.rows)
+        c = app_cold(browser, folder, args.loads)
         browser.close()
     base = statistics.median(b_ready)
     print(f"First page, median of {args.loads} fresh loads each, {args.burn} CPU burner(s); seconds")
@@ -244,6 +260,9 @@ def main() -> None:
     print(f"{'  ratio to the one-button app':<38} {statistics.median(a['ready']) / base:>14.2f}x "
           f"{statistics.median(t['ready']) / base:>14.2f}x {'1.00x':>15}")
     print(f"{'request -> map drawn':<38} {statistics.median(a['map']):>15.2f} {statistics.median(t['map']):>15.2f}")
+    cold = statistics.median(c["ready"])
+    print(f"{'without the warm kernel (every page':<38} {cold:>15.2f} {'':>15} {base:>15.2f}")
+    print(f"{'  starts a kernel): clickable, ratio':<38} {cold / base:>14.2f}x")
     for key, name in (("rss", "kernel memory per page, RSS (MiB)"), ("uss", "kernel memory per page, USS (MiB)")):
         print(f"{name:<38} {statistics.median(a[key]):>15.0f} {statistics.median(t[key]):>15.0f}")
     print()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 CHROMIUM = os.environ.get("AL_WIDGETS_CHROMIUM", "/usr/bin/chromium")
@@ -91,15 +92,43 @@ def wait_figures(page: Any, predicate_js: str, arg: Any = None, timeout_ms: int 
     return figures(page)
 
 
-def kernel_processes(server: Any) -> list:
-    """Live kernel processes of the server (a culled kernel may linger a moment as a zombie)."""
+def kernel_processes(server: Any, pool: bool = False) -> list:
+    """Live kernel processes serving pages (a culled kernel may linger a moment as a zombie).
+
+    Kernels waiting in the warm pool (``app/warm.py``) serve no page and are left out unless
+    ``pool``: a pool kernel counts from the moment the server log says it served a page.
+    """
+    import re
+
     import psutil
 
+    served = set(re.findall(r"page served by warm kernel (\S+)", Path(server.log).read_text(errors="replace")))
     alive = []
     for p in psutil.Process(server.proc.pid).children(recursive=True):
         try:
-            if p.status() != psutil.STATUS_ZOMBIE and any("ipykernel" in part for part in p.cmdline()):
+            cmd = p.cmdline()
+            if p.status() == psutil.STATUS_ZOMBIE or not any("ipykernel" in part for part in cmd):
+                continue
+            waiting = p.environ().get("AL_WIDGETS_POOL_KERNEL") == "1" and _kernel_id(cmd) not in served
+            if pool or not waiting:
                 alive.append(p)
         except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
             continue
     return alive
+
+
+def warm_waiting(server: Any) -> int:
+    """Warm kernels ready in the server's pool and not yet handed to a page (from the server log)."""
+    import re
+    log = Path(server.log).read_text(errors="replace")
+    ready = set(re.findall(r"warm kernel (\S+) ready", log))
+    return len(ready - set(re.findall(r"page served by warm kernel (\S+)", log)))
+
+
+def _kernel_id(cmdline: list[str]) -> str | None:
+    import re
+    for part in cmdline:
+        m = re.search(r"kernel-([0-9a-f-]+)\.json", part)
+        if m:
+            return m.group(1)
+    return None

@@ -212,3 +212,37 @@ def test_a_reviewer_settles_a_conflict_in_the_app(tmp_path, browser):
             assert "Traceback" not in page.content()
         finally:
             page.close()
+
+
+def test_a_warm_kernel_page_is_never_stale(tmp_path, browser):
+    """Pages come from import-warmed kernels started before the request; what the page shows is
+    read at request time: labels stored after the pool kernel was warmed are on the page."""
+    import re
+
+    from al_widgets.app import AppConfig, build_session, load
+
+    store = tmp_path / "warm.sqlite"
+    with VoilaServer(["demo", "--store", str(store), "--no-umap"], tmp_path / "voila.log",
+                     env={"AL_WIDGETS_CACHE": str(tmp_path / "cache")}) as srv:
+        warmed = re.findall(r"warm kernel (\S+) ready", srv.log.read_text())
+        assert warmed  # the server waited for its pool before answering
+        config = AppConfig(store=str(store), umap=False)
+        data = load(config)
+        s = build_session(config, data, annotator="earlier", background=False)
+        given = []
+        for _ in range(7):  # labels stored after the warm kernel was ready
+            item = s.next_item()
+            s.submit(item.index, int(data.true_labels[item.index]))
+            given.append(item.sample_id)
+        s.close()
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            page.goto(srv.url, timeout=180_000)
+            wait_ready(page)
+            assert f"page served by warm kernel {warmed[0]}" in srv.log.read_text()
+            page.wait_for_function(
+                "() => /\\b7(\\s*\\/\\s*\\d+)? labeled/.test(document.querySelector('.alw-labeling').innerText)",
+                timeout=60_000)
+            assert current_id(page) not in given
+        finally:
+            page.close()

@@ -34,6 +34,8 @@ def reviews(tmp_path):
      "values not in --classes"),
     (["serve", "{reviews}", "--text-column", "review", "--classes", "pos,neg", "--strategy", "best"],
      "unknown strategy 'best'"),
+    (["serve", "{reviews}", "--text-column", "review", "--classes", "pos,neg", "--warm-kernels", "-1"],
+     "--warm-kernels must be 0 or more"),
     (["export", "no_store.sqlite"], "label store not found"),
 ])
 def test_bad_arguments_give_one_line_and_exit_2(reviews, args, message, capsys):

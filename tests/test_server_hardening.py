@@ -170,13 +170,18 @@ def test_a_reload_storm_is_capped_with_a_one_line_page_and_culled(tmp_path):
             if code == 503:
                 assert "Too many open sessions" in html and "Traceback" not in html
             assert len(_kernels(srv)) <= 2
+            assert len(_kernels(srv, pool=True)) <= 2 + 1  # the cap + the one warm kernel waiting
         assert codes[:2] == [200, 200] and set(codes[2:]) == {503}
+        assert srv.log.read_text().count("page served by warm kernel") >= 1
         deadline = time.monotonic() + 90  # nobody connected to them: culled after 6 s idle
         while _kernels(srv) and time.monotonic() < deadline:
             time.sleep(0.5)
         assert _kernels(srv) == []
-        code, _ = _get(srv.url)  # ... and the server takes visitors again
+        assert len(_kernels(srv, pool=True)) == 1  # the pool's warm kernel waits: never culled
+        served = srv.log.read_text().count("page served by warm kernel")
+        code, _ = _get(srv.url)  # ... and the server takes visitors again, from the pool
         assert code == 200
+        assert srv.log.read_text().count("page served by warm kernel") == served + 1
 
 
 def test_a_crash_in_the_app_shows_no_traceback_to_the_visitor(tmp_path):

@@ -66,13 +66,25 @@ class VoilaServer:
                 raise RuntimeError(f"voila exited early ({self.proc.returncode}): {self.log.read_text()[-2000:]}")
             try:  # any HTTP answer means the server is up (the root URL would start a kernel)
                 with urllib.request.urlopen(self.url + "voila/static/favicon.ico", timeout=2):
-                    return
+                    pass
             except urllib.error.HTTPError:
-                return
+                pass
             except OSError:
                 time.sleep(0.3)
+                continue
+            if self._pool_settled():
+                return
+            time.sleep(0.2)
         self.stop()
         raise TimeoutError(f"voila did not answer on {self.url} within {self.timeout} s")
+
+    def _pool_settled(self) -> bool:
+        """The warm-kernel pool (``app/warm.py``) is ready, failed, or not used by this server."""
+        if self.command is not None or self.env.get("AL_WIDGETS_WARM_KERNELS", "1").strip() == "0":
+            return True
+        import re
+        log = self.log.read_text(errors="replace")
+        return bool(re.search(r"warm kernel \S+ ready|could not warm a kernel", log))
 
     def stop(self) -> None:
         """Terminate the server and every kernel it started (the whole process group)."""

@@ -12,7 +12,8 @@ press freezes the whole server and its memory grows without bound.  Here, before
 * the same holds for frames coming *in* on a v1 socket: jupyter_server's reader trusts the
   frame's offset count just as much, so a frame that does not fit closes that socket instead;
 * at most ``AL_WIDGETS_MAX_KERNELS`` kernels run at once: a page over the cap gets a one-line
-  "Too many open sessions" page (HTTP 503) and starts no kernel.
+  "Too many open sessions" page (HTTP 503) and starts no kernel;
+* pages are served by import-warmed kernels from a small pool (``app/warm.py``).
 """
 from __future__ import annotations
 
@@ -120,7 +121,8 @@ def prelaunch(req_handler: Any, notebook: Any, cwd: str) -> Any:
     """
     from tornado import web
     req_handler.xsrf_token  # noqa: B018 - reading it sets the cookie on this response
-    running = len(req_handler.kernel_manager.list_kernel_ids())
+    km = req_handler.kernel_manager
+    running = km.in_use() if hasattr(km, "in_use") else len(km.list_kernel_ids())  # warm pool not counted
     if running >= max_kernels():
         raise web.HTTPError(503, reason="Too many open sessions: close another tab of this app or try again "
                                         "in a few minutes")
@@ -192,6 +194,7 @@ def main(argv: list[str] | None = None) -> Any:
     from voila.app import Voila
     config = Config()
     config.VoilaConfiguration.prelaunch_hook = prelaunch
+    config.VoilaConfiguration.multi_kernel_manager_class = "al_widgets.app.warm.WarmKernelManager"
     return Voila.launch_instance(argv=sys.argv[1:] if argv is None else argv, config=config)
 
 
