@@ -5,7 +5,7 @@ from sklearn.linear_model import LogisticRegression
 
 from al_widgets.core import ActiveLearningSession, Pool
 from al_widgets.widgets import ALDashboard, LearningCurves, TopKPanel, UncertaintyMap
-from al_widgets.widgets.curves import CHANGE, METRIC
+from al_widgets.widgets.curves import CHANGE, METRIC, UNCERTAINTY
 
 
 def _no_test_session(small_digits, tmp_path, n_seed=20):
@@ -34,6 +34,38 @@ def test_curve_without_a_test_set_is_progressive_validation(small_digits, tmp_pa
     change = list(curves.figure.data[CHANGE].y)  # the stopping signal, its own line
     assert change[0] is None and all(0 <= c <= 1 for c in change[1:])
     assert "No test set" in curves.note.value
+    s.close()
+
+
+def test_a_curve_update_sends_only_its_newest_points(small_digits, tmp_path):
+    """Each line is older points (sent again only on a roll-over) + the newest <= tail_points."""
+    X, y = small_digits
+    s = _no_test_session(small_digits, tmp_path)
+    curves = LearningCurves(s, tail_points=4)
+    sent = []
+    original = curves.figure._send_update_msg
+
+    def record(restyle_data, relayout_data, **kw):  # the longest array in each message
+        sent.append(max((len(a) for a in restyle_data.get("x", []) if a is not None), default=0))
+        return original(restyle_data=restyle_data, relayout_data=relayout_data, **kw)
+
+    curves.figure._send_update_msg = record
+    s.retrain()
+    for _ in range(14):
+        item = s.next_item()
+        s.submit(item.index, int(y[item.index]))
+    frame = s.curve.to_frame()
+    assert len(frame) == 15
+    for line, column in ((METRIC, "progressive_accuracy"), (UNCERTAINTY, "mean_uncertainty"),
+                         (CHANGE, "prediction_change")):
+        xs, ys = curves.series(line)  # the whole line, as drawn, equals the tracker
+        assert xs == frame["n_labels"].tolist()
+        want = frame[column].to_numpy(dtype=float)
+        np.testing.assert_allclose(np.array(ys, dtype=float), want)  # None drawn where the tracker has NaN
+    tails = [len(curves.figure.data[i].x) for i in (METRIC, UNCERTAINTY, CHANGE)]
+    assert all(t <= 4 + 1 for t in tails)  # the newest points (+ the joining point)
+    assert len(sent) == 15 and sent[:4] == [1, 2, 3, 4]  # one message per retrain, growing...
+    assert max(sent) < 15 and sorted(sent)[-3:] != [13, 14, 15]  # ... but never the whole line again
     s.close()
 
 

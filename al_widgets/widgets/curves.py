@@ -11,7 +11,8 @@ from ._dispatch import SessionView, UIDispatcher
 from ._figure import FigureHealth
 from .render import escape
 
-METRIC, UNCERTAINTY, BASELINE, CHANGE = range(4)
+METRIC, UNCERTAINTY, BASELINE, CHANGE = range(4)  # the newest points of each line (and the baseline)
+HISTORY = {METRIC: 4, UNCERTAINTY: 5, CHANGE: 6}  # older points: resent only when the tail rolls over
 _NAMES = {"progressive_accuracy": "accuracy on each new label before training on it (last 20)",
           "progressive_mae": "error on each new label before training on it (last 20)"}
 
@@ -36,10 +37,17 @@ class LearningCurves(w.VBox, SessionView):
     baseline_delay : float
         Seconds after the page is built before the baseline simulation starts (in a running
         kernel), so that it does not compete with the first page for the CPU.
+    tail_points : int
+        Each line is drawn as two traces: the newest points (at most ``tail_points``, sent on every
+        retrain) and the older ones (sent again only when the newest part grows past
+        ``tail_points``), so an update sends a bounded number of points however long the session.
     """
 
     def __init__(self, session: Any, true_labels: Any = None, baseline_budget: int = 200,
-                 baseline_delay: float = 8.0, **kwargs: Any) -> None:
+                 baseline_delay: float = 8.0, tail_points: int = 128, **kwargs: Any) -> None:
+        if int(tail_points) < 1:
+            raise ValueError(f"tail_points must be >= 1, got {tail_points!r}")
+        self.tail_points, self._history = int(tail_points), 0
         self.session = session
         held_out = session.X_test is not None
         if held_out:
@@ -49,13 +57,19 @@ class LearningCurves(w.VBox, SessionView):
         self.metric_label = self.metric if held_out else _NAMES[self.metric]
         self._dispatcher = UIDispatcher()
         # every trace exists from the start (Voila replays state; later add_trace calls could be lost)
+        lines = {METRIC: dict(mode="lines+markers", name=self.metric_label, line=dict(color="#1f77b4"),
+                              marker=dict(color="#1f77b4")),
+                 UNCERTAINTY: dict(mode="lines", name="mean uncertainty", yaxis="y2",
+                                   line=dict(dash="dot", color="#ff7f0e")),
+                 CHANGE: dict(mode="lines+markers", name="pool predictions changed", yaxis="y2",
+                              line=dict(color="#9a6700", width=1), marker=dict(size=4, color="#9a6700"))}
+        baseline = go.Scatter(x=[], y=[], mode="lines", name=f"{self.metric} (random baseline)", visible=False,
+                              line=dict(color="grey"))
+        tails = [go.Scatter(x=[], y=[], legendgroup=str(i), **lines[i]) for i in (METRIC, UNCERTAINTY)]
+        history = [go.Scatter(x=[], y=[], legendgroup=str(i), showlegend=False, hoverinfo="skip",
+                              **{**lines[i], "name": lines[i]["name"] + " (earlier)"}) for i in HISTORY]
         self.figure = go.FigureWidget(
-            data=[go.Scatter(x=[], y=[], mode="lines+markers", name=self.metric_label),
-                  go.Scatter(x=[], y=[], mode="lines", name="mean uncertainty", yaxis="y2", line=dict(dash="dot")),
-                  go.Scatter(x=[], y=[], mode="lines", name=f"{self.metric} (random baseline)", visible=False,
-                             line=dict(color="grey")),
-                  go.Scatter(x=[], y=[], mode="lines+markers", name="pool predictions changed", yaxis="y2",
-                             line=dict(color="#9a6700", width=1), marker=dict(size=4))],
+            data=[*tails, baseline, go.Scatter(x=[], y=[], legendgroup=str(CHANGE), **lines[CHANGE]), *history],
             layout=go.Layout(height=320, margin=dict(l=40, r=40, t=30, b=30), xaxis_title="labels",
                              yaxis=dict(title=self.metric if held_out else "progressive " + self.metric.split("_")[1]),
                              yaxis2=dict(title="uncertainty / change", overlaying="y", side="right"),
@@ -97,17 +111,31 @@ class LearningCurves(w.VBox, SessionView):
         return ("<small>No test set: the curve checks each new label against the model's prediction "
                 "before it was trained on it. Uncertain samples are hard, so this is pessimistic.</small>")
 
+    def series(self, line: int = METRIC) -> tuple[list, list]:
+        """The whole line ``line`` (``METRIC``, ``UNCERTAINTY`` or ``CHANGE``) as drawn: older + newest points."""
+        old, new = self.figure.data[HISTORY[line]], self.figure.data[line]
+        skip = 1 if len(old.x or ()) else 0  # the newest part starts on the last older point (no gap)
+        return list(old.x or ()) + list(new.x or ())[skip:], list(old.y or ()) + list(new.y or ())[skip:]
+
     def refresh(self) -> None:
         df = self.session.curve.to_frame()
         if df.empty:
             return
-        n = df["n_labels"].tolist()
+        n = len(df)
+        roll = n < self._history or n - self._history > self.tail_points
+        if roll:  # the older part moves up to all but the newest point (or restarts if the curve shrank)
+            self._history = n - 1 if n >= self._history else 0
+        start = max(self._history - 1, 0)
+        x = df["n_labels"].tolist()
+        columns = {METRIC: _column(df, self.metric), UNCERTAINTY: _column(df, "mean_uncertainty"),
+                   CHANGE: _column(df, "prediction_change")}
         with self.figure.batch_update():
-            m, u, c = self.figure.data[METRIC], self.figure.data[UNCERTAINTY], self.figure.data[CHANGE]
-            m.x = n
-            m.y = _column(df, self.metric)
-            u.x, u.y = n, _column(df, "mean_uncertainty")
-            c.x, c.y = n, _column(df, "prediction_change")
+            for line, ys in columns.items():
+                tail = self.figure.data[line]
+                tail.x, tail.y = x[start:], ys[start:]
+                if roll:
+                    old = self.figure.data[HISTORY[line]]
+                    old.x, old.y = x[:self._history], ys[:self._history]
         self.health.sent()
 
     def _draw_baseline(self, df: Any) -> None:
