@@ -9,6 +9,8 @@ In memory (LogisticRegression, 50 float32 features, 4 classes, 200 labels, margi
 * memory beyond X per sample: RSS growth of a fresh process from after X exists to after the
   steady retrain, divided by n (measured in a subprocess per size).
 
+Refit with many labels: a fresh fit against the default warm start (10k and 50k labels).
+
 Dask (2-worker LocalCluster, processes): a Parquet pool written in row groups, ``DaskPool`` top-k
 re-score time against the same numpy limit on the same rows in the kernel.
 
@@ -127,6 +129,29 @@ def labeling_while_retraining(s, y: np.ndarray, labels: int = 20) -> tuple[float
     return 1e3 * float(np.median(times)), 1e3 * gaps[0]
 
 
+def refit_cost(n_labels: int) -> dict:
+    """Fit time with many labels: a fresh fit against the default warm start, 10 new labels each time."""
+    from sklearn.linear_model import LogisticRegression
+
+    from al_widgets.core.training import fit_model
+    X, y = make_data(n_labels + 100, seed=2)
+    model = LogisticRegression(max_iter=1000)
+    prev, _ = fit_model(model, None, X[:n_labels], y[:n_labels], None)
+    full, warm = [], []
+    for step in range(3):
+        m = n_labels + 10 * (step + 1)
+        t0 = time.perf_counter()
+        cold, how_c = fit_model(model, prev, X[:m], y[:m], False)
+        full.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        prev, how_w = fit_model(model, prev, X[:m], y[:m], None)
+        warm.append(time.perf_counter() - t0)
+        assert (how_c, how_w) == ("full", "warm")
+    agree = float((cold.predict(X) == prev.predict(X)).mean())
+    return {"labels": n_labels, "full refit s": float(np.median(full)), "warm start s": float(np.median(warm)),
+            "speed-up": float(np.median(full) / np.median(warm)), "same predictions": agree}
+
+
 def dask_part(n: int) -> dict:
     import pandas as pd
     from distributed import Client, LocalCluster
@@ -176,6 +201,9 @@ def main() -> None:
     pd.set_option("display.width", 200)
     print("In memory: LogisticRegression, 50 float32 features, 4 classes, 200 labels; seconds (median of 3)")
     print(pd.DataFrame(rows).set_index("n").round(3).to_string())
+    print("\nRefit with many labels (LogisticRegression, 10 new labels per retrain; seconds, median of 3;"
+          " the default warm start against a fresh fit, and the share of predictions they agree on)")
+    print(pd.DataFrame([refit_cost(m) for m in (10_000, 50_000)]).set_index("labels").round(3).to_string())
     if args.dask:
         print(f"\nDask: 2-worker LocalCluster, Parquet pool; seconds (median of 3)")
         print(pd.DataFrame([dask_part(args.dask)]).set_index("n").round(3).to_string())

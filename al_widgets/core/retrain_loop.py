@@ -117,6 +117,8 @@ class RetrainLoop:
                 res.extra["prediction_change"] = _prediction_change(self.result_, res)
                 self.result_ = res
                 self._trained_on = set(res.labeled.tolist())
+                self._trained_labels = res.extra.pop("trained_labels", {})
+                self._fits_since_full = 0 if res.extra.get("fit", "full") == "full" else self._fits_since_full + 1
         if reason is not None:
             self._set_status(reason, "info")
             return None
@@ -128,8 +130,14 @@ class RetrainLoop:
     def _fit(self, idx: np.ndarray, y: np.ndarray, cand: np.ndarray, strategy: QueryStrategy) -> RetrainResult:
         previous = self.result_.model if self.result_ is not None else None
         new_mask = np.array([i not in self._trained_on for i in idx], dtype=bool)
-        return retrain(self.model, previous, strategy, self.pool.X, idx, y, cand, self.pool.classes,
-                       self.pool.task, self.settings, X_test=self.X_test, y_test=self.y_test, new_mask=new_mask)
+        trained = dict(zip(idx.tolist(), y.tolist()))
+        before = self._trained_labels  # a label the model learned was changed or taken back: refit in full
+        moved = len(before) != int((~new_mask).sum()) or any(trained[i] != v for i, v in before.items() if i in trained)
+        full = moved or self._fits_since_full + 1 >= self.settings.full_refit_every
+        res = retrain(self.model, previous, strategy, self.pool.X, idx, y, cand, self.pool.classes, self.pool.task,
+                      self.settings, X_test=self.X_test, y_test=self.y_test, new_mask=new_mask, full=full)
+        res.extra["trained_labels"] = trained
+        return res
 
     def _record(self, res: RetrainResult) -> None:
         if res.cold_start:

@@ -98,6 +98,8 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         self._epoch = 0
         self._pending = 0
         self._trained_on: set[int] = set()
+        self._trained_labels: dict[int, Any] = {}  # what the applied model learned (index -> label)
+        self._fits_since_full = 0
         self._actions: list[tuple] = []  # this session's own labels and skips, for undo
         self.result_: RetrainResult | None = None
         self.status, self.status_kind = "not trained yet", "info"
@@ -161,6 +163,7 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
     epistemic = _setting("epistemic")
     queue_length = _setting("queue_length")
     incremental = _setting("incremental")
+    full_refit_every = _setting("full_refit_every")
     random_state = _setting("random_state")
     del _setting
 

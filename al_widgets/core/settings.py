@@ -25,8 +25,15 @@ class SessionSettings:
         How many ranked samples the queue keeps.
     lease_seconds : float
         How long a claim on a sample holds before another annotator may get it.
-    incremental : bool
-        ``partial_fit`` the new labels when the model supports it.
+    incremental : bool or None
+        How a retrain fits after the first: ``None`` (default) warm-starts models whose
+        ``warm_start`` re-optimises the same objective from the previous solution (scikit-learn's
+        linear models and MLPs: the same model up to the solver's tolerance, far fewer iterations
+        with many labels); ``True`` instead calls ``partial_fit`` on the new labels only when the model has
+        ``partial_fit``; ``False`` always fits a fresh clone.
+    full_refit_every : int
+        With incremental fitting, every this many retrains is a full refit of a fresh clone (and
+        always when a label the model was trained on changed or was taken back).
     random_state : int or None
     overlap : float in [0, 1]
         Share of the pool to be labeled by ``overlap_k`` different annotators (for agreement
@@ -47,7 +54,8 @@ class SessionSettings:
     epistemic: bool | None = None
     queue_length: int = 200
     lease_seconds: float = 600.0
-    incremental: bool = False
+    incremental: bool | None = None
+    full_refit_every: int = 20
     random_state: int | None = None
     overlap: float = 0.0
     overlap_k: int = 2
@@ -58,13 +66,15 @@ class SessionSettings:
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first bad setting."""
-        for name in ("batch_size", "retrain_every", "committee_size", "queue_length"):
+        for name in ("batch_size", "retrain_every", "committee_size", "queue_length", "full_refit_every"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if self.budget is not None and (isinstance(self.budget, bool) or not isinstance(self.budget, int)
                                         or self.budget < 1):
             raise ValueError(f"budget must be a positive integer or None, got {self.budget!r}")
+        if self.incremental not in (None, True, False):
+            raise ValueError(f"incremental must be True, False or None, got {self.incremental!r}")
         if not isinstance(self.lease_seconds, (int, float)) or not self.lease_seconds > 0:
             raise ValueError(f"lease_seconds must be positive, got {self.lease_seconds!r}")
         if isinstance(self.overlap, bool) or not isinstance(self.overlap, (int, float)) or not 0 <= self.overlap <= 1:

@@ -54,18 +54,55 @@ def can_train(y: np.ndarray, task: str) -> str | None:
     return None
 
 
-def fit_model(model: Any, previous: Any, X: Any, y: np.ndarray, incremental: bool,
-              X_new: Any = None, y_new: Any = None, classes: list | None = None) -> Any:
-    """Fit a fresh clone, warm-start from ``previous`` or ``partial_fit`` the new labels only."""
-    if previous is not None and incremental and hasattr(final_estimator(model), "partial_fit") \
-            and X_new is not None and not isinstance(model, Pipeline):
+def fit_model(model: Any, previous: Any, X: Any, y: np.ndarray, incremental: bool | None,
+              X_new: Any = None, y_new: Any = None, classes: list | None = None,
+              full: bool = False) -> tuple[Any, str]:
+    """Fit for a retrain; returns the fitted model and how: ``"full"``, ``"warm"`` or ``"partial"``.
+
+    ``"full"``: a fresh ``clone`` fitted on every label (always with ``full``, without a previous
+    model, or with ``incremental=False``).  ``"warm"``: a copy of ``previous`` re-fitted on every
+    label from its own solution (models whose ``warm_start`` re-optimises the same objective, the
+    class set unchanged; a warm start the model refuses falls back to a full fit).
+    ``"partial"`` (``incremental=True`` only): ``partial_fit`` of the new labels alone.
+    """
+    if previous is None or full or incremental is False:
+        return clone(model).fit(X, y), "full"
+    if incremental and X_new is not None and hasattr(final_estimator(model), "partial_fit") \
+            and not isinstance(model, Pipeline):
         fitted = copy.deepcopy(previous)
         fitted.partial_fit(X_new, y_new, classes=classes) if classes is not None else fitted.partial_fit(X_new, y_new)
-        return fitted
-    if previous is not None and model.get_params().get("warm_start", False):
-        fitted = copy.deepcopy(previous)
-        return fitted.fit(X, y)
-    return clone(model).fit(X, y)
+        return fitted, "partial"
+    param = _warm_start_param(model)
+    if param is not None and _same_classes(previous, y):
+        fitted = copy.deepcopy(previous).set_params(**{param: True})
+        try:
+            return fitted.fit(X, y), "warm"
+        except ValueError:  # e.g. a pipeline whose features changed shape: start from scratch
+            pass
+    return clone(model).fit(X, y), "full"
+
+
+def _warm_start_param(model: Any) -> str | None:
+    """The ``warm_start`` parameter's name when warm starting re-optimises the same objective.
+
+    Linear models and MLPs restart their solver from the previous solution; ensembles' warm
+    start means "add estimators" (no refit at all), so they are left out.
+    """
+    est = final_estimator(model)
+    if not type(est).__module__.startswith(("sklearn.linear_model", "sklearn.neural_network")):
+        return None
+    if "warm_start" not in est.get_params(deep=False):
+        return None
+    if isinstance(model, Pipeline):
+        return f"{model.steps[-1][0]}__warm_start"
+    return "warm_start" if est is model else None
+
+
+def _same_classes(previous: Any, y: np.ndarray) -> bool:
+    classes = getattr(final_estimator(previous), "classes_", None)
+    if classes is None:  # a regressor
+        return True
+    return set(np.asarray(classes).tolist()) == set(np.asarray(y).tolist())
 
 
 def pool_uncertainty(ctx: ScoringContext, epistemic: bool) -> dict[str, np.ndarray]:
@@ -157,7 +194,8 @@ def cold_start_result(model: Any, X: Any, candidates: np.ndarray, n_labels: int,
 
 def retrain(model: Any, previous: Any, strategy: QueryStrategy, X: Any, labeled: np.ndarray, y: np.ndarray,
             candidates: np.ndarray, classes: list | None, task: str, settings: SessionSettings, *,
-            X_test: Any = None, y_test: Any = None, new_mask: np.ndarray | None = None) -> RetrainResult:
+            X_test: Any = None, y_test: Any = None, new_mask: np.ndarray | None = None,
+            full: bool = False) -> RetrainResult:
     """Fit on ``X[labeled], y`` and re-score ``candidates``; see :class:`RetrainResult`.
 
     ``settings.epistemic=None`` computes the committee split only when it is cheap or already
@@ -175,11 +213,11 @@ def retrain(model: Any, previous: Any, strategy: QueryStrategy, X: Any, labeled:
     X_new = y_new = None
     if new_mask is not None and new_mask.any():
         X_new, y_new = take_rows(X_l, np.flatnonzero(new_mask)), y[new_mask]
-    fitted = fit_model(model, previous, X_l, y, incremental, X_new, y_new, classes)
+    fitted, how = fit_model(model, previous, X_l, y, incremental, X_new, y_new, classes, full=full)
     t1 = time.perf_counter()
     ctx = ScoringContext(fitted, X, candidates, X_l, y, classes, committee_size, random_state, labeled=labeled,
                          batch_size=batch_size)
-    order, order_scores, full = rank_queue(strategy, ctx, batch_size, queue_length)
+    order, order_scores, scores = rank_queue(strategy, ctx, batch_size, queue_length)
     if epistemic is None:
         epistemic = is_native_ensemble(fitted) or strategy.needs_committee
     unc = pool_uncertainty(ctx, epistemic and task == "classification")
@@ -190,5 +228,5 @@ def retrain(model: Any, previous: Any, strategy: QueryStrategy, X: Any, labeled:
         prediction, confidence = ctx.prediction, None
     metrics = evaluate(fitted, X_test, y_test, task) if X_test is not None else {}
     t2 = time.perf_counter()
-    return RetrainResult(fitted, order, order_scores, full, unc, prediction, confidence, metrics, False,
-                         len(y), t1 - t0, t2 - t1)
+    return RetrainResult(fitted, order, order_scores, scores, unc, prediction, confidence, metrics, False,
+                         len(y), t1 - t0, t2 - t1, extra={"fit": how})
