@@ -96,3 +96,51 @@ def test_float32_logistic_path_matches_scikit_learn(n_classes):
     np.testing.assert_allclose(fast, model.predict_proba(X32), rtol=1e-4, atol=1e-6)
     slow, _ = predict_proba(model, X)  # float64 input: scikit-learn's own path
     assert slow.dtype == np.float64
+
+
+def test_the_fused_summary_equals_each_score_by_hand():
+    from al_widgets.core.uncertainty import proba_summary
+    p = np.array([[0.5, 0.3, 0.2], [0.4, 0.4, 0.2], [0.1, 0.1, 0.8], [1.0, 0.0, 0.0]])
+    s = proba_summary(p, chunk=3)  # two chunks
+    np.testing.assert_allclose(s["margin"], [0.8, 1.0, 0.3, 0.0])  # 1 - (top - second); a tie scores 1
+    np.testing.assert_allclose(s["least_confidence"], [0.5, 0.6, 0.2, 0.0])
+    np.testing.assert_allclose(s["entropy"][0], -(0.5 * np.log(0.5) + 0.3 * np.log(0.3) + 0.2 * np.log(0.2)))
+    np.testing.assert_allclose(s["max"], [0.5, 0.4, 0.8, 1.0])
+    assert s["argmax"].tolist() == [0, 0, 2, 0]  # ties go to the first class, as argmax does
+    rng = np.random.default_rng(0)
+    q = rng.dirichlet(np.ones(7), 1000)
+    t = proba_summary(q, chunk=128)
+    for name, f in (("margin", U.margin), ("least_confidence", U.least_confidence), ("entropy", U.entropy)):
+        np.testing.assert_allclose(t[name], f(q), rtol=1e-12, atol=1e-12)
+    assert (t["argmax"] == q.argmax(1)).all()
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_the_fused_logistic_pass_equals_predict_proba(n_classes):
+    from sklearn.linear_model import LogisticRegression
+
+    from al_widgets.core.uncertainty import linear_summary, proba_summary
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(5000, 6)).astype(np.float32)
+    y = rng.integers(0, n_classes, 5000)
+    X[np.arange(5000), y] += 2
+    model = LogisticRegression(max_iter=500).fit(X[:400], y[:400])
+    fused = linear_summary(model, X, chunk=1000)
+    want = proba_summary(model.predict_proba(X.astype(np.float64)))
+    for k in ("margin", "least_confidence", "entropy", "max"):
+        np.testing.assert_allclose(fused[k], want[k], atol=2e-5)
+    assert (fused["argmax"] == model.predict(X)).mean() > 0.999
+    assert linear_summary(model, X.astype(np.float64)) is None  # float64: scikit-learn's own path
+
+
+def test_summary_classes_follow_the_pool_when_the_model_saw_only_some():
+    from sklearn.linear_model import LogisticRegression
+
+    from al_widgets.core.context import ScoringContext
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(600, 4)).astype(np.float32)
+    y = np.array(["b", "d", "e"])[rng.integers(0, 3, 600)]
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    ctx = ScoringContext(model, X, np.arange(600), classes=["a", "b", "c", "d", "e"])
+    codes = ctx.summary["argmax"]
+    assert (np.array(["a", "b", "c", "d", "e"])[codes] == model.predict(X)).all()

@@ -12,7 +12,7 @@ from sklearn.pipeline import Pipeline
 
 from .committee import Committee, final_estimator, transform_for_final
 from .pool import take_rows
-from .uncertainty import predict_proba, uncertainty_decomposition
+from .uncertainty import linear_summary, predict_proba, proba_summary, uncertainty_decomposition
 
 
 class ScoringContext:
@@ -88,6 +88,22 @@ class ScoringContext:
     def proba(self) -> np.ndarray:
         """``(n_pool, n_classes)`` class probabilities (pseudo-probabilities if uncalibrated)."""
         return self._proba_and_calibrated[0]
+
+    @cached_property
+    def summary(self) -> dict[str, np.ndarray]:
+        """Margin, least confidence, entropy, top probability and top class (an index into
+        ``classes``) for every pool sample, computed once per retrain in one chunked pass; a
+        float32 LogisticRegression pool is scored without materializing its probabilities."""
+        model = self.require_classifier("probability-based scoring")
+        if "_proba_and_calibrated" not in self.__dict__:
+            fast = linear_summary(model, self.X)
+            if fast is not None:
+                model_classes = [c.item() if isinstance(c, np.generic) else c for c in final_estimator(model).classes_]
+                if self.classes is not None and model_classes != list(self.classes):
+                    position = np.array([list(self.classes).index(c) for c in model_classes], dtype=np.int32)
+                    fast["argmax"] = position[fast["argmax"]]
+                return fast
+        return proba_summary(self.proba)
 
     @cached_property
     def committee(self) -> Committee:

@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from .context import ScoringContext
-from .uncertainty import SCORES, committee_variance, consensus_kl, vote_entropy
+from .uncertainty import committee_variance, consensus_kl, vote_entropy
 
 
 def top_k(scores: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -124,8 +124,8 @@ class _ProbaScore(QueryStrategy):
 
     def score(self, ctx: ScoringContext) -> np.ndarray:
         ctx.require_classifier(f"'{self.name}'")
-        # score every row, then pick the candidates from the 1-D result: no copy of the probability rows
-        return SCORES[self.score_name](ctx.proba)[ctx.candidates]
+        # every score of every row comes from one fused pass per retrain (ScoringContext.summary)
+        return ctx.summary[self.score_name][ctx.candidates]
 
 
 class LeastConfident(_ProbaScore):

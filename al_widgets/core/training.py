@@ -16,7 +16,6 @@ from .curves import evaluate
 from .strategies import QueryStrategy, top_k
 from .coldstart import cold_start
 from .settings import SessionSettings
-from .uncertainty import SCORES
 
 
 @dataclass
@@ -109,7 +108,7 @@ def pool_uncertainty(ctx: ScoringContext, epistemic: bool) -> dict[str, np.ndarr
     """Uncertainty arrays over the whole pool for display (map colours, top-k panel)."""
     if ctx.is_regression:
         return {"std": ctx.regression_std, "uncertainty": ctx.regression_std}
-    entropy = SCORES["entropy"](ctx.proba).astype(np.float32)  # the one the views show (map colours); margin etc. are the
+    entropy = ctx.summary["entropy"].astype(np.float32, copy=False)  # the one the views show (map colours); margin etc. are the
     out = {"entropy": entropy, "uncertainty": entropy}  # strategies' business, scored once by them
     if epistemic:
         dec = ctx.decomposition
@@ -222,8 +221,8 @@ def retrain(model: Any, previous: Any, strategy: QueryStrategy, X: Any, labeled:
         epistemic = is_native_ensemble(fitted) or strategy.needs_committee
     unc = pool_uncertainty(ctx, epistemic and task == "classification")
     if task == "classification":
-        prediction = np.asarray(classes, dtype=object)[ctx.proba.argmax(axis=1)]
-        confidence = ctx.proba.max(axis=1).astype(np.float32)  # display only: float32 halves it
+        prediction = np.asarray(classes, dtype=object)[ctx.summary["argmax"]]
+        confidence = ctx.summary["max"].astype(np.float32, copy=False)  # display only: float32 halves it
     else:
         prediction, confidence = ctx.prediction, None
     metrics = evaluate(fitted, X_test, y_test, task) if X_test is not None else {}

@@ -124,30 +124,104 @@ def predict_proba(model: Any, X: Any) -> tuple[np.ndarray, bool]:
                     "uncertainty sampling needs one of them (use a probabilistic classifier)")
 
 
+def _fast_logistic(model: Any, X: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(W, b)`` in float32 (``W``: n_classes x n_features, one row for two classes) when the pool
+    can be scored with scikit-learn's own LogisticRegression formula in float32, else ``None``
+    (another model, liblinear's or an explicit one-vs-rest, float64 or sparse input)."""
+    from sklearn.linear_model import LogisticRegression
+    if type(model) is not LogisticRegression or getattr(model, "solver", None) == "liblinear" \
+            or getattr(model, "multi_class", "auto") == "ovr" \
+            or not isinstance(X, np.ndarray) or X.dtype != np.float32 or X.ndim != 2 or not hasattr(model, "coef_"):
+        return None
+    return model.coef_.astype(np.float32), model.intercept_.astype(np.float32)
+
+
+def _linear_chunk(W: np.ndarray, b: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Class-major probabilities ``(n_classes, m)`` of one chunk: softmax (sigmoid for two classes)."""
+    zt = W @ X.T
+    zt += b[:, None]
+    if len(W) == 1:
+        p1 = expit(zt[0])
+        return np.stack([1 - p1, p1])
+    top = zt[0].copy()
+    for row in zt[1:]:
+        np.maximum(top, row, out=top)
+    zt -= top
+    np.exp(zt, out=zt)
+    zt /= zt.sum(axis=0)
+    return zt
+
+
 def _logistic_proba_float32(model: Any, X: Any, chunk: int = 200_000) -> np.ndarray | None:
     """``LogisticRegression.predict_proba`` for a float32 pool, in float32 and in chunks.
 
     The same formula scikit-learn uses (softmax of ``X @ coef_.T + intercept_`` for several
     classes, the logistic sigmoid for two), without the float64 copies of a million-row pool.
-    ``None`` when it does not apply (another model, liblinear's one-vs-rest, float64 input).
     """
-    from sklearn.linear_model import LogisticRegression
-    if type(model) is not LogisticRegression or getattr(model, "solver", None) == "liblinear" \
-            or not isinstance(X, np.ndarray) or X.dtype != np.float32 or X.ndim != 2 or not hasattr(model, "coef_"):
+    params = _fast_logistic(model, X)
+    if params is None:
         return None
-    W, b = model.coef_.astype(np.float32).T, model.intercept_.astype(np.float32)
-    n_classes = len(model.classes_)
-    out = np.empty((X.shape[0], n_classes), dtype=np.float32)
+    W, b = params
+    out = np.empty((X.shape[0], max(len(W), 2)), dtype=np.float32)
     for s in range(0, X.shape[0], chunk):
-        z = X[s:s + chunk] @ W + b
-        if n_classes == 2:
-            p1 = expit(z[:, 0])
-            out[s:s + chunk, 0], out[s:s + chunk, 1] = 1 - p1, p1
-        else:
-            z -= z.max(axis=1, keepdims=True)
-            np.exp(z, out=z)
-            z /= z.sum(axis=1, keepdims=True)
-            out[s:s + chunk] = z
+        out[s:s + chunk] = _linear_chunk(W, b, X[s:s + chunk]).T
+    return out
+
+
+SUMMARY_KEYS = ("margin", "least_confidence", "entropy", "max", "argmax")
+
+
+def _summarize_columns(pt: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-sample margin, least confidence, entropy, top probability and top class from class-major
+    probabilities ``pt`` of shape ``(n_classes, m)``: one elementwise pass per class."""
+    top, second = pt[0].copy(), np.zeros_like(pt[0])
+    arg = np.zeros(pt.shape[1], dtype=np.int32)
+    ent = np.zeros_like(top)
+    for c in range(pt.shape[0]):
+        row = pt[c]
+        if c:
+            bigger = row > top
+            np.maximum(second, np.where(bigger, top, row), out=second)
+            arg[bigger] = c
+            np.maximum(top, row, out=top)
+        term = np.log(np.clip(row, _EPS, 1.0))
+        term *= row
+        ent -= term
+    return {"margin": 1 - (top - second), "least_confidence": 1 - top, "entropy": ent, "max": top, "argmax": arg}
+
+
+def _summary_out(n: int, dtype: Any) -> dict[str, np.ndarray]:
+    out = {k: np.empty(n, dtype=dtype) for k in SUMMARY_KEYS[:-1]}
+    out["argmax"] = np.empty(n, dtype=np.int32)
+    return out
+
+
+def proba_summary(proba: np.ndarray, chunk: int = 65_536) -> dict[str, np.ndarray]:
+    """Every probability score at once (``SUMMARY_KEYS``), in cache-sized chunks, in ``proba``'s dtype.
+
+    ``margin``, ``least_confidence`` and ``entropy`` equal the functions of the same names.
+    """
+    proba = _check_proba(proba)
+    out = _summary_out(len(proba), proba.dtype)
+    for s in range(0, len(proba), chunk):
+        part = _summarize_columns(np.ascontiguousarray(proba[s:s + chunk].T))
+        for k, v in part.items():
+            out[k][s:s + len(v)] = v
+    return out
+
+
+def linear_summary(model: Any, X: Any, chunk: int = 65_536) -> dict[str, np.ndarray] | None:
+    """:func:`proba_summary` of a float32 LogisticRegression pool without materializing the
+    probabilities: ``X @ W``, softmax and every score fused per chunk (``None`` when it does not apply)."""
+    params = _fast_logistic(model, X)
+    if params is None:
+        return None
+    W, b = params
+    out = _summary_out(X.shape[0], np.float32)
+    for s in range(0, X.shape[0], chunk):
+        part = _summarize_columns(_linear_chunk(W, b, X[s:s + chunk]))
+        for k, v in part.items():
+            out[k][s:s + len(v)] = v
     return out
 
 
