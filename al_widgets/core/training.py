@@ -104,6 +104,18 @@ def _same_classes(previous: Any, y: np.ndarray) -> bool:
     return set(np.asarray(classes).tolist()) == set(np.asarray(y).tolist())
 
 
+def class_array(classes: list) -> np.ndarray:
+    """``classes`` as an array to index predicted class positions with: numeric when every class is a
+    number (indexing and comparing it never holds the GIL for long; integers in the smallest integer
+    type that holds them, 1 byte per sample for up to 256 classes), object otherwise."""
+    if classes and all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) for c in classes):
+        return np.asarray(classes, dtype=np.result_type(np.min_scalar_type(min(classes)),
+                                                        np.min_scalar_type(max(classes))))
+    if all(isinstance(c, (int, float, np.integer, np.floating)) and not isinstance(c, bool) for c in classes):
+        return np.asarray(classes, dtype=float)
+    return np.asarray(classes, dtype=object)
+
+
 def pool_uncertainty(ctx: ScoringContext, epistemic: bool) -> dict[str, np.ndarray]:
     """Uncertainty arrays over the whole pool for display (map colours, top-k panel)."""
     if ctx.is_regression:
@@ -221,7 +233,7 @@ def retrain(model: Any, previous: Any, strategy: QueryStrategy, X: Any, labeled:
         epistemic = is_native_ensemble(fitted) or strategy.needs_committee
     unc = pool_uncertainty(ctx, epistemic and task == "classification")
     if task == "classification":
-        prediction = np.asarray(classes, dtype=object)[ctx.summary["argmax"]]
+        prediction = class_array(classes)[ctx.summary["argmax"]]
         confidence = ctx.summary["max"].astype(np.float32, copy=False)  # display only: float32 halves it
     else:
         prediction, confidence = ctx.prediction, None
