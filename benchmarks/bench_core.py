@@ -5,9 +5,11 @@ scratch, predict_proba over the whole pool, entropy, full argsort.
 
 Rows, per pool size and model (both sides warmed up first):
 
-* ``equal work``: al_widgets also refits from scratch after every label (retrain_every=1, no
-  partial_fit), and it also commits each label to SQLite (WAL, synchronous=FULL), keeps the
-  queue, the curve and the claims: the engine against the bare loop, same cadence;
+* ``equal work``: al_widgets also refits a fresh clone after every label (``incremental=False``),
+  and it also commits each label to SQLite (WAL, synchronous=FULL), keeps the queue, the curve
+  and the claims: the engine against the bare loop, same cadence, same model;
+* ``+ warm start``: the session's default, still after every label: the solver restarts from the
+  previous solution (the same model up to the solver's tolerance);
 * ``+ coalescing``: al_widgets retrains every 10 labels (what the UI does while labels stream
   in), against the same every-label baseline: what the trick adds, not a faster engine;
 * ``+ coalescing + partial_fit`` (SGDClassifier): the new labels only, every 10.
@@ -105,7 +107,10 @@ def main() -> None:
                 baseline_per_label(model, X, y, seed_idx, rng, n_labels=3)  # warm-up, both sides
                 ours(model, X, y, seed_idx, False, folder, every=1, n_labels=3)
                 base = baseline_per_label(model, X, y, seed_idx, rng)
-                variants = [("equal work (refit every label)", False, 1), ("+ coalescing (every 10)", False, 10)]
+                variants = [("equal work (fresh refit/label)", False, 1),
+                            ("+ warm start (default), /label", None, 1),
+                            ("+ coalescing (fresh, every 10)", False, 10),
+                            ("+ warm start + coalescing", None, 10)]
                 if inc:
                     variants.append(("+ coalescing + partial_fit", True, 10))
                 for label, incremental, every in variants:

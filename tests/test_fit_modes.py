@@ -97,3 +97,11 @@ def test_bad_settings_are_named(small_digits, tmp_path):
         _session(small_digits, tmp_path, LogisticRegression(), full_refit_every=0)
     with pytest.raises(ValueError, match="incremental"):
         _session(small_digits, tmp_path, LogisticRegression(), incremental="yes")
+
+
+def test_sgd_models_are_not_warm_started_by_default(small_digits, tmp_path):
+    X, y = small_digits  # their warm start restarts the epochs: measured slower than a fresh fit
+    s = _session(small_digits, tmp_path, SGDClassifier(loss="log_loss", random_state=0))
+    s.retrain()
+    assert _label_next(s, y, 2) == ["full", "full"]
+    s.close()

@@ -130,7 +130,12 @@ def test_the_fused_logistic_pass_equals_predict_proba(n_classes):
     for k in ("margin", "least_confidence", "entropy", "max"):
         np.testing.assert_allclose(fused[k], want[k], atol=2e-5)
     assert (fused["argmax"] == model.predict(X)).mean() > 0.999
-    assert linear_summary(model, X.astype(np.float64)) is None  # float64: scikit-learn's own path
+    exact = linear_summary(model, X.astype(np.float64))  # float64 pools: the same pass in float64
+    assert exact["margin"].dtype == np.float64
+    for k in ("margin", "least_confidence", "entropy", "max"):
+        np.testing.assert_allclose(exact[k], want[k], atol=1e-12)
+    assert (exact["argmax"] == model.predict(X.astype(np.float64))).all()
+    assert linear_summary(model, X.astype(np.float16)) is None
 
 
 def test_summary_classes_follow_the_pool_when_the_model_saw_only_some():

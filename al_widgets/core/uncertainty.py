@@ -124,16 +124,16 @@ def predict_proba(model: Any, X: Any) -> tuple[np.ndarray, bool]:
                     "uncertainty sampling needs one of them (use a probabilistic classifier)")
 
 
-def _fast_logistic(model: Any, X: Any) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(W, b)`` in float32 (``W``: n_classes x n_features, one row for two classes) when the pool
-    can be scored with scikit-learn's own LogisticRegression formula in float32, else ``None``
-    (another model, liblinear's or an explicit one-vs-rest, float64 or sparse input)."""
+def _fast_logistic(model: Any, X: Any, dtypes: tuple = (np.float32,)) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(W, b)`` in ``X``'s dtype (``W``: n_classes x n_features, one row for two classes) when the
+    pool can be scored with scikit-learn's own LogisticRegression formula, else ``None`` (another
+    model, liblinear's or an explicit one-vs-rest, a dtype not in ``dtypes``, sparse input)."""
     from sklearn.linear_model import LogisticRegression
     if type(model) is not LogisticRegression or getattr(model, "solver", None) == "liblinear" \
             or getattr(model, "multi_class", "auto") == "ovr" \
-            or not isinstance(X, np.ndarray) or X.dtype != np.float32 or X.ndim != 2 or not hasattr(model, "coef_"):
+            or not isinstance(X, np.ndarray) or X.dtype not in dtypes or X.ndim != 2 or not hasattr(model, "coef_"):
         return None
-    return model.coef_.astype(np.float32), model.intercept_.astype(np.float32)
+    return model.coef_.astype(X.dtype), model.intercept_.astype(X.dtype)
 
 
 def _linear_chunk(W: np.ndarray, b: np.ndarray, X: np.ndarray) -> np.ndarray:
@@ -211,13 +211,14 @@ def proba_summary(proba: np.ndarray, chunk: int = 65_536) -> dict[str, np.ndarra
 
 
 def linear_summary(model: Any, X: Any, chunk: int = 65_536) -> dict[str, np.ndarray] | None:
-    """:func:`proba_summary` of a float32 LogisticRegression pool without materializing the
-    probabilities: ``X @ W``, softmax and every score fused per chunk (``None`` when it does not apply)."""
-    params = _fast_logistic(model, X)
+    """:func:`proba_summary` of a LogisticRegression pool (float32 or float64, computed in that
+    dtype) without materializing the probabilities: ``X @ W``, softmax and every score fused per
+    chunk (``None`` when it does not apply)."""
+    params = _fast_logistic(model, X, (np.float32, np.float64))
     if params is None:
         return None
     W, b = params
-    out = _summary_out(X.shape[0], np.float32)
+    out = _summary_out(X.shape[0], X.dtype)
     for s in range(0, X.shape[0], chunk):
         part = _summarize_columns(_linear_chunk(W, b, X[s:s + chunk]))
         for k, v in part.items():
