@@ -14,7 +14,9 @@ Refit with many labels: a fresh fit against the default warm start (10k and 50k 
 Dask (2-worker LocalCluster, processes): a Parquet pool written in row groups, ``DaskPool`` top-k
 re-score time against the same numpy limit on the same rows in the kernel.
 
-Run: python benchmarks/bench_scale.py [--sizes 100000,1000000] [--dask 2000000]
+Pools of 1M and more must stay within ``MEMORY_BUDGET`` bytes per sample beyond X (asserted).
+
+Run: python benchmarks/bench_scale.py [--sizes 100000,1000000,5000000] [--dask 10000000]
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 N_FEATURES, N_CLASSES = 50, 4
+MEMORY_BUDGET = 100  # bytes per sample beyond X, asserted for pools of 1M and more (issue 8)
 
 
 def make_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -201,6 +204,11 @@ def main() -> None:
     pd.set_option("display.width", 200)
     print("In memory: LogisticRegression, 50 float32 features, 4 classes, 200 labels; seconds (median of 3)")
     print(pd.DataFrame(rows).set_index("n").round(3).to_string())
+    for r in rows:  # the memory budget is a benchmark assertion, not a timed test
+        if r["n"] >= 1_000_000:
+            assert r["B/sample beyond X"] <= MEMORY_BUDGET, \
+                f"{r['n']:,} samples: {r['B/sample beyond X']:.0f} B/sample beyond X > {MEMORY_BUDGET}"
+    print(f"memory budget: every pool of 1M or more within {MEMORY_BUDGET} B/sample beyond X")
     print("\nRefit with many labels (LogisticRegression, 10 new labels per retrain; seconds, median of 3;"
           " the default warm start against a fresh fit, and the share of predictions they agree on)")
     print(pd.DataFrame([refit_cost(m) for m in (10_000, 50_000)]).set_index("labels").round(3).to_string())

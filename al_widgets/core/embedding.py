@@ -40,15 +40,40 @@ def pca_layout(features: Any, random_state: int | None = 0) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def umap_layout(X: np.ndarray, n_neighbors: int, min_dist: float, random_state: int | None) -> np.ndarray:
-    """UMAP of ``X`` to 2-D (imports umap-learn, which compiles with numba on first use)."""
+UMAP_FIT_SAMPLE = 50_000
+"""Pools larger than this get UMAP fitted on a uniform sample of this many rows; the rest are
+placed with ``UMAP.transform`` (in chunks), which costs far less than fitting on the whole pool."""
+
+
+def umap_layout(X: np.ndarray, n_neighbors: int, min_dist: float, random_state: int | None,
+                fit_sample: int = UMAP_FIT_SAMPLE, chunk: int = 100_000) -> np.ndarray:
+    """UMAP of ``X`` to 2-D (imports umap-learn, which compiles with numba on first use).
+
+    Above ``fit_sample`` rows UMAP is fitted on a uniform sample and the other rows are
+    transformed into that layout.
+    """
     import umap
 
-    n_neighbors = max(2, min(n_neighbors, X.shape[0] - 1))
-    n_epochs = 200 if X.shape[0] <= 10_000 else None  # umap's default is 500 below 10k samples
+    n = X.shape[0]
+    fit_rows = None
+    if n > fit_sample:
+        fit_rows = np.sort(np.random.default_rng(random_state).choice(n, fit_sample, replace=False))
+    m = n if fit_rows is None else fit_sample
+    n_neighbors = max(2, min(n_neighbors, m - 1))
+    n_epochs = 200 if m <= 10_000 else None  # umap's default is 500 below 10k samples
     reducer = umap.UMAP(n_neighbors=n_neighbors, min_dist=min_dist, random_state=random_state,
                         n_jobs=1 if random_state is not None else -1, n_epochs=n_epochs)
-    return reducer.fit_transform(X).astype(np.float32)
+    if fit_rows is None:
+        return reducer.fit_transform(X).astype(np.float32)
+    out = np.empty((n, 2), dtype=np.float32)
+    out[fit_rows] = reducer.fit_transform(X[fit_rows])
+    rest = np.ones(n, dtype=bool)
+    rest[fit_rows] = False
+    rest = np.flatnonzero(rest)
+    for s in range(0, len(rest), chunk):
+        rows = rest[s:s + chunk]
+        out[rows] = reducer.transform(X[rows])
+    return out
 
 
 class PoolEmbedding:
@@ -62,10 +87,16 @@ class PoolEmbedding:
     cache_dir : path or None
         Where UMAP layouts are cached; ``None`` disables the cache.
     n_neighbors, min_dist, random_state : UMAP parameters.
+    fit_sample : int
+        Pools larger than this are fitted on a sample of this many rows and the rest transformed.
     """
 
     def __init__(self, features: Any, key: str, cache_dir: str | os.PathLike | None = DEFAULT_CACHE,
-                 n_neighbors: int = 15, min_dist: float = 0.1, random_state: int | None = 0) -> None:
+                 n_neighbors: int = 15, min_dist: float = 0.1, random_state: int | None = 0,
+                 fit_sample: int = UMAP_FIT_SAMPLE) -> None:
+        if isinstance(fit_sample, bool) or not isinstance(fit_sample, int) or fit_sample < 10:
+            raise ValueError(f"fit_sample must be an integer >= 10, got {fit_sample!r}")
+        self.fit_sample = fit_sample
         self.features = features
         self.key = key
         self.cache_dir = None if cache_dir is None else Path(cache_dir)
@@ -85,6 +116,8 @@ class PoolEmbedding:
         if self.cache_dir is None:
             return None
         params = f"{self.key}-{self.features.shape}-{self.n_neighbors}-{self.min_dist}-{self.random_state}"
+        if self.features.shape[0] > self.fit_sample:  # a sampled fit is another layout
+            params += f"-sample{self.fit_sample}"
         return self.cache_dir / f"umap-{hashlib.sha1(params.encode()).hexdigest()[:20]}.npy"
 
     def _load_cache(self) -> np.ndarray | None:
@@ -109,7 +142,7 @@ class PoolEmbedding:
         """
         t0 = time.perf_counter()
         X = reduce(self.features, 50, self.random_state)
-        args = (X, self.n_neighbors, self.min_dist, self.random_state)
+        args = (X, self.n_neighbors, self.min_dist, self.random_state, self.fit_sample)
         if in_subprocess:  # adopt another process's result as soon as it lands in the cache
             from .background import run_in_subprocess
             layout = run_in_subprocess(umap_layout, *args, _poll=self._load_cache)
