@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
             s.add_argument("--text-column", help="CSV column holding the text to label")
             s.add_argument("--label-column", help="CSV column with labels already known (may be partly empty)")
             s.add_argument("--id-column", help="CSV column with stable sample ids")
+            s.add_argument("--embedding-column", help="column of precomputed embeddings (lists of floats; Parquet)")
+            s.add_argument("--embeddings", help="an .npy matrix of precomputed embeddings, one row per CSV row "
+                                                "(default: DATA.npy or DATA.embeddings.npy beside the CSV, if present)")
             s.add_argument("--classes", help="comma-separated class names, e.g. pos,neg")
             s.add_argument("--model", default="auto", choices=["auto", "logreg", "gboost", "tfidf-logreg"])
         s.add_argument("--store", default=None,
@@ -83,6 +86,8 @@ def _config(args: argparse.Namespace) -> AppConfig:
     if args.command == "serve":
         cfg.dataset = str(Path(args.data).resolve())
         cfg.text_column, cfg.label_column, cfg.id_column = args.text_column, args.label_column, args.id_column
+        cfg.embedding_column = args.embedding_column
+        cfg.embeddings = str(Path(args.embeddings).resolve()) if args.embeddings else None
         cfg.classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
         cfg.model = args.model
         cfg.title = f"Labeling {Path(args.data).name}"

@@ -175,3 +175,25 @@ def test_parquet_is_served_like_a_csv(reviews, tmp_path, capsys):
     assert main(["serve", str(bad), "--text-column", "review", "--check"]) == 2
     err = capsys.readouterr().err
     assert "cannot read" in err and "as Parquet" in err and len(err.strip().splitlines()) == 1
+
+
+def test_precomputed_embeddings_beside_a_csv_or_in_a_parquet_column(reviews, tmp_path, capsys):
+    import numpy as np
+    import pandas as pd
+    from al_widgets.app import AppConfig, load
+    df = pd.read_csv(reviews)
+    emb = np.random.default_rng(0).normal(size=(len(df), 8)).astype(np.float32)
+    np.save(reviews.with_suffix(".npy"), emb)  # reviews.npy beside reviews.csv: picked up by default
+    assert main(["serve", str(reviews), "--label-column", "label", "--id-column", "id", "--check"]) == 0
+    assert "ok: 4 samples" in capsys.readouterr().out
+    data = load(AppConfig(dataset=str(reviews), label_column="label", id_column="id", store=str(tmp_path / "s.db")))
+    np.testing.assert_allclose(data.pool.X, emb)
+    assert data.pool.labels[0] == "pos" and data.pool.item(1)["review"] == "bad <b>x</b>"
+    pq = tmp_path / "vec.parquet"
+    df.assign(vec=[list(r) for r in emb]).to_parquet(pq)
+    assert main(["serve", str(pq), "--embedding-column", "vec", "--label-column", "label", "--check"]) == 0
+    capsys.readouterr()
+    np.save(reviews.with_suffix(".npy"), emb[:3])  # a matrix that does not match the rows: one line
+    assert main(["serve", str(reviews), "--label-column", "label", "--check"]) == 2
+    err = capsys.readouterr().err
+    assert "need (4, d)" in err and len(err.strip().splitlines()) == 1

@@ -19,6 +19,10 @@ class AppConfig:
     text_column: str | None = None
     label_column: str | None = None
     id_column: str | None = None
+    embedding_column: str | None = None
+    """A column of precomputed embeddings (lists of floats): the model's features."""
+    embeddings: str | None = None
+    """An ``.npy`` matrix of precomputed embeddings, one row per data row (default: one beside the CSV)."""
     classes: list | None = None
     model: str = "auto"
     strategy: str = "margin"

@@ -141,6 +141,9 @@ def _csv(path: Path, config: AppConfig) -> AppData:
     if df.columns.duplicated().any():
         raise ConfigError(f"{path} has duplicate column names: {sorted(set(df.columns[df.columns.duplicated()]))}")
     labels, classes = _labels_and_classes(df, config)
+    embedded = _embedded(df, path, config, labels, classes)
+    if embedded is not None:
+        return embedded
     ids = None
     if config.id_column:
         if config.id_column not in df:
@@ -162,6 +165,28 @@ def _csv(path: Path, config: AppConfig) -> AppData:
     items = df.drop(columns=[c for c in drop if c != config.id_column])
     pool = Pool(feats, ids=ids if ids is not None else [str(i) for i in range(len(df))],
                 items=[items.iloc[i] for i in range(len(items))], labels=labels, classes=classes, name=path.name)
+    return AppData(pool, _model(config.model, "numeric"))
+
+
+def _embedded(df: pd.DataFrame, path: Path, config: AppConfig, labels: list | None, classes: list) -> AppData | None:
+    """A pool on precomputed embeddings (a column of lists, or an .npy matrix beside the data)."""
+    from ..core.pool_io import sidecar_embeddings
+    npy = Path(config.embeddings) if config.embeddings else None
+    if npy is None and not config.embedding_column:
+        npy = sidecar_embeddings(path)
+    if npy is None and not config.embedding_column:
+        return None
+    try:
+        emb = None
+        if npy is not None:
+            if not npy.exists():
+                raise ConfigError(f"embeddings not found: {npy}")
+            emb = np.load(npy, mmap_mode="r", allow_pickle=False)
+        frame = df.drop(columns=[config.label_column]) if config.label_column else df
+        pool = Pool.from_frame(frame, embedding_column=config.embedding_column, embeddings=emb,
+                               id_column=config.id_column, labels=labels, classes=classes, name=path.name)
+    except (ValueError, OSError) as exc:
+        raise ConfigError(_one_line(exc)) from None
     return AppData(pool, _model(config.model, "numeric"))
 
 

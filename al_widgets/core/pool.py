@@ -217,6 +217,34 @@ class Pool:
                 self.labels[i] = self._coerce(v)
         return classes
 
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame, **kwargs: Any) -> "Pool":
+        """A pool from a DataFrame: features from ``feature_columns`` (default: the numeric columns),
+        an ``embedding_column`` of equal-length lists of floats, or an ``embeddings`` matrix; ids,
+        labels from ``id_column`` / ``label_column``; every row shown to people as its table row.
+        Features are stored as one float32 matrix.  See :mod:`al_widgets.core.pool_io`."""
+        from .pool_io import from_frame
+        return from_frame(df, **kwargs)
+
+    @classmethod
+    def from_arrow(cls, table: Any, **kwargs: Any) -> "Pool":
+        """A pool from a ``pyarrow.Table`` (options of :meth:`from_frame`)."""
+        from .pool_io import from_arrow
+        return from_arrow(table, **kwargs)
+
+    @classmethod
+    def from_parquet(cls, path: Any, client: Any = None, **kwargs: Any) -> Any:
+        """A pool from Parquet; with a ``distributed.Client`` a ``DaskPool`` kept on the cluster."""
+        from .pool_io import from_parquet
+        return from_parquet(path, client=client, **kwargs)
+
+    @classmethod
+    def from_dask(cls, X: Any, classes: list, client: Any = None) -> Any:
+        """A ``DaskPool`` over a 2-D ``dask.array`` (scored block by block on the cluster)."""
+        from .distributed import DaskPool
+        return DaskPool(X, classes, client)
+
     # ------------------------------------------------------------------ API
     def __len__(self) -> int:
         return self.n
