@@ -103,3 +103,97 @@ def test_excluded_samples_never_come_back(client, data):
     again, _ = pool.top_k(model, 10, best[:5])
     assert not set(again.tolist()) & set(best[:5].tolist())
     assert again[:5].tolist() == best[5:].tolist()
+
+
+def _same_ranking(a_idx, a_sc, b_idx, b_sc, atol=1e-5):
+    """Equal scores, and equal indices wherever a score is not within ``atol`` of another (float32 ties)."""
+    np.testing.assert_allclose(a_sc, b_sc, atol=atol)
+    for i, s in enumerate(a_sc):
+        near = np.abs(np.asarray(a_sc) - s) < atol
+        if near.sum() == 1:
+            assert a_idx[i] == b_idx[i], (i, a_idx, b_idx)
+        else:
+            assert set(np.asarray(a_idx)[near]) & set(b_idx)
+
+
+def test_the_session_on_a_dask_pool_ranks_like_the_in_memory_session(client, data, tmp_path):
+    from al_widgets.core import ActiveLearningSession, Pool
+    from al_widgets.core.distributed import TopScores
+    X, y = data
+    dpool = Pool.from_dask(da.from_array(X, chunks=(3_000, 5)), classes=[0, 1, 2, 3], client=client)
+    kw = dict(background=False, random_state=0, batch_size=10)
+    s_d = ActiveLearningSession(LogisticRegression(max_iter=500), dpool, "margin", store=tmp_path / "d.db", **kw)
+    s_m = ActiveLearningSession(LogisticRegression(max_iter=500), Pool(X, classes=[0, 1, 2, 3]), "margin",
+                                store=tmp_path / "m.db", **kw)
+    s_d.retrain()  # no labels yet: the cold start clusters a sample fetched from the cluster
+    first = s_d.next_item()
+    assert s_d.result_.cold_start and 0 <= first.index < len(X)
+    np.testing.assert_allclose(dpool.item(first.index), X[first.index])
+    seeds = np.random.default_rng(0).choice(len(X), 30, replace=False)
+    for i in seeds:
+        s_d.submit(int(i), int(y[i]))
+        s_m.submit(int(i), int(y[i]))
+    for _ in range(2):  # labels arrive between re-scores: the top of both queues stays the same
+        d, m = s_d.result_, s_m.result_
+        assert not d.cold_start and d.n_labels == m.n_labels
+        _same_ranking(d.order[:10], d.order_scores[:10], m.order[:10], m.order_scores[:10])
+        assert isinstance(d.scores, TopScores) and d.prediction is None  # no per-sample arrays in the kernel
+        assert d.scores[int(d.order[0])] == pytest.approx(d.order_scores[0]) and np.isnan(d.scores[int(seeds[0])])
+        for i in d.order[:5]:
+            s_d.submit(int(i), int(y[i]))
+            s_m.submit(int(i), int(y[i]))
+    assert s_d.curve.last["n_labels"] == 40 and 0 < s_d.curve.last["mean_uncertainty"] < 1
+    shown = s_d.next_item()  # still the cold-start sample on screen; once labeled, the cluster's top one
+    s_d.submit(shown.index, int(y[shown.index]))
+    assert s_d.next_item().index == int(s_d.result_.order[0])
+    s_d.close()
+    s_m.close()
+
+
+def test_a_dask_pool_refuses_strategies_that_need_the_whole_pool(client, data, tmp_path):
+    from al_widgets.core import ActiveLearningSession, Pool
+    X, _ = data
+    dpool = Pool.from_dask(da.from_array(X[:2000], chunks=(1_000, 20)), classes=[0, 1, 2, 3], client=client)
+    with pytest.raises(ValueError, match="'badge' needs the whole pool in one place"):
+        ActiveLearningSession(LogisticRegression(), dpool, "badge", store=tmp_path / "s.db", background=False)
+    s = ActiveLearningSession(LogisticRegression(), dpool, "entropy", store=tmp_path / "s.db", background=False)
+    with pytest.raises(ValueError, match="'coreset' needs the whole pool"):
+        s.set_strategy("coreset")
+    assert s.strategy.name == "entropy"
+    s.close()
+
+
+def test_the_map_of_a_dask_pool_colours_from_the_cluster_and_lassoes_pool_ids(client, data, tmp_path):
+    import types
+
+    from al_widgets.core import ActiveLearningSession, Pool
+    from al_widgets.core.uncertainty import entropy
+    from al_widgets.widgets.map import DENSITY, GRID, POOL, UncertaintyMap
+    X, y = data
+    dpool = Pool.from_dask(da.from_array(X, chunks=(3_000, 5)), classes=[0, 1, 2, 3], client=client)
+    s = ActiveLearningSession(LogisticRegression(max_iter=500), dpool, "margin", store=tmp_path / "d.db",
+                              background=False, random_state=0, retrain_every=10**9)
+    for i in np.random.default_rng(1).choice(len(X), 30, replace=False):
+        s.submit(int(i), int(y[i]))
+    m = UncertaintyMap(s, umap=False, sample_size=2_000)
+    xy = m.embedding.layout
+    assert m.big and xy.shape == (len(X), 2) and xy.dtype == np.float32 and len(m.figure.data[POOL].x) == 2_000
+    s.retrain()  # the first re-score since the map asked: per-cell sums and the markers' values come back
+    ent = entropy(s.result_.model.predict_proba(X)).astype(np.float64)
+    labeled = np.zeros(len(X), dtype=bool)
+    labeled[list(s.labels)] = True
+    ent[labeled] = np.nan
+    marker = np.asarray(m.figure.data[POOL].marker.color, dtype=float)
+    np.testing.assert_allclose(marker, ent[m.shown], atol=2e-5)  # the markers: their own entropy
+    free = ~labeled
+    total = np.bincount(m._cell[free], weights=ent[free], minlength=GRID * GRID)
+    count = np.bincount(m._cell[free], minlength=GRID * GRID)
+    want = np.where(count > 0, total / np.maximum(count, 1), np.nan).reshape(GRID, GRID).T
+    np.testing.assert_allclose(np.asarray(m.figure.data[DENSITY].z, dtype=float), want, atol=2e-5)
+    cx, cy = np.median(xy, axis=0)
+    lasso = types.SimpleNamespace(xs=[cx - 0.5, cx + 0.5, cx + 0.5, cx - 0.5], ys=[cy - 0.5, cy - 0.5, cy + 0.5, cy + 0.5])
+    m._on_selection(m.figure.data[POOL], types.SimpleNamespace(point_inds=[0]), lasso)
+    inside_box = np.flatnonzero((np.abs(xy[:, 0] - cx) <= 0.5) & (np.abs(xy[:, 1] - cy) <= 0.5))
+    assert sorted(m.bulk.selected) == sorted(set(inside_box.tolist()) - set(s.labels))
+    m.detach()
+    s.close()

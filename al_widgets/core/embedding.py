@@ -198,3 +198,23 @@ class PoolEmbedding:
         self._thread = threading.Thread(target=run, name="al-umap", daemon=True)
         self._thread.start()
         return self._thread
+
+
+class ClusterLayout:
+    """The map layout of a pool held by a Dask cluster (``DaskPool.layout``): PCA fitted on a
+    sample, projected on the cluster.  Same interface as :class:`PoolEmbedding`; no UMAP yet."""
+
+    method = "pca (on the cluster)"
+    is_umap = False
+    computing = False
+    error = None
+    umap_seconds = None
+
+    def __init__(self, pool: Any, random_state: int | None = 0) -> None:
+        self.layout = pool.layout(random_state)
+
+    def describe(self) -> str:
+        return "layout: PCA fitted on a sample, every row projected on the cluster (UMAP: in-memory pools only)"
+
+    def start_umap(self, *args: Any, **kwargs: Any) -> None:
+        return None

@@ -249,6 +249,10 @@ class Pool:
     def __len__(self) -> int:
         return self.n
 
+    def known_labels(self) -> dict[int, Any]:
+        """Pool index -> label, for the samples the data came labeled."""
+        return {i: v for i, v in enumerate(self.labels) if v is not MISSING}
+
     def index_of(self, sample_id: Any) -> int:
         """Position of ``sample_id`` in the pool (raises ``KeyError`` if unknown)."""
         try:

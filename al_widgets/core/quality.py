@@ -24,11 +24,11 @@ def overlap_mask(ids: Any, share: float) -> np.ndarray:
 
     Every session of every annotator computes the same set from the ids alone.
     """
-    ids = list(ids)
-    if share <= 0:
+    if share <= 0:  # no overlap: no per-sample work (a pool of millions has RangeIds, no strings)
         return np.zeros(len(ids), dtype=bool)
     if share >= 1:
         return np.ones(len(ids), dtype=bool)
+    ids = list(ids)
     cut = int(share * 2**64)
     return np.fromiter((int.from_bytes(hashlib.blake2b(str(i).encode(), digest_size=8).digest(), "big") < cut
                         for i in ids), dtype=bool, count=len(ids))

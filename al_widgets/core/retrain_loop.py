@@ -83,12 +83,10 @@ class RetrainLoop:
             idx = np.fromiter(sorted(labels), dtype=int, count=len(labels))
             y = _tidy(np.array([labels[i] for i in idx],
                                dtype=object if self.pool.task == "classification" else float))
-            unlabeled = np.ones(self.pool.n, dtype=bool)
-            unlabeled[idx] = False
             self.emit("retrain_started", n_labels=len(idx), seq=seq)
             self._set_status(f"training on {len(idx)} labels…", "busy")
             try:
-                res = self._fit(idx, y, np.flatnonzero(unlabeled), strategy)
+                res = self._fit(idx, y, strategy)
             except Exception as exc:  # noqa: BLE001 - shown to the user, never lost
                 self.last_error = exc
                 self._set_status(f"retrain failed: {type(exc).__name__}: {exc}", "error")
@@ -127,15 +125,23 @@ class RetrainLoop:
         self.emit("retrained", result=res)
         return res
 
-    def _fit(self, idx: np.ndarray, y: np.ndarray, cand: np.ndarray, strategy: QueryStrategy) -> RetrainResult:
+    def _fit(self, idx: np.ndarray, y: np.ndarray, strategy: QueryStrategy) -> RetrainResult:
         previous = self.result_.model if self.result_ is not None else None
         new_mask = np.array([i not in self._trained_on for i in idx], dtype=bool)
         trained = dict(zip(idx.tolist(), y.tolist()))
         before = self._trained_labels  # a label the model learned was changed or taken back: refit in full
         moved = len(before) != int((~new_mask).sum()) or any(trained[i] != v for i, v in before.items() if i in trained)
         full = moved or self._fits_since_full + 1 >= self.settings.full_refit_every
-        res = retrain(self.model, previous, strategy, self.pool.X, idx, y, cand, self.pool.classes, self.pool.task,
-                      self.settings, X_test=self.X_test, y_test=self.y_test, new_mask=new_mask, full=full)
+        if getattr(self.pool, "is_distributed", False):  # ranked on the cluster (core/distributed.py)
+            from .distributed import distributed_retrain
+            res = distributed_retrain(self.model, previous, strategy, self.pool, idx, y, self.settings,
+                                      X_test=self.X_test, y_test=self.y_test, new_mask=new_mask, full=full)
+        else:
+            unlabeled = np.ones(self.pool.n, dtype=bool)
+            unlabeled[idx] = False
+            res = retrain(self.model, previous, strategy, self.pool.X, idx, y, np.flatnonzero(unlabeled),
+                          self.pool.classes, self.pool.task, self.settings, X_test=self.X_test, y_test=self.y_test,
+                          new_mask=new_mask, full=full)
         res.extra["trained_labels"] = trained
         return res
 
@@ -143,10 +149,13 @@ class RetrainLoop:
         if res.cold_start:
             self._set_status(res.message, "warning")
             return
-        unc = res.uncertainty["uncertainty"]
-        mask = np.ones(len(unc), dtype=bool)
-        mask[res.labeled] = False
-        mean_unc = float(unc[mask].mean()) if mask.any() else 0.0
+        unc = res.uncertainty.get("uncertainty")
+        if unc is None:  # a Dask pool: the cluster sent the mean along with the top candidates
+            mean_unc = float(res.extra.get("mean_uncertainty", float("nan")))
+        else:
+            mask = np.ones(len(unc), dtype=bool)
+            mask[res.labeled] = False
+            mean_unc = float(unc[mask].mean()) if mask.any() else 0.0
         change = res.extra.get("prediction_change", float("nan"))
         progressive = {self.progressive.metric: self.progressive.value(), "n_progressive": len(self.progressive)}
         self.curve.record(res.n_labels, res.metrics, mean_unc, **progressive, strategy=res.strategy,

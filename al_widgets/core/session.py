@@ -75,6 +75,7 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         self.annotator, self.background = annotator, background
         self.strategy = get_strategy(strategy, random_state=self.settings.random_state) \
             if isinstance(strategy, str) else strategy
+        _check_pool_strategy(pool, self.strategy)
         self.store = store if isinstance(store, LabelStore) else LabelStore(store)
         # a store belongs to one dataset: labels never land on another pool's rows
         self.store.bind(pool.identity(), pool.name, pool.classes, allow_mismatch)
@@ -83,7 +84,7 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         self.queue = AnnotationQueue(pool.ids, self.store, self.owner, self.settings.lease_seconds)
         self.curve = LearningCurveTracker()
         self.progressive = ProgressiveValidation(task=pool.task)
-        self._labels: dict[int, Any] = {i: v for i, v in enumerate(pool.labels) if v is not MISSING}
+        self._labels: dict[int, Any] = pool.known_labels()
         self.skipped_labels: dict[str, str] = {}  # stored labels this pool cannot use, and why
         self._store_seq = 0  # the newest store event merged into _labels
         self._overlap = overlap_mask(pool.ids, self.settings.overlap)
@@ -363,7 +364,16 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
 
     def set_strategy(self, strategy: str | QueryStrategy, **params: Any) -> None:
         """Switch the query strategy; the pool is re-scored (and the model refitted) in the background."""
-        self.strategy = get_strategy(strategy, random_state=self.random_state, **params) \
+        chosen = get_strategy(strategy, random_state=self.random_state, **params) \
             if isinstance(strategy, str) else strategy
+        _check_pool_strategy(self.pool, chosen)
+        self.strategy = chosen
         self.emit("strategy_changed", strategy=self.strategy.name)
         self.request_retrain()
+
+
+def _check_pool_strategy(pool: Any, strategy: QueryStrategy) -> None:
+    """A pool held by a Dask cluster is ranked by per-sample scores only (clear error otherwise)."""
+    if getattr(pool, "is_distributed", False):
+        from .distributed import check_strategy
+        check_strategy(strategy)

@@ -11,10 +11,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from ..core.embedding import DEFAULT_CACHE, PoolEmbedding
+from ..core.embedding import DEFAULT_CACHE, ClusterLayout, PoolEmbedding
 from ..core.geometry import inside, stratified_sample
 from ..core.training import cold_start_features
 from ..core.pool import IMAGE_EXT
+from ._sparse import SparseValues
 from ._dispatch import SessionView, UIDispatcher
 from ._figure import FigureHealth
 from .bulk import BulkLabeler
@@ -83,12 +84,16 @@ class UncertaintyMap(w.VBox, SessionView):
         self.session, self.renderer = session, renderer
         if umap is None:
             umap = os.environ.get("AL_WIDGETS_UMAP", "1").strip().lower() not in ("0", "false", "no", "off")
-        features = cold_start_features(session.model, session.pool.X)
-        if features is None:
-            raise TypeError("the map needs numeric features or a Pipeline that vectorizes the raw samples")
-        self.embedding = PoolEmbedding(features, session.pool.fingerprint(), cache_dir,
-                                       random_state=session.random_state or 0)
-        self.big = session.pool.n > max_points
+        self.distributed = bool(getattr(session.pool, "is_distributed", False))
+        if self.distributed:  # a Dask pool: the layout is projected on the cluster, colours come from it
+            self.embedding: Any = ClusterLayout(session.pool, session.random_state or 0)
+        else:
+            features = cold_start_features(session.model, session.pool.X)
+            if features is None:
+                raise TypeError("the map needs numeric features or a Pipeline that vectorizes the raw samples")
+            self.embedding = PoolEmbedding(features, session.pool.fingerprint(), cache_dir,
+                                           random_state=session.random_state or 0)
+        self.big = session.pool.n > max_points or self.distributed
         self.sample_size = sample_size
         self.shown: np.ndarray | None = None  # pool indices drawn as markers (big pools; None: all)
         if self.big:
@@ -173,6 +178,8 @@ class UncertaintyMap(w.VBox, SessionView):
         """The colour array for the current mode, and the marker settings that go with it."""
         s, res, mode = self.session, self.session.result_, self.color_by.value
         n = s.pool.n
+        if self.distributed:
+            return self._cluster_colours(res, mode)
         if res is None or res.cold_start:
             return np.zeros(n), dict(colorscale="Greys", cmin=0, cmax=1, showscale=False)
         if mode in ("uncertainty", "epistemic"):
@@ -202,6 +209,24 @@ class UncertaintyMap(w.VBox, SessionView):
         vals[list(labels)] = [lookup[v] + 1 for v in labels.values()]
         return vals, dict(colorscale=discrete_colorscale(["#dddddd"] + palette), cmin=-0.5,
                           cmax=len(classes) + 0.5, showscale=False)
+
+    def _cluster_colours(self, res: Any, mode: str) -> tuple["SparseValues", dict]:
+        """Colours of a Dask pool: the markers' scores and the labels, never a whole-pool array."""
+        grey = dict(colorscale="Greys", cmin=0, cmax=1, showscale=False)
+        n = self.session.pool.n
+        if mode == "labeled class":
+            classes = self.session.pool.classes
+            lookup = {c: i for i, c in enumerate(classes)}
+            labels = self.session.labels
+            palette = (qualitative.Plotly + qualitative.Dark24)[: len(classes)]
+            return SparseValues(n, list(labels), [lookup[v] + 1 for v in labels.values()], fill=0.0), \
+                dict(colorscale=discrete_colorscale(["#dddddd"] + palette), cmin=-0.5, cmax=len(classes) + 0.5,
+                     showscale=False)
+        tracked = None if res is None or res.cold_start else res.extra.get("tracked")
+        if mode != "uncertainty" or tracked is None:  # predicted classes stay on the cluster
+            return SparseValues(n, [], [], fill=0.0), grey
+        return SparseValues(n, *tracked, density=res.extra.get("density")), \
+            dict(colorscale="Viridis", cmin=None, cmax=None, showscale=True)
 
     def request_redraw(self, colours: bool = False) -> None:
         """Redraw markers (and colours) now, or once ``min_interval`` after the last redraw."""
@@ -268,7 +293,7 @@ class UncertaintyMap(w.VBox, SessionView):
     def _hover(self) -> list[str] | None:
         """Per point: an excerpt of the sample (text pools) and the prediction; escaped, bounded."""
         res, pool = self.session.result_, self.session.pool
-        if pool.n > HOVER_LIMIT:
+        if pool.n > HOVER_LIMIT or self.distributed:
             return None
         if self._excerpts is None:
             self._excerpts = [_excerpt(pool.item(i)) for i in range(pool.n)] if _is_text_pool(pool) else [""] * pool.n
@@ -360,16 +385,26 @@ class UncertaintyMap(w.VBox, SessionView):
         """Grid cells of every sample, cell centres, and the stratified sample drawn as markers."""
         lo, hi = xy.min(axis=0), xy.max(axis=0)
         span = np.where(hi > lo, hi - lo, 1.0)
-        cells = np.minimum(((xy - lo) / span * GRID).astype(np.int64), GRID - 1)
-        self._cell = cells[:, 0] * GRID + cells[:, 1]
+        cells = np.minimum(((xy - lo) / span * GRID).astype(np.int32), GRID - 1)
+        self._cell = cells[:, 0] * GRID + cells[:, 1]  # int32: 4 bytes a sample
         self._centres = [lo[d] + (np.arange(GRID) + 0.5) * span[d] / GRID for d in (0, 1)]
         self._count = np.bincount(self._cell, minlength=GRID * GRID)
         rng = np.random.default_rng(self.session.random_state or 0)
         self.shown = stratified_sample(self._cell, self.sample_size, rng)
+        if self.distributed:  # each re-score on the cluster also sums per cell and scores the markers
+            self.session.pool.set_grid(lo, span, GRID)
+            self.session.pool.track(self.shown)
 
     def _density(self, vals: np.ndarray, settings: dict) -> tuple[np.ndarray, Any]:
         """Per grid cell: the mean colour value (continuous modes) or log10 of the count (classes)."""
         count = self._count.astype(np.float64)
+        if isinstance(vals, SparseValues):  # a Dask pool: per-cell sums computed on the cluster
+            if vals.density is None or not settings.get("showscale"):
+                return np.where(count > 0, np.log10(np.maximum(count, 1)), np.nan).reshape(GRID, GRID).T \
+                    .astype(np.float32), "Greys"
+            total, seen = vals.density
+            z = np.where(seen > 0, total / np.maximum(seen, 1), np.nan)
+            return z.reshape(GRID, GRID).T.astype(np.float32), "Viridis"
         if settings.get("showscale") or settings.get("colorscale") == "Greys":
             total = np.bincount(self._cell, weights=np.nan_to_num(vals.astype(np.float64)), minlength=GRID * GRID)
             z = np.where(count > 0, total / np.maximum(count, 1), np.nan)
