@@ -30,6 +30,7 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 
 from al_widgets.core import ActiveLearningSession, Pool
+from al_widgets.core.training import _warm_start_param
 from al_widgets.core.uncertainty import entropy
 
 N_SEED, N_LABELS = 200, 30
@@ -107,10 +108,11 @@ def main() -> None:
                 baseline_per_label(model, X, y, seed_idx, rng, n_labels=3)  # warm-up, both sides
                 ours(model, X, y, seed_idx, False, folder, every=1, n_labels=3)
                 base = baseline_per_label(model, X, y, seed_idx, rng)
-                variants = [("equal work (fresh refit/label)", False, 1),
-                            ("+ warm start (default), /label", None, 1),
-                            ("+ coalescing (fresh, every 10)", False, 10),
-                            ("+ warm start + coalescing", None, 10)]
+                warm = _warm_start_param(model) is not None  # SGD-type models: no warm start by default
+                variants = [("equal work (fresh refit/label)", False, 1)] + \
+                    ([("+ warm start (default), /label", None, 1)] if warm else []) + \
+                    [("+ coalescing (fresh, every 10)", False, 10)] + \
+                    ([("+ warm start + coalescing", None, 10)] if warm else [])
                 if inc:
                     variants.append(("+ coalescing + partial_fit", True, 10))
                 for label, incremental, every in variants:
