@@ -197,3 +197,27 @@ def test_the_map_of_a_dask_pool_colours_from_the_cluster_and_lassoes_pool_ids(cl
     assert sorted(m.bulk.selected) == sorted(set(inside_box.tolist()) - set(s.labels))
     m.detach()
     s.close()
+
+
+def test_the_dashboard_labels_a_dask_pool_from_its_buttons(client, data, tmp_path):
+    from al_widgets.core import ActiveLearningSession, LabelStore, Pool
+    from al_widgets.widgets import ALDashboard
+    from al_widgets.widgets.map import LABELED
+    X, y = data
+    dpool = Pool.from_dask(da.from_array(X, chunks=(4_000, 20)), classes=[0, 1, 2, 3], client=client)
+    s = ActiveLearningSession(LogisticRegression(max_iter=300), dpool, "entropy", store=tmp_path / "d.db",
+                              background=True, random_state=0)
+    dash = ALDashboard(s, umap=False)
+    panel = dash.labeling
+    given = {}
+    for _ in range(8):  # click the true class of whatever the panel shows
+        item = panel.item
+        panel.class_buttons[int(y[item.index])].click()
+        given[item.sample_id] = int(y[item.index])
+        assert s.wait_idle(120)
+    assert LabelStore(tmp_path / "d.db", readonly=True).labels() == given
+    assert not s.result_.cold_start and s.result_.n_labels == 8  # ranked on the cluster
+    dash.map.request_redraw()
+    assert len(dash.map.figure.data[LABELED].x) == 8  # the labels on the map, from the cluster's layout
+    dash.detach()
+    s.close()
