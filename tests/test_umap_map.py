@@ -30,27 +30,26 @@ def test_pca_first_then_umap_then_cache(make_session, tmp_path):
 @pytest.mark.slow
 def test_umap_for_a_big_pool_is_fitted_on_a_sample_and_places_the_rest(tmp_path, monkeypatch):
     import umap
-    from sklearn.datasets import load_digits
+    from sklearn.datasets import make_blobs
 
     from al_widgets.core.embedding import PoolEmbedding
-    X = load_digits().data[:1200]
-    y = load_digits().target[:1200]
-    emb = PoolEmbedding(X, "digits-1200", tmp_path, random_state=0, fit_sample=400)
-    full = PoolEmbedding(X, "digits-1200", tmp_path, random_state=0, fit_sample=5000)
+    X, y = make_blobs(6_000, n_features=10, centers=6, random_state=0)
+    emb = PoolEmbedding(X, "blobs-6000", tmp_path, random_state=0, fit_sample=4_500)
+    full = PoolEmbedding(X, "blobs-6000", tmp_path, random_state=0, fit_sample=10_000)
     assert emb.cache_path != full.cache_path  # a sampled layout is cached under its own name
-    placed, fitted = [], []
+    fitted, transformed = [], []
     transform, fit_transform = umap.UMAP.transform, umap.UMAP.fit_transform
-    monkeypatch.setattr(umap.UMAP, "transform", lambda self, A: placed.append(len(A)) or transform(self, A))
+    monkeypatch.setattr(umap.UMAP, "transform", lambda self, A: transformed.append(len(A)) or transform(self, A))
     monkeypatch.setattr(umap.UMAP, "fit_transform",
                         lambda self, A, *a, **k: fitted.append(len(A)) or fit_transform(self, A, *a, **k))
     layout = emb.compute_umap()
-    assert fitted == [400] and sum(placed) == 800  # fitted on the sample, the other rows transformed
-    assert layout.shape == (1200, 2) and np.isfinite(layout).all()
-    # the transformed rows land among their own class: the nearest centroid in the layout is right
-    centroids = np.array([np.median(layout[y == c], axis=0) for c in range(10)])
-    nearest = np.argmin(((layout[:, None, :] - centroids[None]) ** 2).sum(-1), axis=1)
-    assert (nearest == y).mean() > 0.8
-    again = PoolEmbedding(X, "digits-1200", tmp_path, random_state=0, fit_sample=400)
+    assert fitted == [4_500] and transformed == []  # fitted on the sample; the rest placed from its index
+    assert layout.shape == (6_000, 2) and np.isfinite(layout).all()
+    # the placed rows land among their own blob: the nearest blob centre in the layout is theirs
+    centres = np.array([np.median(layout[y == c], axis=0) for c in range(6)])
+    nearest = np.argmin(((layout[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
+    assert (nearest == y).mean() > 0.95
+    again = PoolEmbedding(X, "blobs-6000", tmp_path, random_state=0, fit_sample=4_500)
     assert again.method == "umap (cached)"
     np.testing.assert_allclose(again.layout, layout)
 
