@@ -7,7 +7,8 @@ In memory (LogisticRegression, 50 float32 features, 4 classes, 200 labels, margi
 * the numpy limit in the same run: chunked float32 ``X @ W`` + softmax + margin + argpartition
   (the least work any engine must do to rank the pool), and our steady re-score+rank over it;
 * memory beyond X per sample: RSS growth of a fresh process from after X exists to after the
-  steady retrain, divided by n (measured in a subprocess per size).
+  steady retrain, divided by n (measured in a subprocess per size);
+* the map: seconds to build, megabytes of figure state at build, kilobytes one recolour sends.
 
 Refit with many labels: a fresh fit against the default warm start (10k and 50k labels).
 
@@ -95,10 +96,54 @@ def in_memory(n: int) -> dict:
         limit = np.median([numpy_limit(res.model, X) for _ in range(3)])
         rss = proc.memory_info().rss - rss0
         next_ms, stall_ms = labeling_while_retraining(s, y)
+        s.background = False
+        map_stats = map_cost(s, y, tmp)
         s.close()
     return {"n": n, "build": build, "first": first, "steady": total, "fit": fit, "score": score,
             "rank+other": total - fit - score, "numpy limit": limit, "rescore+rank / limit": (total - fit) / limit,
-            "B/sample beyond X": rss / n, "label->next ms": next_ms, "max main-thread stall ms": stall_ms}
+            "B/sample beyond X": rss / n, "label->next ms": next_ms, "max main-thread stall ms": stall_ms,
+            **map_stats}
+
+
+def payload_bytes(value) -> int:
+    """Bytes a figure message carries: numpy arrays as their binary buffers (how FigureWidget sends
+    them), strings as UTF-8, numbers as 8; plotly's "not updated" sentinels as nothing."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes if value.dtype != object else sum(payload_bytes(v) for v in value.tolist())
+    if isinstance(value, (list, tuple)):
+        return sum(payload_bytes(v) for v in value)
+    if isinstance(value, dict):
+        return sum(payload_bytes(k) + payload_bytes(v) for k, v in value.items())
+    if isinstance(value, str):
+        return len(value.encode())
+    if isinstance(value, (int, float, np.number, bool)) or value is None:
+        return 8
+    return 0
+
+
+def map_cost(s, y: np.ndarray, tmp: str) -> dict:
+    """The map of the pool (PCA layout; density layer and 20k markers above 100k): seconds to build,
+    megabytes of figure data at build, and kilobytes one recolour after a retrain sends."""
+    from al_widgets.widgets import UncertaintyMap
+    t0 = time.perf_counter()
+    m = UncertaintyMap(s, umap=False, cache_dir=f"{tmp}/cache")
+    build = time.perf_counter() - t0
+    state = payload_bytes(m.figure.to_plotly_json()["data"]) / 2**20
+    sent: list[int] = []
+    original = m.figure._send_update_msg
+
+    def record(restyle_data, relayout_data, **kw):
+        if "marker.color" in restyle_data:  # the recolour (marker-only updates are counted apart)
+            sent.append(payload_bytes(restyle_data) + payload_bytes(relayout_data))
+        return original(restyle_data=restyle_data, relayout_data=relayout_data, **kw)
+
+    m.figure._send_update_msg = record
+    s.retrain_every = 10**9
+    for i in s.result_.order[:10]:
+        s.submit(int(i), int(y[i]))
+    s.retrain()  # the map recolours on the session's event
+    m.detach()
+    return {"map build s": build, "map MB at build": state, "recolour KB": max(sent, default=0) / 1024}
 
 
 def labeling_while_retraining(s, y: np.ndarray, labels: int = 20) -> tuple[float, float]:
