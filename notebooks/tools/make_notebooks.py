@@ -85,6 +85,7 @@ from sklearn.pipeline import make_pipeline
 
 from al_widgets import ActiveLearningSession, Pool, simulate, available_strategies
 from al_widgets.core import ScoringContext
+from al_widgets.core.race import Task, our_selector, race, run_loop, summarize
 from al_widgets.core.uncertainty import uncertainty_decomposition
 
 rng = np.random.default_rng(0)
@@ -123,29 +124,32 @@ for step in range(4):
         session.submit(int(i), int(y[i]))
 fig.update_layout(height=320, title="boundary (line), labeled points, and the next 5 queries (stars)")
 fig"""),
-code("session.curve.to_frame()[['n_labels', 'accuracy', 'mean_uncertainty']]"),
+code("""session.curve.to_frame()[['n_labels', 'accuracy', 'mean_uncertainty']]"""),
 md("""## Part 2: the race
 
-`simulate` runs the whole loop with an oracle that answers from the true labels. Each strategy
-starts from the same 10 random labels, acquires 10 per round up to 80, and is repeated over three
-seeds. The grey line is **random sampling**: the baseline every strategy has to beat."""),
-code("""strategies = ["random", "entropy", "margin", "density", "diverse"]
-runs = []
-for strategy in strategies:
-    for seed in range(3):
-        runs.append(simulate(model, X, y, strategy, initial=10, budget=80, batch_size=10,
-                             X_test=X_test, y_test=y_test, random_state=seed))
-race = pd.concat(runs)
-curves = race.groupby(["strategy", "n_labels"])["accuracy"].mean().unstack(0)
+A simulated oracle answers from the true labels. Every strategy starts from the same 10 random
+labels, acquires 10 per round up to 80, and is repeated over three seeds. The race uses the same
+code as `benchmarks/bench_strategies.py` (`al_widgets.core.race`), which races every strategy,
+and scikit-activeml's counterparts, over 12 tasks. The grey line is **random sampling**: the
+baseline every strategy has to beat.
+
+*Two classes:* entropy, margin and least confidence all rank samples by how close the predicted
+probability is to 0.5, so they choose exactly the same samples; only `margin` is drawn."""),
+code("""strategies = ["random", "margin", "badge", "typiclust", "clue", "auto"]
+task = Task("moons", X, y, X_test, y_test, model)
+methods = {s: (lambda t, seed, _s=s: our_selector(_s, t, seed)) for s in strategies}
+curves_long = race([task], methods, seeds=range(3), initial=10, budget=80, batch_size=10)
+curves = curves_long.groupby(["method", "n_labels"])["accuracy"].mean().unstack(0)
 fig = go.Figure()
 for strategy in strategies:
     fig.add_scatter(x=curves.index, y=curves[strategy], name=strategy, mode="lines+markers",
                     line=dict(color="grey", dash="dash") if strategy == "random" else None)
 fig.update_layout(height=350, xaxis_title="labels", yaxis_title="test accuracy (mean of 3 seeds)")
 fig"""),
-code("""area = race.groupby("strategy")["accuracy"].mean().sort_values(ascending=False)
-area.to_frame("mean accuracy over the budget")"""),
-code("pd.Series(available_strategies()).to_frame('what it does')"),
+code("""table = summarize(curves_long).set_index("method")[["aubc_mean", "aubc_std", "final_mean"]]
+table.sort_values("aubc_mean", ascending=False).rename(columns={
+    "aubc_mean": "mean accuracy over the budget (AUBC)", "aubc_std": "± std over seeds", "final_mean": "final accuracy"})"""),
+code("""pd.Series(available_strategies()).to_frame('what it does')"""),
 md("""## Part 3: aleatoric vs epistemic uncertainty
 
 A committee of models trained on bootstrap resamples predicts each point. The total entropy of their
@@ -163,7 +167,7 @@ assert np.allclose(dec["aleatoric"] + dec["epistemic"], dec["total"])
 fig = make_subplots(rows=1, cols=2, subplot_titles=["aleatoric (expected entropy)", "epistemic (mutual information)"])
 for col, key in ((1, "aleatoric"), (2, "epistemic")):
     fig.add_heatmap(x=grid_x[0], y=grid_y[:, 0], z=dec[key].reshape(grid_x.shape), colorscale="Viridis",
-                    showscale=False, row=1, col=col)
+                    colorbar=dict(x=0.45 if col == 1 else 1.0, len=0.9, title="nats"), row=1, col=col)
     fig.add_scatter(x=X[few, 0], y=X[few, 1], mode="markers", showlegend=False, row=1, col=col,
                     marker=dict(color=y[few], colorscale=[[0, "white"], [1, "black"]], size=7))
 fig.update_layout(height=330)
@@ -205,19 +209,72 @@ for strategy in ("entropy", "random"):
                       random_state=seed)
         rows.append({"strategy": strategy, "seed": seed, "final accuracy": df["accuracy"].iloc[-1]})
 bias = pd.DataFrame(rows)
-bias.groupby("strategy")["final accuracy"].agg(["mean", "min", "max"])"""),
-md("""Mixing in exploration (the `diverse` and `density` strategies, or a share of random picks) is the
-usual remedy. Try it: change `"entropy"` above to `"diverse"`."""),
+bias.groupby("strategy")["final accuracy"].agg(["mean", "min", "max"])
+
+# where did they look? the samples each strategy queried in one run (seed 0)
+bias_task = Task("bias", Xb, yb, Xb, yb, LogisticRegression())
+picked = {}
+for strategy in ("entropy", "random"):
+    select, chosen = our_selector(strategy, bias_task, 0), []
+    def record(labeled, fitted, k, _select=select, _chosen=chosen):
+        idx = _select(labeled, fitted, k)
+        _chosen.extend(idx.tolist())
+        return idx
+    run_loop(bias_task, record, start, budget=40, batch_size=5, seed=0)
+    picked[strategy] = np.array(chosen)
+fig = make_subplots(rows=1, cols=2, subplot_titles=["entropy: never looks at the far cluster", "random"])
+for col, strategy in enumerate(("entropy", "random"), start=1):
+    fig.add_scatter(x=Xb[:, 0], y=Xb[:, 1], mode="markers", showlegend=False, row=1, col=col,
+                    marker=dict(color=np.where(yb == 0, "#6baed6", "#fd8d3c"), size=5))
+    fig.add_scatter(x=Xb[picked[strategy], 0], y=Xb[picked[strategy], 1], mode="markers", row=1, col=col,
+                    name="queried", showlegend=col == 1, marker=dict(symbol="x", color="black", size=8))
+    fig.add_annotation(x=8, y=10, text="class 0, far cluster", showarrow=False, row=1, col=col)
+print("queried in the far cluster:", {s: int((Xb[picked[s], 0] > 5).sum()) for s in picked})
+fig.update_layout(height=330)
+fig"""),
+md("""Blue is class 0, orange class 1. Entropy sampling spends every label on the boundary between
+the two near clusters; random sampling stumbles on the far cluster and learns it is class 0.
+Mixing in exploration (`typiclust`, `clue`, `diverse`, `density`, or a share of random picks) is
+the usual remedy. Try it: change `"entropy"` above to `"typiclust"`."""),
+md("""## Part 5: `auto`, a strategy that chooses strategies
+
+No strategy wins everywhere: in the race harness TypiClust wins on 10-class digits, margin on the
+two-moons, CLUE on text, BADGE on wine. `auto` decides on the pool in front of it, while labeling
+goes on:
+
+1. it starts with BADGE (the best mean over the 12 tasks of the race harness);
+2. whenever a batch of new labels has arrived, it **replays a small race** of margin, BADGE,
+   TypiClust and CLUE on the labels it already has: the labeled set is split at random into a
+   replay pool and a replay test set, each strategy picks from the replay pool in three batches,
+   and its replay score is the mean test accuracy along the way;
+3. it switches only when another strategy's replay advantage, accumulated over rounds, is more
+   than one standard error above zero.
+
+Why not a bandit (Active Learning by Learning, Hsu & Lin 2015)? A bandit learns only about the
+strategy it played, from a reward dominated by a few random "probe" labels; in a budget of ten or
+twenty batches it cannot tell strategies apart that differ by a few points. Replays give every
+strategy a score every round, at no label cost. Their blind spot: they replay on samples the
+strategies already chose, so a region nobody has labeled is invisible to them too (Part 4b).
+
+Below: the session's status line says what `auto` chose and why; the log shows every round."""),
+code("""auto_session = ActiveLearningSession(model, Pool(X, classes=[0, 1]), "auto", batch_size=10, background=False,
+                                    random_state=0, X_test=X_test, y_test=y_test)
+for _ in range(60):
+    item = auto_session.next_item()
+    auto_session.submit(item.index, int(y[item.index]))
+print(auto_session.status)
+pd.DataFrame(auto_session.strategy.log_).drop_duplicates("n_labels").set_index("n_labels")"""),
 ], "notebooks/02_teaching_active_learning.ipynb")
 
 save([
 md("""# Bring your own data
 
-Three patterns that cover most projects:
+Patterns that cover most projects:
 
 1. **text in a CSV**: raw strings in the pool, a TF-IDF + logistic regression pipeline as the model,
 2. **a tabular DataFrame**: rows shown as feature tables, a random forest whose trees give epistemic uncertainty,
-3. **export** the labels, and serve the same data to domain experts with the `al-widgets` command."""),
+3. **precomputed embeddings** in Parquet (a column of float vectors) or an `.npy` beside a CSV,
+4. **export** the labels, and serve the same data to domain experts with the `al-widgets` command."""),
 code("""from pathlib import Path
 
 import numpy as np
@@ -291,7 +348,32 @@ tab_session.wait_idle()
 res = tab_session.result_
 print(tab_session.status)
 print("epistemic + aleatoric == total:", np.allclose(res.uncertainty["epistemic"] + res.uncertainty["aleatoric"], res.uncertainty["entropy"]))"""),
-md("## 3. Export, and serve to experts"),
+md("""## 3. Precomputed embeddings (Parquet)
+
+Embeddings of text or images computed elsewhere (a sentence encoder, a CNN) come as a column of
+equal-length lists of floats, or as an `.npy` matrix beside a CSV. Here a fixed random projection of
+the TF-IDF vectors stands in for an encoder. The features become one float32 matrix, each sample is
+shown as its table row, and a malformed vector is named by its row."""),
+code("""from sklearn.random_projection import GaussianRandomProjection
+
+tfidf = TfidfVectorizer().fit_transform(reviews["review"])
+vectors = GaussianRandomProjection(32, random_state=0).fit_transform(tfidf).astype(np.float32)
+reviews.assign(vec=list(vectors)).to_parquet("data/reviews_embedded.parquet")
+
+emb_pool = Pool.from_parquet("data/reviews_embedded.parquet", embedding_column="vec", id_column="id",
+                             label_column="label", classes=["pos", "neg"])
+emb_session = ActiveLearningSession(LogisticRegression(max_iter=1000), emb_pool, strategy="margin",
+                                    store="data/reviews_embedded.sqlite", batch_size=6, random_state=0)
+for _ in range(10):
+    item = emb_session.next_item()
+    emb_session.submit(item.index, truth[emb_pool.ids[item.index]])
+emb_session.wait_idle()
+print(emb_pool.X.dtype, emb_pool.X.shape, "|", emb_session.status)"""),
+md("""`al-widgets serve data/reviews_embedded.parquet --embedding-column vec --id-column id --classes pos,neg`
+serves the same pool; for a CSV, `data/reviews.npy` beside `data/reviews.csv` (or `--embeddings FILE.npy`)
+becomes the features. Pools on a Dask cluster: `Pool.from_parquet(path, client=client,
+feature_columns=[...], classes=[...])`, see the README."""),
+md("## 4. Export, and serve to experts"),
 code("""n = text_session.store.export_csv("data/review_labels.csv")
 pd.read_csv("data/review_labels.csv").head()"""),
 md("""The same CSV, served as a Voila app for people who never see code (one browser tab per expert;
