@@ -164,7 +164,7 @@ def _csv(path: Path, config: AppConfig) -> AppData:
         raise ConfigError(f"numeric column {missing[0]!r} has missing values; fill or drop them first")
     items = df.drop(columns=[c for c in drop if c != config.id_column])
     pool = Pool(feats, ids=ids if ids is not None else [str(i) for i in range(len(df))],
-                items=[items.iloc[i] for i in range(len(items))], labels=labels, classes=classes, name=path.name)
+                items=items.reset_index(drop=True), labels=labels, classes=classes, name=path.name)
     return AppData(pool, _model(config.model, "numeric"))
 
 

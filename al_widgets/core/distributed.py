@@ -20,8 +20,8 @@ import numpy as np
 from sklearn.base import clone
 
 from .labels import LabelCoercer
-from .pool import MISSING, RangeIds
-from .uncertainty import linear_summary, proba_summary
+from .pool import MISSING, Pool, RangeIds
+from .uncertainty import linear_summary, predict_proba, proba_summary
 
 SUPPORTED = {"margin": "margin", "entropy": "entropy", "least_confident": "least_confidence",
              "least_confidence": "least_confidence"}
@@ -31,9 +31,7 @@ def _block_scores(block: np.ndarray, model: Any) -> dict[str, np.ndarray]:
     """Every per-row score of one row block: the same fused pass as the in-memory engine."""
     block = np.asarray(block, dtype=np.float32)
     summary = linear_summary(model, block)
-    if summary is None:
-        summary = proba_summary(model.predict_proba(block))
-    return summary
+    return summary if summary is not None else proba_summary(predict_proba(model, block)[0])
 
 
 def _block_top_k(block: np.ndarray, model: Any, offset: int, exclude: np.ndarray, k: int, score: str,
@@ -139,11 +137,7 @@ class DaskPool:
     def has_id(self, sample_id: Any) -> bool:
         return str(sample_id) in self.ids
 
-    def check_label(self, label: Any) -> Any:
-        """The pool's own class value for ``label`` (``ValueError`` naming the classes otherwise)."""
-        if label is None or (isinstance(label, float) and label != label):
-            raise ValueError("label is missing")
-        return self._coerce(label.item() if isinstance(label, np.generic) else label)
+    check_label = Pool.check_label  # the same rules: any spelling of a class, a clear error otherwise
 
     def item(self, index: int) -> np.ndarray:
         """The feature row of sample ``index``, fetched from the cluster (what is shown)."""

@@ -78,7 +78,7 @@ def from_frame(df: pd.DataFrame, feature_columns: Sequence[str] | None = None, e
     if label_column:
         labels = [None if pd.isna(v) else (v.item() if isinstance(v, np.generic) else v) for v in df[label_column]]
     shown = df.drop(columns=[c for c in (embedding_column,) if c])
-    items = [shown.iloc[i] for i in range(len(shown))] if len(shown.columns) else None
+    items = shown if len(shown.columns) else None  # each sample shown as its row (Pool.item: .iloc)
     return Pool(X, ids=ids, items=items, labels=labels, classes=classes, name=name, **kwargs)
 
 

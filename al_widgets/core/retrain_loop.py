@@ -114,7 +114,6 @@ class RetrainLoop:
                 reason = None
                 res.extra["prediction_change"] = _prediction_change(self.result_, res)
                 self.result_ = res
-                self._trained_on = set(res.labeled.tolist())
                 self._trained_labels = res.extra.pop("trained_labels", {})
                 self._fits_since_full = 0 if res.extra.get("fit", "full") == "full" else self._fits_since_full + 1
         if reason is not None:
@@ -127,7 +126,7 @@ class RetrainLoop:
 
     def _fit(self, idx: np.ndarray, y: np.ndarray, strategy: QueryStrategy) -> RetrainResult:
         previous = self.result_.model if self.result_ is not None else None
-        new_mask = np.array([i not in self._trained_on for i in idx], dtype=bool)
+        new_mask = np.array([i not in self._trained_labels for i in idx], dtype=bool)
         trained = dict(zip(idx.tolist(), y.tolist()))
         before = self._trained_labels  # a label the model learned was changed or taken back: refit in full
         moved = len(before) != int((~new_mask).sum()) or any(trained[i] != v for i, v in before.items() if i in trained)

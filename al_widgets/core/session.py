@@ -98,7 +98,6 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         self._seq = 0
         self._epoch = 0
         self._pending = 0
-        self._trained_on: set[int] = set()
         self._trained_labels: dict[int, Any] = {}  # what the applied model learned (index -> label)
         self._fits_since_full = 0
         self._actions: list[tuple] = []  # this session's own labels and skips, for undo
@@ -251,7 +250,7 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         if res is None or res.prediction is None:
             return
         for i in indices:
-            if i not in self._trained_on:
+            if i not in self._trained_labels:
                 self.progressive.check(res.prediction[i], label)
 
     def _score_of(self, index: int) -> float:

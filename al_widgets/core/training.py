@@ -11,6 +11,7 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from .committee import final_estimator, is_native_ensemble
+from .uncertainty import has_attr
 from .context import ScoringContext, as_numeric_matrix
 from .curves import evaluate
 from .strategies import QueryStrategy, top_k
@@ -91,7 +92,7 @@ def _warm_start_param(model: Any) -> str | None:
     est = final_estimator(model)
     module = type(est).__module__
     if module.startswith("sklearn.linear_model"):
-        if _has_attr(est, "partial_fit"):  # SGD, perceptron, passive-aggressive: a warm start restarts the
+        if has_attr(est, "partial_fit"):  # SGD, perceptron, passive-aggressive: a warm start restarts the
             return None  # epochs and their stopping rule; measured slower than a fresh fit (bench_core)
     elif not module.startswith("sklearn.neural_network"):
         return None
@@ -100,13 +101,6 @@ def _warm_start_param(model: Any) -> str | None:
     if isinstance(model, Pipeline):
         return f"{model.steps[-1][0]}__warm_start"
     return "warm_start" if est is model else None
-
-
-def _has_attr(obj: Any, name: str) -> bool:
-    try:
-        return hasattr(obj, name)
-    except Exception:  # noqa: BLE001 - available_if may raise other errors
-        return False
 
 
 def _same_classes(previous: Any, y: np.ndarray) -> bool:

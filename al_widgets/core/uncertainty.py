@@ -112,9 +112,9 @@ def predict_proba(model: Any, X: Any) -> tuple[np.ndarray, bool]:
     fast = _logistic_proba_float32(model, X)
     if fast is not None:
         return fast, True
-    if _has(model, "predict_proba"):
+    if has_attr(model, "predict_proba"):
         return np.asarray(model.predict_proba(X), dtype=float), True
-    if _has(model, "decision_function"):
+    if has_attr(model, "decision_function"):
         d = np.asarray(model.decision_function(X), dtype=float)
         if d.ndim == 1:
             p1 = expit(d)
@@ -226,7 +226,7 @@ def linear_summary(model: Any, X: Any, chunk: int = 65_536) -> dict[str, np.ndar
     return out
 
 
-def _has(model: Any, attr: str) -> bool:
+def has_attr(model: Any, attr: str) -> bool:
     try:
         return hasattr(model, attr)
     except Exception:  # noqa: BLE001 - available_if raises AttributeError subclasses and others
