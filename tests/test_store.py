@@ -5,6 +5,7 @@ import sys
 import textwrap
 
 import pandas as pd
+import pytest
 
 from al_widgets.core import LabelStore
 
@@ -43,12 +44,34 @@ def _child(code: str) -> str:
     return textwrap.dedent(code)
 
 
-def test_label_survives_sigkill_right_after_submit(tmp_path):
+def test_labels_flushed_to_disk_claims_not(tmp_path):
+    """sync="full": each label's commit waits for the disk (SQLite synchronous=FULL, 2); claims are
+    leases and commit without waiting (NORMAL, 1); sync="normal" commits labels that way too."""
+    def level(st):
+        return st._conn.execute("PRAGMA synchronous").fetchone()[0]
+    with LabelStore(tmp_path / "f.sqlite") as st:
+        st.claim("me", ["a", "b"], 1)
+        assert level(st) == 1
+        st.add_label("a", 1, "me")
+        assert level(st) == 2
+        st.release("me")
+        assert level(st) == 1
+        st.add_labels([("b", 2)], "me")
+        assert level(st) == 2 and st.labels() == {"a": 1, "b": 2}
+    with LabelStore(tmp_path / "n.sqlite", sync="normal") as st:
+        st.add_label("a", 1, "me")
+        assert level(st) == 1
+    with pytest.raises(ValueError, match="sync must be one of"):
+        LabelStore(tmp_path / "x.sqlite", sync="fast")
+
+
+@pytest.mark.parametrize("sync", ["full", "normal"])
+def test_label_survives_sigkill_right_after_submit(tmp_path, sync):
     path = tmp_path / "k.sqlite"
     code = _child(f"""
         import os, sys
         from al_widgets.core import LabelStore
-        st = LabelStore({str(path)!r})
+        st = LabelStore({str(path)!r}, sync={sync!r})
         st.add_label("s1", 7, "ann")
         sys.stdout.write("submitted\\n"); sys.stdout.flush()
         import time; time.sleep(60)

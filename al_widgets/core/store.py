@@ -49,6 +49,9 @@ CREATE TABLE IF NOT EXISTS meta (
 _HOST = socket.gethostname()
 
 
+SYNC_MODES = ("full", "normal")
+
+
 class StoreMismatch(ValueError):
     """The store was written for another dataset (or another class list)."""
 
@@ -120,11 +123,27 @@ class LabelStore:
         labels in memory only (for simulations and tests).
     timeout : float
         Seconds to wait for another process's write lock.
+    readonly : bool
+        Open an existing store for reading only (exports, the annotators' dashboard).
+    sync : {"full", "normal"}
+        When a label is on disk.  ``"full"`` (default): ``add_label`` returns after the label is
+        flushed to the disk (fsync), so it survives a killed kernel, a crashed machine and a power
+        cut.  ``"normal"``: it returns once the label is written to the operating system (it
+        survives a killed kernel or a crashed process at once; the system writes it out within
+        seconds, a power cut in between may lose the newest labels); about 10× cheaper per label
+        (0.03 against 0.3 ms here), for simulations and fast scripted labeling.  Claims are always
+        written the ``"normal"`` way: they are leases that expire, and a lost claim only means a
+        sample could be shown twice (its label is still refused if someone else stored one).
     """
 
-    def __init__(self, path: str | os.PathLike | None = None, timeout: float = 30.0, readonly: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike | None = None, timeout: float = 30.0, readonly: bool = False,
+                 sync: str = "full") -> None:
+        if sync not in SYNC_MODES:
+            raise ValueError(f"sync must be one of {SYNC_MODES}, got {sync!r}")
         self.path = None if path is None else os.fspath(path)
         self.readonly = readonly
+        self.sync = sync
+        self._sync_now = ""
         self._lock = threading.RLock()
         if readonly:
             if self.path is None or not os.path.isfile(self.path):
@@ -142,7 +161,7 @@ class LabelStore:
         try:
             if self.path is not None:
                 self._conn.execute("PRAGMA journal_mode=WAL")
-                self._conn.execute("PRAGMA synchronous=FULL")
+                self._set_sync(self.sync)
             with self._lock:
                 self._conn.executescript(_SCHEMA)
                 self._migrate()
@@ -200,8 +219,15 @@ class LabelStore:
             return dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
 
     # ------------------------------------------------------------ writing
-    def _write(self, fn: Any) -> Any:
+    def _set_sync(self, mode: str) -> None:
+        if mode != self._sync_now and self.path is not None:
+            self._conn.execute(f"PRAGMA synchronous={mode.upper()}")
+            self._sync_now = mode
+
+    def _write(self, fn: Any, soft: bool = False) -> Any:
+        """Run ``fn(conn)`` in one write transaction; ``soft``: lease bookkeeping, not labels (no fsync)."""
         with self._lock:
+            self._set_sync("normal" if soft else self.sync)
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 out = fn(self._conn)
@@ -396,7 +422,7 @@ class LabelStore:
                              "VALUES (?, ?, ?, ?, ?)",
                              [(sid, owner, now + lease_seconds, os.getpid(), _HOST) for sid in got])
             return got
-        return self._write(op)
+        return self._write(op, soft=True)
 
     def release(self, owner: str, sample_ids: Iterable[Any] | None = None) -> None:
         """Drop ``owner``'s claims (all of them, or only ``sample_ids``)."""
@@ -406,7 +432,7 @@ class LabelStore:
             else:
                 conn.executemany("DELETE FROM claims WHERE owner = ? AND sample_id = ?",
                                  [(owner, str(s)) for s in sample_ids])
-        self._write(op)
+        self._write(op, soft=True)
 
     def release_dead(self) -> int:
         """Drop claims held by processes of this host that no longer run (a killed kernel).
@@ -422,7 +448,7 @@ class LabelStore:
             for p in dead:
                 n += conn.execute("DELETE FROM claims WHERE host = ? AND pid = ?", (_HOST, p)).rowcount
             return n
-        return self._write(op)
+        return self._write(op, soft=True)
 
     def per_annotator(self) -> dict[str, tuple[int, float | None, float]]:
         """``annotator -> (active labels, mean seconds per label, last label time)`` in one SQL query.
