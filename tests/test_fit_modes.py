@@ -75,6 +75,13 @@ def test_a_changed_or_undone_label_forces_a_full_refit(small_digits, tmp_path):
     assert _label_next(s, y, 1) == ["partial"]
     s.undo()
     assert s.result_.extra["fit"] == "full"
+    assert _label_next(s, y, 1) == ["partial"]
+    s.retrain_every = 2  # a corrected label and a new one in the same retrain: still a full refit
+    learned = s.result_.labeled[-1]
+    s.submit(int(learned), (int(y[learned]) + 1) % 10, overwrite=True)
+    item = s.next_item()
+    s.submit(item.index, int(y[item.index]))
+    assert s.result_.extra["fit"] == "full"
     s.close()
 
 
@@ -105,3 +112,19 @@ def test_sgd_models_are_not_warm_started_by_default(small_digits, tmp_path):
     s.retrain()
     assert _label_next(s, y, 2) == ["full", "full"]
     s.close()
+
+
+def test_trained_labels_compare_by_hand():
+    from al_widgets.core.retrain_loop import TrainedLabels
+    t = TrainedLabels(np.array([2, 5, 9]), np.array(["a", "b", "b"]))
+    new, moved = t.compare(np.array([2, 5, 9, 11]), np.array(["a", "b", "b", "a"]))
+    assert new.tolist() == [False, False, False, True] and not moved  # one more label: warm start is fine
+    new, moved = t.compare(np.array([2, 5, 7]), np.array(["a", "b", "a"]))
+    assert new.tolist() == [False, False, True] and moved  # 9 is gone (undone)
+    new, moved = t.compare(np.array([2, 5, 9]), np.array(["a", "a", "b"]))
+    assert not new.any() and moved  # 5 was corrected
+    new, moved = t.compare(np.array([1, 2, 5, 9, 12]), np.array(["b", "a", "b", "b", "a"]))
+    assert new.tolist() == [True, False, False, False, True] and not moved
+    assert 5 in t and 6 not in t and 100 not in t and len(t) == 3
+    new, moved = TrainedLabels().compare(np.array([3, 4]), np.array([0, 1]))
+    assert new.all() and not moved

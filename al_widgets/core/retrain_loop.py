@@ -114,7 +114,7 @@ class RetrainLoop:
                 reason = None
                 res.extra["prediction_change"] = _prediction_change(self.result_, res)
                 self.result_ = res
-                self._trained_labels = res.extra.pop("trained_labels", {})
+                self._trained_labels = res.extra.pop("trained_labels", TrainedLabels())
                 self._fits_since_full = 0 if res.extra.get("fit", "full") == "full" else self._fits_since_full + 1
         if reason is not None:
             self._set_status(reason, "info")
@@ -126,10 +126,7 @@ class RetrainLoop:
 
     def _fit(self, idx: np.ndarray, y: np.ndarray, strategy: QueryStrategy) -> RetrainResult:
         previous = self.result_.model if self.result_ is not None else None
-        new_mask = np.array([i not in self._trained_labels for i in idx], dtype=bool)
-        trained = dict(zip(idx.tolist(), y.tolist()))
-        before = self._trained_labels  # a label the model learned was changed or taken back: refit in full
-        moved = len(before) != int((~new_mask).sum()) or any(trained[i] != v for i, v in before.items() if i in trained)
+        new_mask, moved = self._trained_labels.compare(idx, y)  # a learned label changed or taken back: refit in full
         full = moved or self._fits_since_full + 1 >= self.settings.full_refit_every
         if getattr(self.pool, "is_distributed", False):  # ranked on the cluster (core/distributed.py)
             from .distributed import distributed_retrain
@@ -141,7 +138,7 @@ class RetrainLoop:
             res = retrain(self.model, previous, strategy, self.pool.X, idx, y, np.flatnonzero(unlabeled),
                           self.pool.classes, self.pool.task, self.settings, X_test=self.X_test, y_test=self.y_test,
                           new_mask=new_mask, full=full)
-        res.extra["trained_labels"] = trained
+        res.extra["trained_labels"] = TrainedLabels(idx, y)
         return res
 
     def _record(self, res: RetrainResult) -> None:
@@ -209,6 +206,35 @@ def _prediction_change(previous: RetrainResult | None, current: RetrainResult) -
         spread = float(np.std(b)) or 1.0
         return float(np.mean(np.abs(np.asarray(a, dtype=float) - np.asarray(b, dtype=float))) / spread)
     return float(np.mean(a != b))
+
+
+class TrainedLabels:
+    """What the applied model learned: its pool indices (sorted) and their labels, as arrays.
+
+    Comparing the next retrain's labels with it is vectorized (no Python work per label), so a
+    session with 50k labels does not spend milliseconds per retrain in loops holding the GIL.
+    """
+
+    def __init__(self, idx: np.ndarray | None = None, y: np.ndarray | None = None) -> None:
+        self.idx = np.empty(0, dtype=int) if idx is None else np.asarray(idx)
+        self.y = np.empty(0) if y is None else np.asarray(y)
+
+    def __len__(self) -> int:
+        return len(self.idx)
+
+    def __contains__(self, index: Any) -> bool:
+        p = int(np.searchsorted(self.idx, index))
+        return p < len(self.idx) and int(self.idx[p]) == int(index)
+
+    def compare(self, idx: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, bool]:
+        """``(new, moved)``: which of the sorted ``idx`` the model has not learned, and whether a
+        label it learned was changed or is gone."""
+        if len(self.idx) == 0:
+            return np.ones(len(idx), dtype=bool), False
+        pos = np.minimum(np.searchsorted(self.idx, idx), len(self.idx) - 1)
+        known = self.idx[pos] == idx
+        moved = int(known.sum()) != len(self.idx) or bool(np.any(self.y[pos[known]] != y[known]))
+        return ~known, moved
 
 
 def _tidy(y: np.ndarray) -> np.ndarray:

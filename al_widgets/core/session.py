@@ -18,7 +18,7 @@ from .queue import AnnotationQueue, QueueItem
 from .settings import SessionSettings
 from .store import LabelStore
 from .registry import get_strategy
-from .retrain_loop import RetrainLoop
+from .retrain_loop import RetrainLoop, TrainedLabels
 from .review import ReviewMixin
 from .strategies import QueryStrategy, _check_k
 from .training import RetrainResult
@@ -98,7 +98,7 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         self._seq = 0
         self._epoch = 0
         self._pending = 0
-        self._trained_labels: dict[int, Any] = {}  # what the applied model learned (index -> label)
+        self._trained_labels = TrainedLabels()  # what the applied model learned (indices and labels)
         self._fits_since_full = 0
         self._actions: list[tuple] = []  # this session's own labels and skips, for undo
         self.result_: RetrainResult | None = None
