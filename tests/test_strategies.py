@@ -82,7 +82,7 @@ def test_the_menu_offers_only_what_fits_the_task():
     from al_widgets.core import available_strategies
     reg = available_strategies("regression")
     assert set(reg) == {"random", "max_variance", "expected_model_change", "typiclust", "coreset"}
-    assert "margin" in available_strategies("classification") and len(available_strategies()) == 15
+    assert "margin" in available_strategies("classification") and len(available_strategies()) == 16
     with pytest.raises(ValueError, match="task"):
         available_strategies("clustering")
 

@@ -6,13 +6,13 @@ from typing import Any
 from .strategies import (BALD, Entropy, LeastConfident, Margin, MaxVariance, QueryByCommittee, QueryStrategy,
                          RandomSampling)
 from .strategies_auto import AutoSelector
-from .strategies_batch import BADGE, CLUE, CoreSet, TypiClust
+from .strategies_batch import BADGE, CLUE, CoreSet, FocusedCLUE, TypiClust
 from .strategies_change import ExpectedModelChange
 from .strategies_diversity import DiverseBatch, InformationDensity
 
 REGISTRY: dict[str, type[QueryStrategy]] = {cls.name: cls for cls in (
     RandomSampling, LeastConfident, Margin, Entropy, BALD, QueryByCommittee, MaxVariance, ExpectedModelChange,
-    InformationDensity, DiverseBatch, TypiClust, BADGE, CoreSet, CLUE, AutoSelector)}
+    InformationDensity, DiverseBatch, TypiClust, BADGE, CoreSet, CLUE, FocusedCLUE, AutoSelector)}
 """Name -> strategy class, in menu order.  Add your own with ``REGISTRY[MyStrategy.name] = MyStrategy``."""
 
 

@@ -20,6 +20,7 @@ from .context import ScoringContext, row_norms
 from .strategies import QueryStrategy, _check_k, check_positive_ints, top_k
 
 _CHUNK = 4096
+_UNCERTAINTIES = ("entropy", "margin", "least_confidence")
 
 
 def _as_rows(F: Any) -> Any:
@@ -249,9 +250,9 @@ class BADGE(QueryStrategy):
 class CLUE(QueryStrategy):
     """Clustering Uncertainty-weighted Embeddings (Prabhu et al., 2021).
 
-    k-means with k = the batch size over the candidates, each weighted by its predictive entropy;
-    the candidate nearest each centre is picked.  Uncertain *and* representative: a batch spreads
-    over the regions where the model is unsure, in proportion to how much of the pool is there.
+    k-means with k = the batch size over the candidates, each weighted by its uncertainty; the
+    candidate nearest each centre is picked.  Uncertain *and* representative: a batch spreads over
+    the regions where the model is unsure, in proportion to how much of the pool is there.
 
     Parameters
     ----------
@@ -259,6 +260,12 @@ class CLUE(QueryStrategy):
         k-means restarts.
     max_candidates : int
         k-means runs on at most this many candidates (the most uncertain ones).
+    uncertainty : {"entropy", "margin", "least_confidence"}
+        The per-sample uncertainty that weights k-means (the paper: entropy).
+    power : float
+        Weights are ``(u / max u) ** power``: 1 is the paper's CLUE; larger powers pull the
+        centres onto the decision boundary, away from regions the model has settled
+        (``focused_clue`` uses margin and 3).
     random_state : int or None
     """
 
@@ -266,19 +273,28 @@ class CLUE(QueryStrategy):
     description = ("CLUE: k-means over the pool weighted by uncertainty, one sample per cluster: uncertain and "
                    "representative at once.")
 
-    def __init__(self, n_init: int = 3, max_candidates: int = 20000, random_state: int | None = None) -> None:
+    def __init__(self, n_init: int = 3, max_candidates: int = 20000, uncertainty: str = "entropy",
+                 power: float = 1.0, random_state: int | None = None) -> None:
         self.n_init = n_init
         self.max_candidates = max_candidates
+        self.uncertainty = uncertainty
+        self.power = power
         self.random_state = random_state
 
     def validate(self) -> None:
         check_positive_ints(self, "n_init", "max_candidates")
+        if self.uncertainty not in _UNCERTAINTIES:
+            raise ValueError(f"uncertainty must be one of {_UNCERTAINTIES}, got {self.uncertainty!r}")
+        if isinstance(self.power, bool) or not isinstance(self.power, (int, float)) or not 0 < self.power <= 50:
+            raise ValueError(f"power must be a number in (0, 50], got {self.power!r}")
 
     def score(self, ctx: ScoringContext) -> np.ndarray:
-        from .uncertainty import SCORES
+        """The candidates' k-means weights: ``(u / max u) ** power`` (0 where the model is certain)."""
         self.validate()
-        ctx.require_classifier("'clue'")
-        return SCORES["entropy"](ctx.proba[ctx.candidates])
+        ctx.require_classifier(f"'{self.name}'")
+        u = np.asarray(ctx.summary[self.uncertainty][ctx.candidates], dtype=float)  # the fused pass, no probabilities
+        top = u.max() if len(u) else 0.0
+        return (u / top) ** float(self.power) if top > 0 else np.ones_like(u)
 
     def query_scored(self, ctx: ScoringContext, k: int, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         k = min(_check_k(k), len(ctx.candidates))
@@ -298,3 +314,24 @@ class CLUE(QueryStrategy):
                     break
         picked = pos[np.array(chosen, dtype=int)]
         return ctx.candidates[picked], scores[picked]
+
+
+class FocusedCLUE(CLUE):
+    """CLUE weighted by the cube of the margin uncertainty (see :class:`CLUE`, ``power``).
+
+    The paper's entropy weights leave much weight on regions the model already separates, so with
+    a few labels per class some centres land there; cubing the (normalized) margin uncertainty keeps
+    the batch on the decision boundary while k-means still spreads it along the boundary.  In the
+    race harness (12 tasks, 5 seeds) it has the best mean AUBC of every method, ours or
+    scikit-activeml's, and it is never below random; the power was chosen on seeds 0-4 and
+    checked on seeds 5-9 (README, strategy race).
+    """
+
+    name = "focused_clue"
+    description = ("Focused CLUE: k-means weighted by the cube of the margin uncertainty, one sample per cluster: "
+                   "a batch spread along the decision boundary. The best all-rounder in our strategy race.")
+
+    def __init__(self, n_init: int = 3, max_candidates: int = 20000, uncertainty: str = "margin",
+                 power: float = 3.0, random_state: int | None = None) -> None:
+        super().__init__(n_init=n_init, max_candidates=max_candidates, uncertainty=uncertainty, power=power,
+                         random_state=random_state)
