@@ -165,3 +165,22 @@ def test_clue_parameters_are_checked(params, match, digits_fit):
     X, y, labeled, model = digits_fit
     with pytest.raises(ValueError, match=match):
         FocusedCLUE(**params).query(_ctx(X, labeled, y, 3, model), 3)
+
+
+def test_features_of_rows_vectorizes_only_those_rows():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+
+    docs = np.array(["red apple", "green apple", "red car", "blue car", "green tree", "blue sky"], dtype=object)
+    y = np.array([0, 0, 1, 1, 0, 1])
+    pipe = make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(docs, y)
+    seen = []
+    tfidf = pipe[0]
+    original = tfidf.transform
+    tfidf.transform = lambda rows: (seen.append(len(rows)), original(rows))[1]
+    ctx = ScoringContext(pipe, docs, np.arange(2, 6), docs[:2], y[:2], [0, 1], labeled=np.arange(2))
+    part = ctx.features_of(np.array([3, 5]))
+    assert seen == [2]  # two documents vectorized, not six
+    np.testing.assert_allclose(part.toarray(), original(docs[[3, 5]]).toarray())
+    idx, _ = get_strategy("focused_clue", random_state=0).query(ctx, 2)
+    assert len(set(idx.tolist())) == 2 and sorted(seen[1:]) == [4, 6]  # scoring saw all 6, k-means its 4 candidates

@@ -161,6 +161,18 @@ class ScoringContext:
     def rows(self, indices: np.ndarray) -> Any:
         return take_rows(self.X, indices)
 
+    def features_of(self, indices: np.ndarray) -> np.ndarray | sp.spmatrix:
+        """:attr:`numeric_features` of the pool rows ``indices`` only (raw rows such as text are
+        vectorized for these rows alone: a strategy that looks at 5k of 100k documents does not
+        transform all of them)."""
+        if "numeric_features" in self.__dict__ or as_numeric_matrix(self.X) is not None:
+            return self.numeric_features[indices]
+        model = self.model
+        if isinstance(model, Pipeline) and len(model.steps) > 1:
+            return _as_float(transform_for_final(model, take_rows(self.X, indices)))
+        raise TypeError("this strategy needs numeric features; the pool holds raw objects and the model "
+                        "is not a fitted Pipeline that can vectorize them")
+
 
 def _as_float(X: Any) -> Any:
     return X.tocsr().astype(float) if sp.issparse(X) else np.asarray(X, dtype=float)

@@ -8,8 +8,8 @@ by 1-3 points of accuracy before the budget is spent (our first version did exac
 
 What ``auto`` does instead is *full-information* selection with a conservative default:
 
-* it starts with ``start`` (BADGE: the best mean AUBC of any single method over the race
-  harness's 12 tasks, ours or scikit-activeml's);
+* it starts with ``start`` (focused CLUE: the best mean AUBC of any single method over the race
+  harness's 12 tasks, ours or scikit-activeml's, and never below random there);
 * every time a batch of new labels has arrived it **replays** a small race of every arm on the
   labels it already has (several random splits into a replay pool and a replay test set; each arm
   picks two thirds of the replay pool in three batches; score = mean test accuracy over those
@@ -35,7 +35,7 @@ from .context import ScoringContext
 from .pool import take_rows
 from .strategies import QueryStrategy, _check_k, check_positive_ints
 
-DEFAULT_ARMS = ("margin", "badge", "typiclust", "clue")
+DEFAULT_ARMS = ("focused_clue", "margin", "typiclust", "clue")
 
 
 def replay_score(arm: str, model: Any, X_l: Any, y_l: np.ndarray, classes: list, rng: np.random.Generator,
@@ -96,10 +96,10 @@ class AutoSelector(QueryStrategy):
     """
 
     name = "auto"
-    description = ("Auto: starts with BADGE, replays a small race of margin, BADGE, TypiClust and CLUE on your "
-                   "labels as they come in, and switches when another strategy clearly wins.")
+    description = ("Auto: starts with focused CLUE, replays a small race of it, margin, TypiClust and CLUE on "
+                   "your labels as they come in, and switches when another strategy clearly wins.")
 
-    def __init__(self, arms: tuple = DEFAULT_ARMS, start: str = "badge", repeats: int = 3, z: float = 1.0,
+    def __init__(self, arms: tuple = DEFAULT_ARMS, start: str = "focused_clue", repeats: int = 3, z: float = 1.0,
                  forget: float = 0.7, warmup: int = 2, random_state: int | None = None) -> None:
         self.arms = arms
         self.start = start
