@@ -31,7 +31,7 @@ from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from al_widgets.core.race import Task, our_selector, race, summarize  # noqa: E402
 
-OURS = ["random", "margin", "entropy", "typiclust", "badge", "coreset", "clue", "auto"]
+OURS = ["random", "margin", "entropy", "typiclust", "badge", "coreset", "clue", "focused_clue", "auto"]
 TOPICS = ["match goal team coach season league score player win stadium",
           "cell energy atom theory experiment data lab quantum gene climate",
           "market stock bank rate inflation bond profit loss trade fund",

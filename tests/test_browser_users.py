@@ -56,7 +56,7 @@ def test_personal_links_names_and_roles(tmp_path, capsys):
             for page in (pa, pb):
                 text = page.locator("body").inner_text()
                 assert page.locator(".alw-controls").count() == 0
-                assert "margin" not in text and "score" not in text and "f1_macro" not in text
+                assert "margin" not in text and "clue" not in text and "score" not in text and "f1_macro" not in text
                 assert "epistemic" not in text
                 assert page.locator(".alw-labeling input[type=text]").count() == 0 or \
                     not page.locator(".alw-labeling input[type=text]").first.is_visible()

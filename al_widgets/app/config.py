@@ -25,7 +25,7 @@ class AppConfig:
     """An ``.npy`` matrix of precomputed embeddings, one row per data row (default: one beside the CSV)."""
     classes: list | None = None
     model: str = "auto"
-    strategy: str = "margin"
+    strategy: str = "focused_clue"
     store: str | None = None
     """SQLite label store; ``None``: ``data/<dataset name>.labels.sqlite`` (two datasets never share one)."""
     batch_size: int = 6
