@@ -34,12 +34,15 @@ def _task():
 
 
 def test_auto_picks_the_arm_known_to_be_best_most_often(bad_arm):
-    """Told to start with the bad arm, the replays overrule it: margin chooses most batches."""
+    """Told to start with the bad arm, the replays overrule it: margin chooses most batches.
+
+    The default gate (two standard errors) needs a few rounds of evidence before it switches, so the
+    run is 20 batches long (a short one is decided by the start arm)."""
     task = _task()
     picks = []
     for seed in range(3):
         select = our_selector("auto", task, seed, arms=("margin", bad_arm), start=bad_arm, warmup=1)
-        run_loop(task, select, initial_set(task.y, 10, seed), budget=100, batch_size=10, seed=seed)
+        run_loop(task, select, initial_set(task.y, 10, seed), budget=210, batch_size=10, seed=seed)
         picks += [row["arm"] for row in select.strategy.log_]
     assert picks.count("auto: margin") > 0.6 * len(picks), picks
 

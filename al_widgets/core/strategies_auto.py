@@ -17,9 +17,16 @@ What ``auto`` does instead is *full-information* selection with a conservative d
 * replay scores are paired (every arm sees the same splits), so each arm's *advantage* over the
   current arm is a paired difference; they are accumulated over rounds (older rounds, replayed on
   fewer labels, fade by ``forget``), and ``auto`` switches only when an arm's mean advantage is
-  more than ``z`` standard errors (default 1) above zero.  Replays run on a labeled set the strategies
+  more than ``z`` standard errors (default 2) above zero.  Replays run on a labeled set the strategies
   themselves chose, so they understate differences; the significance gate keeps that noise from
   steering the batches.
+
+Measured in the race harness (12 tasks, 5 seeds): with four arms (focused CLUE, margin, TypiClust,
+CLUE) and ``z=1`` the replays switched often and lost to focused CLUE alone (mean AUBC 0.818
+against 0.824, within 0.005 of the best scikit-activeml method on 7 of 12 tasks against 10); with
+the two default arms and ``z=2`` they rarely switch, and ``auto`` matches its start arm (0.823,
+9 of 12).  The replays do not find margin's edge where it has one (iris, two moons), so ``auto`` is
+offered, with its reasons in the status line, but focused CLUE is the app's default.
 
 Warm-up: until every class has ``warmup`` labels the start arm picks (replays need every class).
 ``explain()`` says which arm chose the current batch and each arm's replay advantage.
@@ -35,7 +42,7 @@ from .context import ScoringContext
 from .pool import take_rows
 from .strategies import QueryStrategy, _check_k, check_positive_ints
 
-DEFAULT_ARMS = ("focused_clue", "margin", "typiclust", "clue")
+DEFAULT_ARMS = ("focused_clue", "margin")
 
 
 def replay_score(arm: str, model: Any, X_l: Any, y_l: np.ndarray, classes: list, rng: np.random.Generator,
@@ -96,10 +103,10 @@ class AutoSelector(QueryStrategy):
     """
 
     name = "auto"
-    description = ("Auto: starts with focused CLUE, replays a small race of it, margin, TypiClust and CLUE on "
-                   "your labels as they come in, and switches when another strategy clearly wins.")
+    description = ("Auto: starts with focused CLUE, replays a small race of it and margin on your labels as "
+                   "they come in, and switches when the other one clearly wins.")
 
-    def __init__(self, arms: tuple = DEFAULT_ARMS, start: str = "focused_clue", repeats: int = 3, z: float = 1.0,
+    def __init__(self, arms: tuple = DEFAULT_ARMS, start: str = "focused_clue", repeats: int = 3, z: float = 2.0,
                  forget: float = 0.7, warmup: int = 2, random_state: int | None = None) -> None:
         self.arms = arms
         self.start = start
