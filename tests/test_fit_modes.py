@@ -128,3 +128,16 @@ def test_trained_labels_compare_by_hand():
     assert 5 in t and 6 not in t and 100 not in t and len(t) == 3
     new, moved = TrainedLabels().compare(np.array([3, 4]), np.array([0, 1]))
     assert new.all() and not moved
+
+
+def test_label_arrays_get_a_proper_dtype():
+    from al_widgets.core.retrain_loop import _tidy
+
+    def tidy(values):
+        return _tidy(np.array(values, dtype=object))
+    assert tidy([1, np.int64(2), 3]).dtype.kind == "i"
+    assert tidy(["a", "b"]).dtype.kind == "U"
+    assert tidy([True, np.bool_(False)]).dtype == bool  # never 0/1 integers
+    mixed = tidy([1, "a"])
+    assert mixed.dtype == object and mixed.tolist() == [1, "a"]  # never "1"
+    assert tidy([1, True]).dtype == object

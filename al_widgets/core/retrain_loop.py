@@ -240,11 +240,12 @@ class TrainedLabels:
 def _tidy(y: np.ndarray) -> np.ndarray:
     """Object label arrays of plain ints/strings to a proper dtype (sklearn dislikes object ints)."""
     if y.dtype == object and len(y):
-        if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in y):
+        kinds = set(map(type, y))  # a handful of types, checked once each (not once per label)
+        if all(issubclass(k, (int, np.integer)) and not issubclass(k, bool) for k in kinds):
             return y.astype(int)
-        if all(isinstance(v, str) for v in y):
+        if all(issubclass(k, str) for k in kinds):
             return y.astype(str)
-        if all(isinstance(v, (bool, np.bool_)) for v in y):
+        if all(issubclass(k, (bool, np.bool_)) for k in kinds):
             return y.astype(bool)
     return y
 
