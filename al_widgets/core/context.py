@@ -148,28 +148,26 @@ class ScoringContext:
 
         Raw inputs (e.g. text) are passed through the pipeline's transformers.
         """
-        X = self.X
+        return self._vectorize(self.X)
+
+    def rows(self, indices: np.ndarray) -> Any:
+        return take_rows(self.X, indices)
+
+    def features_of(self, indices: np.ndarray) -> np.ndarray | sp.spmatrix:
+        """:attr:`numeric_features` of the pool rows ``indices`` only: only these rows are converted
+        (or, raw rows such as text, vectorized), so a strategy that looks at 5k of 100k documents
+        does not transform all of them."""
+        if "numeric_features" in self.__dict__:
+            return self.numeric_features[indices]
+        return self._vectorize(take_rows(self.X, indices))
+
+    def _vectorize(self, X: Any) -> np.ndarray | sp.spmatrix:
         direct = as_numeric_matrix(X)
         if direct is not None:
             return direct
         model = self.model
         if isinstance(model, Pipeline) and len(model.steps) > 1:
             return _as_float(transform_for_final(model, X))
-        raise TypeError("this strategy needs numeric features; the pool holds raw objects and the model "
-                        "is not a fitted Pipeline that can vectorize them")
-
-    def rows(self, indices: np.ndarray) -> Any:
-        return take_rows(self.X, indices)
-
-    def features_of(self, indices: np.ndarray) -> np.ndarray | sp.spmatrix:
-        """:attr:`numeric_features` of the pool rows ``indices`` only (raw rows such as text are
-        vectorized for these rows alone: a strategy that looks at 5k of 100k documents does not
-        transform all of them)."""
-        if "numeric_features" in self.__dict__ or as_numeric_matrix(self.X) is not None:
-            return self.numeric_features[indices]
-        model = self.model
-        if isinstance(model, Pipeline) and len(model.steps) > 1:
-            return _as_float(transform_for_final(model, take_rows(self.X, indices)))
         raise TypeError("this strategy needs numeric features; the pool holds raw objects and the model "
                         "is not a fitted Pipeline that can vectorize them")
 
