@@ -15,7 +15,9 @@ Rows, per pool size and model (both sides warmed up first, same model, same floa
 * ``+ coalescing``: al_widgets retrains once per batch of 10 labels (the strategy's batch, what
   the UI does while labels stream in), against the same every-label baseline: what the trick adds,
   not a faster engine;
-* ``+ coalescing + partial_fit`` (SGDClassifier): the new labels only, every 10.
+* ``+ coalescing + partial_fit`` (SGDClassifier): the new labels only, every 10;
+* ``app``: the session's defaults, coalescing and durable labels together: what a user of the
+  app gets.
 
 Run: python benchmarks/bench_core.py [--sizes 1000 10000 100000]
 """

@@ -18,9 +18,9 @@ from sklearn.neighbors import NearestNeighbors
 from .committee import transform_for_final
 from .context import ScoringContext, row_norms
 from .strategies import QueryStrategy, _check_k, check_positive_ints, top_k
+from .uncertainty import SCORES
 
 _CHUNK = 4096
-_UNCERTAINTIES = ("entropy", "margin", "least_confidence")
 
 
 def _as_rows(F: Any) -> Any:
@@ -283,8 +283,8 @@ class CLUE(QueryStrategy):
 
     def validate(self) -> None:
         check_positive_ints(self, "n_init", "max_candidates")
-        if self.uncertainty not in _UNCERTAINTIES:
-            raise ValueError(f"uncertainty must be one of {_UNCERTAINTIES}, got {self.uncertainty!r}")
+        if self.uncertainty not in SCORES:
+            raise ValueError(f"uncertainty must be one of {sorted(SCORES)}, got {self.uncertainty!r}")
         if isinstance(self.power, bool) or not isinstance(self.power, (int, float)) or not 0 < self.power <= 50:
             raise ValueError(f"power must be a number in (0, 50], got {self.power!r}")
 
