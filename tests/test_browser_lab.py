@@ -78,8 +78,15 @@ def _n_labels(store):
         return len(st.labels())
 
 
+_ID_JS = "() => (document.querySelector('.alw-labeling code') || {textContent: ''}).textContent"
+_NEW_ID_JS = "(prev) => { const t = (document.querySelector('.alw-labeling code') || {}).textContent; " \
+             "return !!t && t !== prev; }"
+
+
 def _panel_id(page):
-    return page.locator(".alw-labeling code").first.inner_text()
+    """The sample id the first view of the panel shows.  textContent, not innerText: JupyterLab skips
+    rendering cells scrolled out of view (content-visibility), and innerText of skipped content is ''."""
+    return page.evaluate(_ID_JS)
 
 
 def test_quickstart_in_jupyterlab(lab):
@@ -98,7 +105,7 @@ def test_quickstart_in_jupyterlab(lab):
             page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
             page.wait_for_selector(".alw-class-button", timeout=180_000)
             page.wait_for_function("() => [...document.querySelectorAll('.jp-OutputArea-output')]"
-                                   ".some(o => o.innerText.includes('exported 40 labels'))", timeout=300_000)
+                                   ".some(o => o.textContent.includes('exported 40 labels'))", timeout=300_000)
             assert _n_labels(store) == 40
             # the map and the curve in the page follow the 40 scripted labels
             figs = wait_figures(page, "(f) => f.map[1].n === 40 && f.map[0].colours > 1 && "
@@ -109,18 +116,19 @@ def test_quickstart_in_jupyterlab(lab):
             panel.scroll_into_view_if_needed()
             before = _panel_id(page)
             page.locator(".alw-class-button").nth(3).click()  # a click labels and advances the panel
-            page.wait_for_function("(prev) => document.querySelector('.alw-labeling code').innerText !== prev",
+            page.wait_for_function(_NEW_ID_JS,
                                    arg=before, timeout=60_000)
             assert _n_labels(store) == 41
             # command mode, focus on another cell, outside the panel: "1" must not label anything
             page.locator(".jp-Cell").first.locator(".jp-InputPrompt").click()
             page.keyboard.press("Escape")
             shown = _panel_id(page)
+            assert shown  # the panel shows a sample
             page.keyboard.press("1")
             # positive control, sent after: focus the panel, press the key of class 7
             panel.click(position={"x": 300, "y": 8})
             page.keyboard.press("7")
-            page.wait_for_function("(prev) => document.querySelector('.alw-labeling code').innerText !== prev",
+            page.wait_for_function(_NEW_ID_JS,
                                    arg=shown, timeout=60_000)
             with LabelStore(store) as st:
                 frame = st.to_frame()
