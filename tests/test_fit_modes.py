@@ -115,7 +115,7 @@ def test_sgd_models_are_not_warm_started_by_default(small_digits, tmp_path):
 
 
 def test_trained_labels_compare_by_hand():
-    from al_widgets.core.retrain_loop import TrainedLabels
+    from al_widgets.core.label_arrays import TrainedLabels
     t = TrainedLabels(np.array([2, 5, 9]), np.array(["a", "b", "b"]))
     new, moved = t.compare(np.array([2, 5, 9, 11]), np.array(["a", "b", "b", "a"]))
     assert new.tolist() == [False, False, False, True] and not moved  # one more label: warm start is fine
@@ -131,10 +131,10 @@ def test_trained_labels_compare_by_hand():
 
 
 def test_label_arrays_get_a_proper_dtype():
-    from al_widgets.core.retrain_loop import _tidy
+    from al_widgets.core.label_arrays import tidy_labels
 
     def tidy(values):
-        return _tidy(np.array(values, dtype=object))
+        return tidy_labels(np.array(values, dtype=object))
     assert tidy([1, np.int64(2), 3]).dtype.kind == "i"
     assert tidy(["a", "b"]).dtype.kind == "U"
     assert tidy([True, np.bool_(False)]).dtype == bool  # never 0/1 integers

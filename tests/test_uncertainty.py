@@ -115,16 +115,19 @@ def test_the_fused_summary_equals_each_score_by_hand():
     assert (t["argmax"] == q.argmax(1)).all()
 
 
+@pytest.mark.parametrize("kind", ["logistic", "sgd"])
 @pytest.mark.parametrize("n_classes", [2, 4])
-def test_the_fused_logistic_pass_equals_predict_proba(n_classes):
-    from sklearn.linear_model import LogisticRegression
+def test_the_fused_logistic_pass_equals_predict_proba(n_classes, kind):
+    from sklearn.linear_model import LogisticRegression, SGDClassifier
 
     from al_widgets.core.uncertainty import linear_summary, proba_summary
     rng = np.random.default_rng(1)
     X = rng.normal(size=(5000, 6)).astype(np.float32)
     y = rng.integers(0, n_classes, 5000)
     X[np.arange(5000), y] += 2
-    model = LogisticRegression(max_iter=500).fit(X[:400], y[:400])
+    # SGD with the log loss: one-vs-rest sigmoids normalized, not a softmax (would differ by ~0.1)
+    model = LogisticRegression(max_iter=500) if kind == "logistic" else SGDClassifier(loss="log_loss", random_state=0)
+    model.fit(X[:400], y[:400])
     fused = linear_summary(model, X, chunk=1000)
     want = proba_summary(model.predict_proba(X.astype(np.float64)))
     for k in ("margin", "least_confidence", "entropy", "max"):
@@ -136,6 +139,22 @@ def test_the_fused_logistic_pass_equals_predict_proba(n_classes):
         np.testing.assert_allclose(exact[k], want[k], atol=1e-12)
     assert (exact["argmax"] == model.predict(X.astype(np.float64))).all()
     assert linear_summary(model, X.astype(np.float16)) is None
+
+
+def test_one_vs_rest_probabilities_where_every_sigmoid_underflows_are_uniform():
+    from sklearn.linear_model import SGDClassifier
+
+    from al_widgets.core.uncertainty import linear_summary, predict_proba
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    model = SGDClassifier(loss="log_loss", random_state=0).fit(X, rng.integers(0, 3, 300))
+    model.coef_[:] = 0.0
+    model.intercept_[:] = -1000.0  # every class's sigmoid is exactly 0 (also in float64)
+    far = X.astype(np.float32)
+    proba, _ = predict_proba(model, far)
+    np.testing.assert_allclose(proba, np.full((300, 3), 1 / 3), rtol=1e-6)
+    np.testing.assert_allclose(proba, model.predict_proba(X), rtol=1e-6)
+    assert np.allclose(linear_summary(model, X)["max"], 1 / 3)
 
 
 def test_summary_classes_follow_the_pool_when_the_model_saw_only_some():

@@ -52,8 +52,8 @@ class ScoringContext:
         self.labeled = None if labeled is None else np.asarray(labeled, dtype=int)
         self.batch_size = batch_size
 
-    @property
-    def is_regression(self) -> bool:
+    @cached_property
+    def is_regression(self) -> bool:  # scikit-learn's tags are slow to read: once per retrain
         return self.model is not None and is_regressor(final_estimator(self.model))
 
     def require_model(self, what: str) -> Any:

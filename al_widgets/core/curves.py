@@ -57,7 +57,7 @@ class ProgressiveValidation:
         """Mean over the newest ``window`` checks (NaN before the first)."""
         with self._lock:
             recent = self._checks[-self.window:]
-        return float(np.mean(recent)) if recent else float("nan")
+        return sum(recent) / len(recent) if recent else float("nan")
 
     def __len__(self) -> int:
         return len(self._checks)

@@ -53,11 +53,14 @@ class AnnotationQueue:
 
     def rerank(self, indices: np.ndarray, scores: np.ndarray, strategy: str) -> None:
         """Replace the ranking (most informative first); skipped items stay at the back."""
+        order = np.asarray(indices).tolist()  # Python ints and floats in one C loop each
+        scores_by_index = dict(zip(order, np.asarray(scores, dtype=float).tolist()))
         with self._lock:
-            skipped = set(self._skipped)
-            order = [int(i) for i in indices]
-            self._scores = {int(i): float(s) for i, s in zip(indices, scores)}
-            self._order = [i for i in order if i not in skipped] + [i for i in self._skipped if i in self._scores]
+            self._scores = scores_by_index
+            if self._skipped:
+                skipped = set(self._skipped)
+                order = [i for i in order if i not in skipped] + [i for i in self._skipped if i in scores_by_index]
+            self._order = order
             self._strategy = strategy
             cur = self._current
             if cur is not None:  # the sample on screen now carries the new ranking's score and name

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .label_arrays import TrainedLabels
 from .strategies import QueryStrategy
 from .training import RetrainResult, retrain
 
@@ -78,11 +79,9 @@ class RetrainLoop:
                 self._dirty = False
                 self._load_store_labels()
                 self._seq += 1
-                seq, epoch, strategy, labels = self._seq, self._epoch, self.strategy, dict(self._labels)
+                seq, epoch, strategy = self._seq, self._epoch, self.strategy
+                idx, y = self._labels.arrays()  # only the labels new since the last retrain are added
                 self._pending = 0
-            idx = np.fromiter(sorted(labels), dtype=int, count=len(labels))
-            y = _tidy(np.array([labels[i] for i in idx],
-                               dtype=object if self.pool.task == "classification" else float))
             self.emit("retrain_started", n_labels=len(idx), seq=seq)
             self._set_status(f"training on {len(idx)} labels…", "busy")
             try:
@@ -148,10 +147,10 @@ class RetrainLoop:
         unc = res.uncertainty.get("uncertainty")
         if unc is None:  # a Dask pool: the cluster sent the mean along with the top candidates
             mean_unc = float(res.extra.get("mean_uncertainty", float("nan")))
-        else:
-            mask = np.ones(len(unc), dtype=bool)
-            mask[res.labeled] = False
-            mean_unc = float(unc[mask].mean()) if mask.any() else 0.0
+        else:  # over the unlabeled samples: the whole sum minus the labeled ones (no pool-sized mask)
+            n_unlabeled = len(unc) - len(res.labeled)
+            mean_unc = (float(unc.sum(dtype=float)) - float(unc[res.labeled].sum(dtype=float))) / n_unlabeled \
+                if n_unlabeled > 0 else 0.0
         change = res.extra.get("prediction_change", float("nan"))
         progressive = {self.progressive.metric: self.progressive.value(), "n_progressive": len(self.progressive)}
         self.curve.record(res.n_labels, res.metrics, mean_unc, **progressive, strategy=res.strategy,
@@ -206,47 +205,3 @@ def _prediction_change(previous: RetrainResult | None, current: RetrainResult) -
         spread = float(np.std(b)) or 1.0
         return float(np.mean(np.abs(np.asarray(a, dtype=float) - np.asarray(b, dtype=float))) / spread)
     return float(np.mean(a != b))
-
-
-class TrainedLabels:
-    """What the applied model learned: its pool indices (sorted) and their labels, as arrays.
-
-    Comparing the next retrain's labels with it is vectorized (no Python work per label), so a
-    session with 50k labels does not spend milliseconds per retrain in loops holding the GIL.
-    """
-
-    def __init__(self, idx: np.ndarray | None = None, y: np.ndarray | None = None) -> None:
-        self.idx = np.empty(0, dtype=int) if idx is None else np.asarray(idx)
-        self.y = np.empty(0) if y is None else np.asarray(y)
-
-    def __len__(self) -> int:
-        return len(self.idx)
-
-    def __contains__(self, index: Any) -> bool:
-        p = int(np.searchsorted(self.idx, index))
-        return p < len(self.idx) and int(self.idx[p]) == int(index)
-
-    def compare(self, idx: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, bool]:
-        """``(new, moved)``: which of the sorted ``idx`` the model has not learned, and whether a
-        label it learned was changed or is gone."""
-        if len(self.idx) == 0:
-            return np.ones(len(idx), dtype=bool), False
-        pos = np.minimum(np.searchsorted(self.idx, idx), len(self.idx) - 1)
-        known = self.idx[pos] == idx
-        moved = int(known.sum()) != len(self.idx) or bool(np.any(self.y[pos[known]] != y[known]))
-        return ~known, moved
-
-
-def _tidy(y: np.ndarray) -> np.ndarray:
-    """Object label arrays of plain ints/strings to a proper dtype (sklearn dislikes object ints)."""
-    if y.dtype == object and len(y):
-        kinds = set(map(type, y))  # a handful of types, checked once each (not once per label)
-        if all(issubclass(k, (int, np.integer)) and not issubclass(k, bool) for k in kinds):
-            return y.astype(int)
-        if all(issubclass(k, str) for k in kinds):
-            return y.astype(str)
-        if all(issubclass(k, (bool, np.bool_)) for k in kinds):
-            return y.astype(bool)
-    return y
-
-

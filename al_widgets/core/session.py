@@ -18,7 +18,8 @@ from .queue import AnnotationQueue, QueueItem
 from .settings import SessionSettings
 from .store import LabelStore
 from .registry import get_strategy
-from .retrain_loop import RetrainLoop, TrainedLabels
+from .label_arrays import LabelMap, TrainedLabels
+from .retrain_loop import RetrainLoop
 from .review import ReviewMixin
 from .strategies import QueryStrategy, _check_k
 from .training import RetrainResult
@@ -84,7 +85,7 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         self.queue = AnnotationQueue(pool.ids, self.store, self.owner, self.settings.lease_seconds)
         self.curve = LearningCurveTracker()
         self.progressive = ProgressiveValidation(task=pool.task)
-        self._labels: dict[int, Any] = pool.known_labels()
+        self._labels = LabelMap(pool.known_labels(), numeric=pool.task != "classification")
         self.skipped_labels: dict[str, str] = {}  # stored labels this pool cannot use, and why
         self._store_seq = 0  # the newest store event merged into _labels
         self._overlap = overlap_mask(pool.ids, self.settings.overlap)

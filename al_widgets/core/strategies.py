@@ -35,8 +35,12 @@ def top_k(scores: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
         cand = np.flatnonzero(scores >= kth)
     else:
         cand = np.arange(n)
-    tiebreak = rng.random(len(cand))
-    order = np.lexsort((tiebreak, -scores[cand]))
+    tiebreak = rng.random(len(cand))  # drawn even without ties: the stream does not depend on them
+    neg = -scores[cand]
+    order = np.argsort(neg, kind="stable")
+    ranked = neg[order]
+    if np.any(ranked[1:] == ranked[:-1]):  # tied scores: broken at random
+        order = np.lexsort((tiebreak, neg))
     return cand[order[:k]]
 
 
@@ -46,9 +50,9 @@ class QueryStrategy(BaseEstimator):
     Parameters
     ----------
     random_state : int or None
-        Seed for tie-breaking (and any randomness of the strategy).  Each call of
-        :meth:`rng` gives the next generator of one reproducible stream, so two rounds never
-        break ties the same way while two runs with one seed choose the same samples.
+        Seed for tie-breaking (and any randomness of the strategy).  :meth:`rng` is one
+        reproducible stream, so two rounds never break ties the same way while two runs with one
+        seed choose the same samples.
     """
 
     name: ClassVar[str] = ""
@@ -63,10 +67,14 @@ class QueryStrategy(BaseEstimator):
         self.random_state = random_state
 
     def rng(self) -> np.random.Generator:
-        """A generator for this round (fresh each call, reproducible from ``random_state``)."""
-        self.round_ = getattr(self, "round_", -1) + 1
-        seed = None if self.random_state is None else [int(self.random_state), self.round_]
-        return np.random.default_rng(seed)
+        """This strategy's generator: one stream, made from ``random_state`` at first use (and again
+        when ``random_state`` is set), so successive rounds draw new numbers while two runs with one
+        seed draw the same.  Made once, not per call: seeding costs more than a round's draws."""
+        state = self.__dict__.get("_rng_state")
+        if state is None or state[0] is not self.random_state:
+            seed = None if self.random_state is None else int(self.random_state)
+            state = self._rng_state = (self.random_state, np.random.default_rng(seed))
+        return state[1]
 
     def validate(self) -> None:
         """Check the hyper-parameters (called at query time, as scikit-learn does at fit time)."""

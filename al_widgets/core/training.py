@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from sklearn import config_context
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
@@ -149,11 +150,23 @@ def rank_queue(strategy: QueryStrategy, ctx: ScoringContext, batch_size: int,
     strategy.validate()
     scores = np.asarray(strategy.score(ctx), dtype=float)  # once per retrain
     full[ctx.candidates] = scores
-    batch, batch_scores = strategy.query_scored(ctx, min(batch_size, n_cand), scores)
+    k = min(batch_size, n_cand)
+    if type(strategy).query_scored is QueryStrategy.query_scored:  # its batch is the top k: one ranking
+        pos = top_k(scores, max(min(queue_length, n_cand), k), strategy.rng())
+        order = ctx.candidates[pos]
+        return order, scores[pos], full
+    batch, batch_scores = strategy.query_scored(ctx, k, scores)
     rest = ctx.candidates[top_k(scores, min(queue_length + len(batch), n_cand), strategy.rng())]
-    rest = rest[~np.isin(rest, batch)][: max(queue_length - len(batch), 0)]
+    rest = rest[_not_in(rest, batch)][: max(queue_length - len(batch), 0)]
     order = np.concatenate([batch, rest]).astype(int)
     return order, np.concatenate([batch_scores, full[rest]]), full
+
+
+def _not_in(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``~np.isin(a, b)``; for a batch of a few dozen a broadcast compare (isin's sort costs more)."""
+    if len(b) <= 64:
+        return (a[:, None] != b[None, :]).all(axis=1)
+    return ~np.isin(a, b)
 
 
 def _n_rows(X: Any) -> int:
@@ -226,24 +239,27 @@ def retrain(model: Any, previous: Any, strategy: QueryStrategy, X: Any, labeled:
     if reason is not None:
         return cold_start_result(model, X, candidates, len(y), batch_size, queue_length, random_state, reason)
     t0 = time.perf_counter()
-    X_l = take_rows(X, labeled)
-    X_new = y_new = None
-    if new_mask is not None and new_mask.any():
-        X_new, y_new = take_rows(X_l, np.flatnonzero(new_mask)), y[new_mask]
-    fitted, how = fit_model(model, previous, X_l, y, incremental, X_new, y_new, classes, full=full)
-    t1 = time.perf_counter()
-    ctx = ScoringContext(fitted, X, candidates, X_l, y, classes, committee_size, random_state, labeled=labeled,
-                         batch_size=batch_size)
-    order, order_scores, scores = rank_queue(strategy, ctx, batch_size, queue_length)
-    if epistemic is None:
-        epistemic = is_native_ensemble(fitted) or strategy.needs_committee
-    unc = pool_uncertainty(ctx, epistemic and task == "classification")
-    if task == "classification":
-        prediction = class_array(classes)[ctx.summary["argmax"]]
-        confidence = ctx.summary["max"].astype(np.float32, copy=False)  # display only: float32 halves it
-    else:
-        prediction, confidence = ctx.prediction, None
-    metrics = evaluate(fitted, X_test, y_test, task) if X_test is not None else {}
+    # The pool's features were checked finite when it was built, and a model that fitted once has
+    # valid parameters: scikit-learn need not check either again on every refit and re-score.
+    with config_context(assume_finite=True, skip_parameter_validation=previous is not None):
+        X_l = take_rows(X, labeled)
+        X_new = y_new = None
+        if new_mask is not None and new_mask.any():
+            X_new, y_new = take_rows(X_l, np.flatnonzero(new_mask)), y[new_mask]
+        fitted, how = fit_model(model, previous, X_l, y, incremental, X_new, y_new, classes, full=full)
+        t1 = time.perf_counter()
+        ctx = ScoringContext(fitted, X, candidates, X_l, y, classes, committee_size, random_state,
+                             labeled=labeled, batch_size=batch_size)
+        order, order_scores, scores = rank_queue(strategy, ctx, batch_size, queue_length)
+        if epistemic is None:
+            epistemic = is_native_ensemble(fitted) or strategy.needs_committee
+        unc = pool_uncertainty(ctx, epistemic and task == "classification")
+        if task == "classification":
+            prediction = class_array(classes)[ctx.summary["argmax"]]
+            confidence = ctx.summary["max"].astype(np.float32, copy=False)  # display only: float32 halves it
+        else:
+            prediction, confidence = ctx.prediction, None
+    metrics = evaluate(fitted, X_test, y_test, task) if X_test is not None else {}  # user data: checked
     t2 = time.perf_counter()
     return RetrainResult(fitted, order, order_scores, scores, unc, prediction, confidence, metrics, False,
                          len(y), t1 - t0, t2 - t1, extra={"fit": how})
