@@ -123,6 +123,26 @@ def test_undo_never_cancels_another_sessions_label(tmp_path):
     a.close(), b.close()
 
 
+def test_labels_of_two_sessions_interleaved_reach_both_models(tmp_path):
+    # a session skips re-reading its own label only when no other event came in between
+    store = tmp_path / "s.db"
+    pool = _pool()
+    a, b = _session(pool, store, annotator="alice"), _session(pool, store, annotator="bob")
+    a.retrain(), b.retrain()
+    for _ in range(3):
+        ia = a.next_item()
+        a.submit(ia.index, 0)
+        ib = b.next_item()
+        b.submit(ib.index, 1)
+        assert a.retrain() is not None and b.retrain() is not None
+        assert a.labels == b.labels and a.labels[ia.index] == 0 and a.labels[ib.index] == 1
+    assert a.result_.n_labels == b.result_.n_labels == 2 + 6
+    ia = a.next_item()
+    a.submit(ia.index, 1)  # alone: the shortcut, and the next retrain still trains on it
+    assert a.retrain().n_labels == 9 and b.retrain().n_labels == 9
+    a.close(), b.close()
+
+
 def test_a_late_submit_never_overwrites_someone_elses_label(tmp_path):
     store = tmp_path / "s.db"
     pool = _pool()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Container
 
 import numpy as np
 
@@ -68,7 +68,7 @@ class AnnotationQueue:
                 self._current = QueueItem(cur.index, cur.sample_id, self._scores.get(cur.index, float("nan")),
                                           strategy, rank)
 
-    def peek(self, k: int, exclude: set[int] = frozenset()) -> list[QueueItem]:
+    def peek(self, k: int, exclude: Container[int] = frozenset()) -> list[QueueItem]:
         """The next ``k`` items in rank order, without claiming them."""
         with self._lock:
             taken = self.store.claimed_by_others(self.owner)
@@ -81,7 +81,7 @@ class AnnotationQueue:
                     break
             return out
 
-    def next(self, exclude: set[int] = frozenset()) -> QueueItem | None:
+    def next(self, exclude: Container[int] = frozenset()) -> QueueItem | None:
         """Claim and return the best item not labeled, excluded or claimed by another owner."""
         with self._lock:
             if self._current is not None and self._current.index not in exclude:

@@ -218,10 +218,10 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
                     item = self.queue.offer(index, "overlap")
                     if item is not None:
                         return item
-        item = self.queue.next(exclude=set(self._labels))
+        item = self.queue.next(exclude=self._labels)
         if item is None and self.result_ is None and not self.busy:
             self.retrain()
-            item = self.queue.next(exclude=set(self._labels))
+            item = self.queue.next(exclude=self._labels)
         return item
 
     def _open_overlap(self) -> list[str]:
@@ -278,6 +278,8 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
             self._labels[index] = label
             if overlap_k > 1:  # a second opinion may put the sample in conflict: the store's rule decides
                 self._load_store_labels()
+            elif seq == self._store_seq + 1 and not overwrite and self.settings.rule == "newest":
+                self._store_seq = seq  # no other event came between: the store holds what _labels holds
             self._actions.append(("label", [seq], [index]))
             self._pending += 1
             self._dirty = True
@@ -359,7 +361,7 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         """The current top-``k`` (default ``batch_size``) unlabeled, unclaimed samples and their scores."""
         if self.result_ is None:
             self.retrain()
-        items = self.queue.peek(_check_k(k or self.batch_size), exclude=set(self._labels))
+        items = self.queue.peek(_check_k(k or self.batch_size), exclude=self._labels)
         return np.array([it.index for it in items], dtype=int), np.array([it.score for it in items])
 
     def set_strategy(self, strategy: str | QueryStrategy, **params: Any) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,7 +51,8 @@ def can_train(y: np.ndarray, task: str) -> str | None:
     """``None`` if a model can be fitted on labels ``y``, else the reason in words."""
     if task == "regression":
         return None if len(y) >= 2 else "need at least two labels to train; showing diverse samples"
-    if len(set(np.asarray(y).tolist())) < 2:
+    y = np.asarray(y)
+    if not len(y) or not np.any(y != y[0]):  # fewer than two distinct classes
         return "need at least two classes to train; showing diverse samples"
     return None
 
@@ -114,7 +116,22 @@ def _same_classes(previous: Any, y: np.ndarray) -> bool:
 def class_array(classes: list) -> np.ndarray:
     """``classes`` as an array to index predicted class positions with: numeric when every class is a
     number (indexing and comparing it never holds the GIL for long; integers in the smallest integer
-    type that holds them, 1 byte per sample for up to 256 classes), object otherwise."""
+    type that holds them, 1 byte per sample for up to 256 classes), object otherwise.  Read-only,
+    made once per class list."""
+    try:  # keyed by the types too: 1, 1.0 and True are equal as dict keys
+        return _class_array(tuple(classes), tuple(map(type, classes)))
+    except TypeError:  # an unhashable class value
+        return _make_class_array(list(classes))
+
+
+@functools.lru_cache(maxsize=32)
+def _class_array(classes: tuple, types: tuple) -> np.ndarray:
+    out = _make_class_array(list(classes))
+    out.setflags(write=False)
+    return out
+
+
+def _make_class_array(classes: list) -> np.ndarray:
     if classes and all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) for c in classes):
         return np.asarray(classes, dtype=np.result_type(np.min_scalar_type(min(classes)),
                                                         np.min_scalar_type(max(classes))))
