@@ -85,17 +85,25 @@ def test_a_changed_or_undone_label_forces_a_full_refit(small_digits, tmp_path):
     s.close()
 
 
-def test_a_new_class_means_a_full_fit(small_digits, tmp_path):
+@pytest.mark.parametrize("model, incremental", [(LogisticRegression(max_iter=500), None),
+                                                (SGDClassifier(loss="log_loss", random_state=0), True)])
+def test_a_new_class_means_a_full_fit(small_digits, tmp_path, model, incremental):
     X, y = small_digits
     two = np.flatnonzero(np.isin(y, [0, 1]))[:20]
     labels = np.full(len(y), None, dtype=object)
     labels[two] = y[two]
-    s = ActiveLearningSession(LogisticRegression(max_iter=500), Pool(X, labels=labels, classes=list(range(10))),
-                              "margin", store=tmp_path / "s.db", background=False, random_state=0)
+    s = ActiveLearningSession(model, Pool(X, labels=labels, classes=list(range(10))), "margin",
+                              store=tmp_path / "s.db", background=False, random_state=0, incremental=incremental)
     s.retrain()
+    seen = int(np.flatnonzero(y == 1)[-1])
+    s.submit(seen, 1)
+    assert s.result_.extra["fit"] == ("warm" if incremental is None else "partial")
     other = int(np.flatnonzero(y == 2)[0])
-    s.submit(other, 2)
+    s.submit(other, 2)  # partial_fit cannot learn a class its first call did not know: a full fit
     assert s.result_.extra["fit"] == "full" and 2 in s.result_.model.classes_
+    seen = int(np.flatnonzero(y == 2)[1])
+    s.submit(seen, 2)
+    assert s.result_.extra["fit"] == ("warm" if incremental is None else "partial")
     s.close()
 
 

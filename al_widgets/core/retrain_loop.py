@@ -204,4 +204,4 @@ def _prediction_change(previous: RetrainResult | None, current: RetrainResult) -
     if current.confidence is None:  # regression
         spread = float(np.std(b)) or 1.0
         return float(np.mean(np.abs(np.asarray(a, dtype=float) - np.asarray(b, dtype=float))) / spread)
-    return float(np.mean(a != b))
+    return np.count_nonzero(a != b) / len(b) if len(b) else 0.0

@@ -71,9 +71,11 @@ def fit_model(model: Any, previous: Any, X: Any, y: np.ndarray, incremental: boo
     if previous is None or full or incremental is False:
         return clone(model).fit(X, y), "full"
     if incremental and X_new is not None and hasattr(final_estimator(model), "partial_fit") \
-            and not isinstance(model, Pipeline):
+            and not isinstance(model, Pipeline) and _same_classes(previous, y):
+        # a class the model has not seen yet needs a full fit: partial_fit keeps the first call's classes
         fitted = copy.deepcopy(previous)
-        fitted.partial_fit(X_new, y_new, classes=classes) if classes is not None else fitted.partial_fit(X_new, y_new)
+        known = getattr(final_estimator(previous), "classes_", None)
+        fitted.partial_fit(X_new, y_new, classes=known) if known is not None else fitted.partial_fit(X_new, y_new)
         return fitted, "partial"
     param = _warm_start_param(model)
     if param is not None and _same_classes(previous, y):
