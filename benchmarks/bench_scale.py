@@ -13,7 +13,9 @@ In memory (LogisticRegression, 50 float32 features, 4 classes, 200 labels, margi
 Refit with many labels: a fresh fit against the default warm start (10k and 50k labels).
 
 Dask (2-worker LocalCluster, processes): a Parquet pool written in row groups, ``DaskPool`` top-k
-re-score time against the same numpy limit on the same rows in the kernel.
+re-score time against the same numpy limit on the same rows in the kernel; the map's layouts on
+the cluster: PCA, and UMAP (fitted on a 50k sample by a worker, every block placed by its worker;
+the first call includes numba's compilation on the workers).
 
 Pools of 1M and more must stay within ``MEMORY_BUDGET`` bytes per sample beyond X (asserted).
 
@@ -206,6 +208,7 @@ def dask_part(n: int) -> dict:
     from sklearn.linear_model import LogisticRegression
 
     from al_widgets.core.distributed import DaskPool
+    from al_widgets.core.distributed_layout import cluster_umap
     X, y = make_data(n, seed=1)
     rng = np.random.default_rng(0)
     lab = rng.choice(n, 200, replace=False)
@@ -228,8 +231,16 @@ def dask_part(n: int) -> dict:
                 t0 = time.perf_counter()
                 pool.top_k(model, 10, lab)
                 times.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            pool.layout(0)
+            pca = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            layout, _ = cluster_umap(pool, random_state=0)  # first call: numba compiles on the workers
+            umap_s = time.perf_counter() - t0
+            assert layout.shape == (n, 2) and np.isfinite(layout).all()
     return {"n": n, "write parquet": write, "load+persist": load, "top-k re-score": float(np.median(times)),
-            "numpy limit (in kernel)": limit, "ratio": float(np.median(times)) / limit}
+            "numpy limit (in kernel)": limit, "ratio": float(np.median(times)) / limit,
+            "PCA layout": pca, "UMAP layout (50k fit + placing)": umap_s}
 
 
 def main() -> None:

@@ -221,3 +221,69 @@ def test_the_dashboard_labels_a_dask_pool_from_its_buttons(client, data, tmp_pat
     assert len(dash.map.figure.data[LABELED].x) == 8  # the labels on the map, from the cluster's layout
     dash.detach()
     s.close()
+
+
+@pytest.mark.slow
+def test_umap_of_a_dask_pool_is_fitted_on_a_sample_and_placed_on_the_cluster(client, data, tmp_path):
+    from al_widgets.core import ActiveLearningSession, Pool
+    from al_widgets.core.distributed_layout import fit_sample_umap, place_block
+    from al_widgets.core.embedding import ClusterLayout
+    from al_widgets.core.uncertainty import entropy
+    from al_widgets.widgets.map import DENSITY, GRID, POOL, UncertaintyMap
+    X, y = data
+    X, y = X[:6_000], y[:6_000]
+    dpool = Pool.from_dask(da.from_array(X, chunks=(1_500, 20)), classes=[0, 1, 2, 3], client=client)
+    s = ActiveLearningSession(LogisticRegression(max_iter=500), dpool, "margin", store=tmp_path / "d.db",
+                              background=False, random_state=0, retrain_every=10**9)
+    for i in np.random.default_rng(1).choice(len(X), 30, replace=False):
+        s.submit(int(i), int(y[i]))
+    cache = tmp_path / "cache"
+    m = UncertaintyMap(s, umap=False, sample_size=1_000, cache_dir=cache)
+    m.embedding.fit_sample = 1_000  # UMAP fitted on 1000 of the 6000 rows, the rest placed by the workers
+    pca = m.embedding.layout.copy()
+    assert m.embedding.method == "pca" and "PCA" in m.embedding.describe()
+    thread = m.embedding.start_umap(m._on_umap)
+    thread.join(600)
+    emb = m.embedding
+    assert emb.method == "umap" and emb.error is None, emb.error
+    xy = emb.layout
+    assert xy.shape == (6_000, 2) and xy.dtype == np.float32 and np.isfinite(xy).all()
+    assert not np.allclose(xy, pca)
+    np.testing.assert_allclose(np.asarray(m.figure.data[POOL].x, dtype=float), xy[m.shown, 0], rtol=1e-6)
+    # the same computation by hand: the sample's own UMAP positions, the other rows placed among them
+    rows = np.sort(np.random.default_rng(0).choice(6_000, 1_000, replace=False))
+    fitted = fit_sample_umap(X[rows], rows, 15, 0.1, 0)
+    np.testing.assert_allclose(xy[rows], fitted["embedding"], atol=1e-4)
+    block = place_block(X[1_500:3_000], fitted, {0: {"array-location": [(1_500, 3_000), (0, 20)]}})
+    np.testing.assert_allclose(xy[1_500:3_000], block, atol=1e-3)
+    # samples of one class sit closer to each other than to the rest (a layout, not noise)
+    centre = np.array([xy[y == c].mean(axis=0) for c in range(4)])
+    spread = np.mean([np.linalg.norm(xy[y == c] - centre[c], axis=1).mean() for c in range(4)])
+    assert spread < np.linalg.norm(xy - xy.mean(axis=0), axis=1).mean()
+    # the cluster sums the density grid over the new layout's cells
+    s.retrain()
+    ent = entropy(s.result_.model.predict_proba(X)).astype(np.float64)
+    free = np.ones(len(X), dtype=bool)
+    free[list(s.labels)] = False
+    cells = m._cell
+    assert np.array_equal(cells, _cells_of(xy))
+    total = np.bincount(cells[free], weights=ent[free], minlength=GRID * GRID)
+    count = np.bincount(cells[free], minlength=GRID * GRID)
+    want = np.where(count > 0, total / np.maximum(count, 1), np.nan).reshape(GRID, GRID).T
+    np.testing.assert_allclose(np.asarray(m.figure.data[DENSITY].z, dtype=float), want, atol=2e-5)
+    # a restarted kernel reads the layout from the cache and sends it to the cluster
+    dpool._xy = None
+    again = ClusterLayout(dpool, 0, cache, fit_sample=1_000)
+    assert again.method == "umap (cached)" and again.computing is False
+    np.testing.assert_array_equal(again.layout, xy)
+    np.testing.assert_allclose(np.asarray(dpool._xy.compute()), xy)
+    m.detach()
+    s.close()
+
+
+def _cells_of(xy):
+    from al_widgets.widgets.map import GRID
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    cells = np.minimum(((xy - lo) / span * GRID).astype(np.int32), GRID - 1)
+    return cells[:, 0] * GRID + cells[:, 1]

@@ -209,6 +209,15 @@ class DaskPool:
         self._xy = self.client.persist(((self.X - mean) @ comp.T).astype(np.float32))
         return np.asarray(self.client.compute(self._xy).result(), dtype=np.float32)
 
+    def use_layout(self, layout: np.ndarray, persisted: Any = None) -> None:
+        """Make ``layout`` (``(n, 2)``, e.g. UMAP's) the one the density grid is summed over; sent to
+        the cluster in row blocks like the pool's unless ``persisted`` already holds it there."""
+        if persisted is None:
+            import dask.array as da
+            persisted = self.client.persist(da.from_array(np.asarray(layout, dtype=np.float32),
+                                                          chunks=(self.X.chunks[0], (2,))))
+        self._xy = persisted
+
     def set_grid(self, lo: np.ndarray, span: np.ndarray, size: int) -> None:
         """From now on each re-score also sums the scores per cell of this grid over the layout."""
         self._grid = (np.asarray(lo, dtype=np.float32), np.asarray(span, dtype=np.float32), int(size))

@@ -91,6 +91,27 @@ def place_rest(reducer: Any, X: np.ndarray) -> np.ndarray:
     return placed.astype(np.float32)
 
 
+def load_layout(path: Path | None, n: int) -> np.ndarray | None:
+    """A cached ``(n, 2)`` layout, or ``None`` (no cache, missing, unreadable or another shape)."""
+    if path is None or not path.exists():
+        return None
+    try:
+        arr = np.load(path)
+    except (OSError, ValueError):
+        return None
+    return arr if arr.shape == (n, 2) else None
+
+
+def save_layout(path: Path | None, layout: np.ndarray) -> None:
+    """Write a layout to the cache atomically (a reader never sees half a file); kept if present."""
+    if path is None or path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+    np.save(tmp, layout)
+    os.replace(tmp, path)
+
+
 class PoolEmbedding:
     """The pool's 2-D map: ``layout`` starts as PCA and becomes UMAP when ready.
 
@@ -136,14 +157,7 @@ class PoolEmbedding:
         return self.cache_dir / f"umap-{hashlib.sha1(params.encode()).hexdigest()[:20]}.npy"
 
     def _load_cache(self) -> np.ndarray | None:
-        path = self.cache_path
-        if path is None or not path.exists():
-            return None
-        try:
-            arr = np.load(path)
-        except (OSError, ValueError):
-            return None
-        return arr if arr.shape == (self.features.shape[0], 2) else None
+        return load_layout(self.cache_path, self.features.shape[0])
 
     @property
     def is_umap(self) -> bool:
@@ -164,12 +178,7 @@ class PoolEmbedding:
         else:
             layout = umap_layout(*args)
         self.umap_seconds = time.perf_counter() - t0
-        path = self.cache_path
-        if path is not None and not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
-            np.save(tmp, layout)
-            os.replace(tmp, path)
+        save_layout(self.cache_path, layout)
         self.layout, self.method = layout, "umap"
         return layout
 
@@ -216,20 +225,92 @@ class PoolEmbedding:
 
 
 class ClusterLayout:
-    """The map layout of a pool held by a Dask cluster (``DaskPool.layout``): PCA fitted on a
-    sample, projected on the cluster.  Same interface as :class:`PoolEmbedding`; no UMAP yet."""
+    """The map layout of a pool held by a Dask cluster: PCA at once (fitted on a sample, every row
+    projected on the cluster), then UMAP fitted on a sample by a worker and every row block placed
+    on the cluster (:mod:`~al_widgets.core.distributed_layout`), cached on disk like
+    :class:`PoolEmbedding`'s.  Same interface as :class:`PoolEmbedding`.
 
-    method = "pca (on the cluster)"
-    is_umap = False
-    computing = False
-    error = None
-    umap_seconds = None
+    The UMAP runs in a thread of the kernel that only waits for the cluster (the fit and the
+    placing run on the workers).
+    """
 
-    def __init__(self, pool: Any, random_state: int | None = 0) -> None:
-        self.layout = pool.layout(random_state)
+    def __init__(self, pool: Any, random_state: int | None = 0, cache_dir: str | os.PathLike | None = DEFAULT_CACHE,
+                 n_neighbors: int = 15, min_dist: float = 0.1, fit_sample: int = UMAP_FIT_SAMPLE) -> None:
+        self.pool, self.random_state = pool, random_state
+        self.n_neighbors, self.min_dist, self.fit_sample = n_neighbors, min_dist, fit_sample
+        self.cache_dir = None if cache_dir is None else Path(cache_dir)
+        self.umap_seconds: float | None = None
+        self.error: BaseException | None = None
+        self.started_at: float | None = None
+        self._thread: threading.Thread | None = None
+        cached = self._load_cache()
+        if cached is not None:
+            self.layout, self.method = cached, "umap (cached)"
+            pool.use_layout(cached)
+        else:
+            self.layout, self.method = pool.layout(random_state), "pca"
+
+    @property
+    def cache_path(self) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        params = (f"dask-{self.pool.fingerprint()}-{self.pool.n}-{self.n_neighbors}-{self.min_dist}-"
+                  f"{self.random_state}-sample{self.fit_sample}")
+        return self.cache_dir / f"umap-{hashlib.sha1(params.encode()).hexdigest()[:20]}.npy"
+
+    def _load_cache(self) -> np.ndarray | None:
+        return load_layout(self.cache_path, self.pool.n)
+
+    @property
+    def is_umap(self) -> bool:
+        return self.method.startswith("umap")
+
+    @property
+    def computing(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def compute_umap(self) -> np.ndarray:
+        """Run UMAP on the cluster now (blocking), cache and adopt the result."""
+        from .distributed_layout import cluster_umap
+        t0 = time.perf_counter()
+        layout, persisted = cluster_umap(self.pool, self.n_neighbors, self.min_dist, self.random_state,
+                                         self.fit_sample)
+        self.umap_seconds = time.perf_counter() - t0
+        save_layout(self.cache_path, layout)
+        self.pool.use_layout(layout, persisted)
+        self.layout, self.method = layout, "umap"
+        return layout
 
     def describe(self) -> str:
-        return "layout: PCA fitted on a sample, every row projected on the cluster (UMAP: in-memory pools only)"
+        if self.error is not None:
+            return f"layout: PCA on the cluster (UMAP failed: {type(self.error).__name__}: {self.error})"
+        if self.method == "umap (cached)":
+            return "layout: UMAP (from cache)"
+        if self.method == "umap":
+            return f"layout: UMAP fitted on a sample, every row placed on the cluster ({self.umap_seconds:.1f} s)"
+        if self.computing and self.started_at is not None:
+            return (f"layout: PCA on the cluster; UMAP computing on the cluster, "
+                    f"{time.monotonic() - self.started_at:.0f} s so far (the map switches by itself)")
+        return "layout: PCA fitted on a sample, every row projected on the cluster"
 
-    def start_umap(self, *args: Any, **kwargs: Any) -> None:
-        return None
+    def start_umap(self, on_done: Callable[[np.ndarray], Any] | None = None,
+                   on_error: Callable[[BaseException], Any] | None = None, **_: Any) -> threading.Thread | None:
+        """Compute UMAP on the cluster in the background unless done; callbacks run in a watcher thread."""
+        if self.is_umap or self.computing:
+            return self._thread
+
+        def run() -> None:
+            try:
+                layout = self.compute_umap()
+            except Exception as exc:  # noqa: BLE001 - reported through on_error
+                self.error = exc
+                if on_error is not None:
+                    on_error(exc)
+                return
+            if on_done is not None:
+                on_done(layout)
+
+        self.started_at = time.monotonic()
+        self._thread = threading.Thread(target=run, name="al-umap-cluster", daemon=True)
+        self._thread.start()
+        return self._thread

@@ -86,7 +86,7 @@ class UncertaintyMap(w.VBox, SessionView):
             umap = os.environ.get("AL_WIDGETS_UMAP", "1").strip().lower() not in ("0", "false", "no", "off")
         self.distributed = bool(getattr(session.pool, "is_distributed", False))
         if self.distributed:  # a Dask pool: the layout is projected on the cluster, colours come from it
-            self.embedding: Any = ClusterLayout(session.pool, session.random_state or 0)
+            self.embedding: Any = ClusterLayout(session.pool, session.random_state or 0, cache_dir)
         else:
             features = cold_start_features(session.model, session.pool.X)
             if features is None:
