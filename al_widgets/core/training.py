@@ -269,6 +269,7 @@ def retrain(model: Any, previous: Any, strategy: QueryStrategy, X: Any, labeled:
         t1 = time.perf_counter()
         ctx = ScoringContext(fitted, X, candidates, X_l, y, classes, committee_size, random_state,
                              labeled=labeled, batch_size=batch_size)
+        ctx.is_regression = task == "regression"  # checked against the model when the session began
         order, order_scores, scores = rank_queue(strategy, ctx, batch_size, queue_length)
         if epistemic is None:
             epistemic = is_native_ensemble(fitted) or strategy.needs_committee

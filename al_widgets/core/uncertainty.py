@@ -251,6 +251,8 @@ def linear_summary(model: Any, X: Any, chunk: int = 65_536) -> dict[str, np.ndar
     if params is None:
         return None
     W, b, ovr = params
+    if X.shape[0] <= chunk:  # one chunk: its arrays are the result (no copies)
+        return _summarize_columns(_linear_chunk(W, b, X, ovr))
     out = _summary_out(X.shape[0], X.dtype)
     for s in range(0, X.shape[0], chunk):
         part = _summarize_columns(_linear_chunk(W, b, X[s:s + chunk], ovr))
