@@ -1,4 +1,6 @@
 """The Dask path ranks exactly as the in-memory path, on a LocalCluster, with labels arriving between re-scores."""
+import pickle
+
 import numpy as np
 import pytest
 
@@ -239,7 +241,7 @@ def test_umap_of_a_dask_pool_is_fitted_on_a_sample_and_placed_on_the_cluster(cli
         s.submit(int(i), int(y[i]))
     cache = tmp_path / "cache"
     m = UncertaintyMap(s, umap=False, sample_size=1_000, cache_dir=cache)
-    m.embedding.fit_sample = 1_000  # UMAP fitted on 1000 of the 6000 rows, the rest placed by the workers
+    m.embedding.fit_sample = 4_500  # UMAP fitted on 4500 of the 6000 rows (with a search index), the rest placed
     pca = m.embedding.layout.copy()
     assert m.embedding.method == "pca" and "PCA" in m.embedding.describe()
     thread = m.embedding.start_umap(m._on_umap)
@@ -251,11 +253,15 @@ def test_umap_of_a_dask_pool_is_fitted_on_a_sample_and_placed_on_the_cluster(cli
     assert not np.allclose(xy, pca)
     np.testing.assert_allclose(np.asarray(m.figure.data[POOL].x, dtype=float), xy[m.shown, 0], rtol=1e-6)
     # the same computation by hand: the sample's own UMAP positions, the other rows placed among them
-    rows = np.sort(np.random.default_rng(0).choice(6_000, 1_000, replace=False))
+    rows = np.sort(np.random.default_rng(0).choice(6_000, 4_500, replace=False))
     fitted = fit_sample_umap(X[rows], rows, 15, 0.1, 0)
     np.testing.assert_allclose(xy[rows], fitted["embedding"], atol=1e-4)
-    block = place_block(X[1_500:3_000], fitted, {0: {"array-location": [(1_500, 3_000), (0, 20)]}})
+    where = {0: {"array-location": [(1_500, 3_000), (0, 20)]}}
+    block = place_block(X[1_500:3_000], fitted, where)
     np.testing.assert_allclose(xy[1_500:3_000], block, atol=1e-3)
+    # the fitted pair travels between worker processes: its index is built before it is shared
+    assert hasattr(fitted["reducer"]._knn_search_index, "_search_graph")
+    np.testing.assert_allclose(place_block(X[1_500:3_000], pickle.loads(pickle.dumps(fitted)), where), block)
     # samples of one class sit closer to each other than to the rest (a layout, not noise)
     centre = np.array([xy[y == c].mean(axis=0) for c in range(4)])
     spread = np.mean([np.linalg.norm(xy[y == c] - centre[c], axis=1).mean() for c in range(4)])
@@ -273,7 +279,7 @@ def test_umap_of_a_dask_pool_is_fitted_on_a_sample_and_placed_on_the_cluster(cli
     np.testing.assert_allclose(np.asarray(m.figure.data[DENSITY].z, dtype=float), want, atol=2e-5)
     # a restarted kernel reads the layout from the cache and sends it to the cluster
     dpool._xy = None
-    again = ClusterLayout(dpool, 0, cache, fit_sample=1_000)
+    again = ClusterLayout(dpool, 0, cache, fit_sample=4_500)
     assert again.method == "umap (cached)" and again.computing is False
     np.testing.assert_array_equal(again.layout, xy)
     np.testing.assert_allclose(np.asarray(dpool._xy.compute()), xy)

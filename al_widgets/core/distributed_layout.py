@@ -34,6 +34,9 @@ def fit_sample_umap(sample: np.ndarray, rows: np.ndarray, n_neighbors: int, min_
                         random_state=random_state, n_jobs=1 if random_state is not None else -1,
                         n_epochs=200 if m <= 10_000 else None)
     embedding = reducer.fit_transform(Z).astype(np.float32)
+    index = getattr(reducer, "_knn_search_index", None)
+    if index is not None:  # build the search graph now: a first query would build it in place, and the
+        index.prepare()  # worker may be pickling the index for another worker at that moment (seen at 2M rows)
     return {"pca": pca, "reducer": reducer, "rows": np.asarray(rows, dtype=np.int64), "embedding": embedding}
 
 

@@ -112,7 +112,49 @@ def save_layout(path: Path | None, layout: np.ndarray) -> None:
     os.replace(tmp, path)
 
 
-class PoolEmbedding:
+class _BackgroundUMAP:
+    """What both layouts share: the UMAP computed in a background thread, callbacks when it lands."""
+
+    method: str
+    error: BaseException | None
+    started_at: float | None
+    _thread: threading.Thread | None
+
+    def compute_umap(self, **options: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    @property
+    def is_umap(self) -> bool:
+        return self.method.startswith("umap")
+
+    @property
+    def computing(self) -> bool:
+        """True while a background UMAP runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def _start(self, on_done: Callable[[np.ndarray], Any] | None, on_error: Callable[[BaseException], Any] | None,
+               **options: Any) -> threading.Thread | None:
+        if self.is_umap or self.computing:
+            return self._thread
+
+        def run() -> None:
+            try:
+                layout = self.compute_umap(**options)
+            except Exception as exc:  # noqa: BLE001 - reported through on_error
+                self.error = exc
+                if on_error is not None:
+                    on_error(exc)
+                return
+            if on_done is not None:
+                on_done(layout)
+
+        self.started_at = time.monotonic()
+        self._thread = threading.Thread(target=run, name="al-umap", daemon=True)
+        self._thread.start()
+        return self._thread
+
+
+class PoolEmbedding(_BackgroundUMAP):
     """The pool's 2-D map: ``layout`` starts as PCA and becomes UMAP when ready.
 
     Parameters
@@ -159,10 +201,6 @@ class PoolEmbedding:
     def _load_cache(self) -> np.ndarray | None:
         return load_layout(self.cache_path, self.features.shape[0])
 
-    @property
-    def is_umap(self) -> bool:
-        return self.method.startswith("umap")
-
     def compute_umap(self, in_subprocess: bool = False) -> np.ndarray:
         """Run UMAP now (blocking), cache and adopt the result.
 
@@ -182,11 +220,6 @@ class PoolEmbedding:
         self.layout, self.method = layout, "umap"
         return layout
 
-    @property
-    def computing(self) -> bool:
-        """True while a background UMAP runs."""
-        return self._thread is not None and self._thread.is_alive()
-
     def describe(self) -> str:
         """What the map shows and what it is doing, in words (for the page)."""
         if self.error is not None:
@@ -204,27 +237,10 @@ class PoolEmbedding:
                    on_error: Callable[[BaseException], Any] | None = None,
                    in_subprocess: bool = True) -> threading.Thread | None:
         """Compute UMAP in the background unless already done; callbacks run in a watcher thread."""
-        if self.is_umap or (self._thread is not None and self._thread.is_alive()):
-            return self._thread
-
-        def run() -> None:
-            try:
-                layout = self.compute_umap(in_subprocess)
-            except Exception as exc:  # noqa: BLE001 - reported through on_error
-                self.error = exc
-                if on_error is not None:
-                    on_error(exc)
-                return
-            if on_done is not None:
-                on_done(layout)
-
-        self.started_at = time.monotonic()
-        self._thread = threading.Thread(target=run, name="al-umap", daemon=True)
-        self._thread.start()
-        return self._thread
+        return self._start(on_done, on_error, in_subprocess=in_subprocess)
 
 
-class ClusterLayout:
+class ClusterLayout(_BackgroundUMAP):
     """The map layout of a pool held by a Dask cluster: PCA at once (fitted on a sample, every row
     projected on the cluster), then UMAP fitted on a sample by a worker and every row block placed
     on the cluster (:mod:`~al_widgets.core.distributed_layout`), cached on disk like
@@ -261,14 +277,6 @@ class ClusterLayout:
     def _load_cache(self) -> np.ndarray | None:
         return load_layout(self.cache_path, self.pool.n)
 
-    @property
-    def is_umap(self) -> bool:
-        return self.method.startswith("umap")
-
-    @property
-    def computing(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
     def compute_umap(self) -> np.ndarray:
         """Run UMAP on the cluster now (blocking), cache and adopt the result."""
         from .distributed_layout import cluster_umap
@@ -296,21 +304,4 @@ class ClusterLayout:
     def start_umap(self, on_done: Callable[[np.ndarray], Any] | None = None,
                    on_error: Callable[[BaseException], Any] | None = None, **_: Any) -> threading.Thread | None:
         """Compute UMAP on the cluster in the background unless done; callbacks run in a watcher thread."""
-        if self.is_umap or self.computing:
-            return self._thread
-
-        def run() -> None:
-            try:
-                layout = self.compute_umap()
-            except Exception as exc:  # noqa: BLE001 - reported through on_error
-                self.error = exc
-                if on_error is not None:
-                    on_error(exc)
-                return
-            if on_done is not None:
-                on_done(layout)
-
-        self.started_at = time.monotonic()
-        self._thread = threading.Thread(target=run, name="al-umap-cluster", daemon=True)
-        self._thread.start()
-        return self._thread
+        return self._start(on_done, on_error)
