@@ -116,12 +116,34 @@ class _BackgroundUMAP:
     """What both layouts share: the UMAP computed in a background thread, callbacks when it lands."""
 
     method: str
-    error: BaseException | None
-    started_at: float | None
-    _thread: threading.Thread | None
+
+    def __init__(self, cache_dir: str | os.PathLike | None) -> None:
+        self.cache_dir = None if cache_dir is None else Path(cache_dir)
+        self.umap_seconds: float | None = None
+        self.error: BaseException | None = None
+        self.started_at: float | None = None
+        self._thread: threading.Thread | None = None
 
     def compute_umap(self, **options: Any) -> np.ndarray:
         raise NotImplementedError
+
+    _pca = "PCA"  # how the page names the first layout, briefly and in full
+    _pca_full = "PCA"
+    _umap_ready = "UMAP ready (computed in {seconds:.1f} s)"
+    _where = ""  # where UMAP runs, if worth saying
+
+    def describe(self) -> str:
+        """What the map shows and what it is doing, in words (for the page)."""
+        if self.error is not None:
+            return f"layout: {self._pca} (UMAP failed: {type(self.error).__name__}: {self.error})"
+        if self.method == "umap (cached)":
+            return "layout: UMAP (from cache)"
+        if self.method == "umap":
+            return "layout: " + self._umap_ready.format(seconds=self.umap_seconds or 0.0)
+        if self.computing and self.started_at is not None:
+            return (f"layout: {self._pca}; UMAP computing{self._where}, "
+                    f"{time.monotonic() - self.started_at:.0f} s so far (the map switches by itself)")
+        return f"layout: {self._pca_full}"
 
     @property
     def is_umap(self) -> bool:
@@ -177,14 +199,10 @@ class PoolEmbedding(_BackgroundUMAP):
         self.fit_sample = fit_sample
         self.features = features
         self.key = key
-        self.cache_dir = None if cache_dir is None else Path(cache_dir)
+        super().__init__(cache_dir)
         self.n_neighbors, self.min_dist, self.random_state = n_neighbors, min_dist, random_state
         self.layout = pca_layout(features, random_state)
         self.method = "pca"
-        self.umap_seconds: float | None = None
-        self.error: BaseException | None = None
-        self.started_at: float | None = None
-        self._thread: threading.Thread | None = None
         cached = self._load_cache()
         if cached is not None:
             self.layout, self.method = cached, "umap (cached)"
@@ -220,19 +238,6 @@ class PoolEmbedding(_BackgroundUMAP):
         self.layout, self.method = layout, "umap"
         return layout
 
-    def describe(self) -> str:
-        """What the map shows and what it is doing, in words (for the page)."""
-        if self.error is not None:
-            return f"layout: PCA (UMAP failed: {type(self.error).__name__}: {self.error})"
-        if self.method == "umap (cached)":
-            return "layout: UMAP (from cache)"
-        if self.method == "umap":
-            return f"layout: UMAP ready (computed in {self.umap_seconds:.1f} s)"
-        if self.computing and self.started_at is not None:
-            return (f"layout: PCA; UMAP computing, {time.monotonic() - self.started_at:.0f} s so far "
-                    "(the map switches by itself)")
-        return "layout: PCA"
-
     def start_umap(self, on_done: Callable[[np.ndarray], Any] | None = None,
                    on_error: Callable[[BaseException], Any] | None = None,
                    in_subprocess: bool = True) -> threading.Thread | None:
@@ -250,15 +255,16 @@ class ClusterLayout(_BackgroundUMAP):
     placing run on the workers).
     """
 
+    _pca = "PCA on the cluster"
+    _pca_full = "PCA fitted on a sample, every row projected on the cluster"
+    _umap_ready = "UMAP fitted on a sample, every row placed on the cluster ({seconds:.1f} s)"
+    _where = " on the cluster"
+
     def __init__(self, pool: Any, random_state: int | None = 0, cache_dir: str | os.PathLike | None = DEFAULT_CACHE,
                  n_neighbors: int = 15, min_dist: float = 0.1, fit_sample: int = UMAP_FIT_SAMPLE) -> None:
         self.pool, self.random_state = pool, random_state
         self.n_neighbors, self.min_dist, self.fit_sample = n_neighbors, min_dist, fit_sample
-        self.cache_dir = None if cache_dir is None else Path(cache_dir)
-        self.umap_seconds: float | None = None
-        self.error: BaseException | None = None
-        self.started_at: float | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__(cache_dir)
         cached = self._load_cache()
         if cached is not None:
             self.layout, self.method = cached, "umap (cached)"
@@ -288,18 +294,6 @@ class ClusterLayout(_BackgroundUMAP):
         self.pool.use_layout(layout, persisted)
         self.layout, self.method = layout, "umap"
         return layout
-
-    def describe(self) -> str:
-        if self.error is not None:
-            return f"layout: PCA on the cluster (UMAP failed: {type(self.error).__name__}: {self.error})"
-        if self.method == "umap (cached)":
-            return "layout: UMAP (from cache)"
-        if self.method == "umap":
-            return f"layout: UMAP fitted on a sample, every row placed on the cluster ({self.umap_seconds:.1f} s)"
-        if self.computing and self.started_at is not None:
-            return (f"layout: PCA on the cluster; UMAP computing on the cluster, "
-                    f"{time.monotonic() - self.started_at:.0f} s so far (the map switches by itself)")
-        return "layout: PCA fitted on a sample, every row projected on the cluster"
 
     def start_umap(self, on_done: Callable[[np.ndarray], Any] | None = None,
                    on_error: Callable[[BaseException], Any] | None = None, **_: Any) -> threading.Thread | None:
