@@ -182,7 +182,9 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
     @property
     def labeled_mask(self) -> np.ndarray:
         mask = np.zeros(self.pool.n, dtype=bool)
-        mask[list(self._labels)] = True
+        with self._cond:  # a label arriving from another thread must not change the dict mid-copy
+            idx, _ = self._labels.arrays()
+        mask[idx] = True
         return mask
 
     @property
