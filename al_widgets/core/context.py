@@ -35,12 +35,15 @@ class ScoringContext:
         Pool indices of the labeled samples (``None``: everything that is not a candidate).
     batch_size : int
         How many samples this round queries (batch-aware strategies size their clusters by it).
+    task : {"classification", "regression"} or None
+        The pool's task when the caller knows it (a session checked it against the model); ``None``:
+        read from the model's scikit-learn tags (slow enough to matter once per retrain).
     """
 
     def __init__(self, model: Any, X: Any, candidates: np.ndarray, X_labeled: Any = None,
                  y_labeled: np.ndarray | None = None, classes: list | None = None,
                  committee_size: int = 5, random_state: int | None = None, labeled: np.ndarray | None = None,
-                 batch_size: int = 1) -> None:
+                 batch_size: int = 1, task: str | None = None) -> None:
         self.model = model
         self.X = X
         self.candidates = np.asarray(candidates, dtype=int)
@@ -51,9 +54,12 @@ class ScoringContext:
         self.random_state = random_state
         self.labeled = None if labeled is None else np.asarray(labeled, dtype=int)
         self.batch_size = batch_size
+        self.task = task
 
     @cached_property
-    def is_regression(self) -> bool:  # scikit-learn's tags are slow to read: once per retrain
+    def is_regression(self) -> bool:
+        if self.task is not None:
+            return self.model is not None and self.task == "regression"
         return self.model is not None and is_regressor(final_estimator(self.model))
 
     def require_model(self, what: str) -> Any:

@@ -336,7 +336,7 @@ def distributed_retrain(model: Any, previous: Any, strategy: Any, pool: DaskPool
     X_new = y_new = None
     if new_mask is not None and new_mask.any():
         X_new, y_new = X_l[new_mask], y[new_mask]
-    fitted, how = fit_model(model, previous, X_l, y, settings.incremental, X_new, y_new, pool.classes, full=full)
+    fitted, how = fit_model(model, previous, X_l, y, settings.incremental, X_new, y_new, full=full)
     t1 = time.perf_counter()
     stats: dict = {}
     order, order_scores = pool.top_k(fitted, queue_length, labeled, score, stats=stats)

@@ -58,15 +58,15 @@ def can_train(y: np.ndarray, task: str) -> str | None:
 
 
 def fit_model(model: Any, previous: Any, X: Any, y: np.ndarray, incremental: bool | None,
-              X_new: Any = None, y_new: Any = None, classes: list | None = None,
-              full: bool = False) -> tuple[Any, str]:
+              X_new: Any = None, y_new: Any = None, full: bool = False) -> tuple[Any, str]:
     """Fit for a retrain; returns the fitted model and how: ``"full"``, ``"warm"`` or ``"partial"``.
 
     ``"full"``: a fresh ``clone`` fitted on every label (always with ``full``, without a previous
     model, or with ``incremental=False``).  ``"warm"``: a copy of ``previous`` re-fitted on every
     label from its own solution (models whose ``warm_start`` re-optimises the same objective, the
     class set unchanged; a warm start the model refuses falls back to a full fit).
-    ``"partial"`` (``incremental=True`` only): ``partial_fit`` of the new labels alone.
+    ``"partial"`` (``incremental=True`` only): ``partial_fit`` of the new labels alone, with the
+    classes the model already knows (a new class means a full fit).
     """
     if previous is None or full or incremental is False:
         return clone(model).fit(X, y), "full"
@@ -176,16 +176,9 @@ def rank_queue(strategy: QueryStrategy, ctx: ScoringContext, batch_size: int,
         return order, scores[pos], full
     batch, batch_scores = strategy.query_scored(ctx, k, scores)
     rest = ctx.candidates[top_k(scores, min(queue_length + len(batch), n_cand), strategy.rng())]
-    rest = rest[_not_in(rest, batch)][: max(queue_length - len(batch), 0)]
+    rest = rest[~np.isin(rest, batch)][: max(queue_length - len(batch), 0)]
     order = np.concatenate([batch, rest]).astype(int)
     return order, np.concatenate([batch_scores, full[rest]]), full
-
-
-def _not_in(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``~np.isin(a, b)``; for a batch of a few dozen a broadcast compare (isin's sort costs more)."""
-    if len(b) <= 64:
-        return (a[:, None] != b[None, :]).all(axis=1)
-    return ~np.isin(a, b)
 
 
 def _n_rows(X: Any) -> int:
@@ -265,11 +258,10 @@ def retrain(model: Any, previous: Any, strategy: QueryStrategy, X: Any, labeled:
         X_new = y_new = None
         if new_mask is not None and new_mask.any():
             X_new, y_new = take_rows(X_l, np.flatnonzero(new_mask)), y[new_mask]
-        fitted, how = fit_model(model, previous, X_l, y, incremental, X_new, y_new, classes, full=full)
+        fitted, how = fit_model(model, previous, X_l, y, incremental, X_new, y_new, full=full)
         t1 = time.perf_counter()
         ctx = ScoringContext(fitted, X, candidates, X_l, y, classes, committee_size, random_state,
-                             labeled=labeled, batch_size=batch_size)
-        ctx.is_regression = task == "regression"  # checked against the model when the session began
+                             labeled=labeled, batch_size=batch_size, task=task)
         order, order_scores, scores = rank_queue(strategy, ctx, batch_size, queue_length)
         if epistemic is None:
             epistemic = is_native_ensemble(fitted) or strategy.needs_committee
