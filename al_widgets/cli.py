@@ -114,6 +114,8 @@ def check_port_free(host: str, port: int) -> None:
     """Raise :class:`ConfigError` when ``host:port`` cannot be bound (another server holds it)."""
     import socket
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        # as tornado binds: connections of a stopped server in TIME-WAIT do not hold the port
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError as exc:

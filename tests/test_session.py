@@ -338,7 +338,7 @@ def test_bulk_label_is_one_action_for_undo(make_session):
     single = s.next_item()
     s.submit(single.index, 5)
     bulk = [int(i) for i in np.flatnonzero(~s.labeled_mask)[:4]]
-    assert s.submit_many(bulk, 8) == 4
+    assert len(s.submit_many(bulk, 8).written) == 4
     assert all(s.labels[i] == 8 for i in bulk)
     assert s.store.history()["batch"].dropna().nunique() == 1
     idx, label = s.undo()  # takes the whole bulk action back ...
@@ -419,3 +419,41 @@ def test_cold_start_on_a_big_pool_clusters_a_sample_not_the_whole_pool(tmp_path)
         assert sorted(int(round(X[i, 0] / 5)) for i in picked) == [0, 1, 2]  # one from each of the three blobs
     finally:
         s.close()
+
+
+def test_a_signed_in_session_writes_only_under_its_own_name(small_digits, tmp_path):
+    """Issue 19: the name comes from the sign-in; no call (and so no widget message) changes it."""
+    X, y = small_digits
+    pool = Pool(X, classes=list(range(10)))
+    s = ActiveLearningSession(LogisticRegression(max_iter=200), pool, "margin", store=tmp_path / "s.sqlite",
+                              annotator="alice", signed_in=True, role="annotator", background=False)
+    with pytest.raises(PermissionError, match="signed in as 'alice'"):
+        s.annotator = "bob"
+    s.annotator = "alice"  # setting the same name is harmless
+    free = [int(i) for i in np.flatnonzero(~s.labeled_mask)[:3]]
+    with pytest.raises(PermissionError, match="cannot write as 'lead'"):
+        s.submit(free[0], pool.classes[0], annotator="lead")
+    with pytest.raises(PermissionError, match="cannot write as 'lead'"):
+        s.submit_many(free[1:], pool.classes[0], annotator="lead")
+    with pytest.raises(PermissionError, match="only an admin may decide"):
+        s.decide(free[0], pool.classes[0])
+    with pytest.raises(PermissionError, match="only an admin may change the query strategy"):
+        s.set_strategy("entropy")
+    s.submit(free[0], pool.classes[0])
+    assert s.submit_many(free[1:], pool.classes[1]).written == [pool.ids[i] for i in free[1:]]
+    assert set(s.store.history()["annotator"]) == {"alice"}
+    s.close()
+    with pytest.raises(ValueError, match="role must be one of"):
+        ActiveLearningSession(LogisticRegression(), pool, store=None, role="root")
+
+
+def test_bulk_label_skips_what_another_annotator_labeled_meanwhile(make_session):
+    s = make_session()
+    s.retrain()
+    free = [int(i) for i in np.flatnonzero(~s.labeled_mask)[:4]]
+    s.store.add_label(s.pool.ids[free[0]], 3, "bob")  # another kernel, after the lasso was drawn
+    out = s.submit_many(free, 8)
+    assert out.skipped == {str(s.pool.ids[free[0]]): "labeled meanwhile by bob"}
+    assert [s.labels[i] for i in free[1:]] == [8, 8, 8]
+    assert s.undo()[0] in free[1:]  # one undo takes back what was written, and only that
+    assert s.store.labels()[str(s.pool.ids[free[0]])] == 3

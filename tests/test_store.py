@@ -177,3 +177,31 @@ def test_changes_since_reads_only_what_changed(tmp_path):
         st.undo_events([seq_b], "x")
         newest2, changes = st.changes_since(newest)
         assert changes == {"b": None, "c": 3} and newest2 > newest  # b undone, c new; a untouched
+
+
+def test_bulk_labels_keep_every_rule_of_a_single_label(tmp_path):
+    """Issue 19: a lasso (or a forged selection) decides no conflict, adds no third opinion and
+    overwrites no sample labeled meanwhile or claimed by someone else."""
+    with LabelStore(tmp_path / "b.sqlite") as st:
+        st.add_label("s", 1, "bob", overlap_k=2, only_if_unlabeled=True)
+        st.add_label("s", 2, "carol", overlap_k=2, only_if_unlabeled=True)  # a 1-1 conflict
+        st.add_label("t", 1, "bob", overlap_k=2, only_if_unlabeled=True)  # an overlap sample, one opinion
+        st.add_label("u", 3, "bob")  # labeled meanwhile
+        st.add_label("v", 3, "alice")  # alice's own, not an overlap sample
+        st.claim("carol-1234", ["w"], 1)  # on carol's screen
+        out = st.add_labels([("s", 1), ("t", 1), ("u", 1), ("v", 1), ("w", 1), ("x", 1), ("x", 2)], "alice",
+                            "bulk", overlap={"s": 2, "t": 2}, owner="alice-5678")
+        assert out.written == ["t", "x"]  # t's second opinion is allowed, x is new
+        assert out.skipped == {"s": "already has its 2 labels", "u": "labeled meanwhile by bob",
+                               "v": "labeled meanwhile by alice", "w": "on another annotator's screen",
+                               "x": "given twice in one bulk action"}
+        assert len(out.seqs) == 2
+        assert "s" not in st.labels("majority") and st.labels()["u"] == 3 and st.labels()["v"] == 3
+        # without an overlap k the conflicted sample is refused as a conflict, and the summary says so
+        out = st.add_labels([("s", 1)], "alice", "bulk")
+        assert out.written == [] and out.skipped == {"s": "in conflict, waiting for review"}
+        assert out.summary(1) == "labeled 0 as 1, skipped 1: s (in conflict, waiting for review)"
+        st.add_label("s", 2, "lead", strategy="adjudicated")
+        assert st.add_labels([("s", 1)], "alice").skipped == {"s": "decided by a reviewer"}
+        # the store's own reproduction from the issue
+        assert st.labels("majority")["s"] == 2

@@ -217,3 +217,28 @@ def test_plain_page_still_says_when_someone_else_labeled_the_sample(make_session
     d.labeling.label(1)
     assert "by bob" in d.labeling.status.value and d.labeling.item.index != item.index
     d.detach()
+
+
+def test_the_uncertainty_scale_follows_the_values_after_class_colours(small_digits, tmp_path):
+    """Issue 20: colour by predicted class, then back: the bar spans the uncertainties, not -0.5…9.5."""
+    s = _no_test_session(small_digits, tmp_path)
+    s.retrain()
+    m = UncertaintyMap(s, umap=False)
+    marker = m.figure.data[0].marker
+
+    def span():
+        u = np.asarray(s.result_.uncertainty["uncertainty"], dtype=float)
+        return pytest.approx(u.min()), pytest.approx(u.max())
+
+    assert (marker.cmin, marker.cmax) == span() and marker.colorbar.title.text == "uncertainty"
+    m.color_by.value = "predicted class"
+    assert (marker.cmin, marker.cmax) == (-0.5, 9.5) and marker.colorbar.title.text == "predicted class"
+    m.color_by.value = "uncertainty"
+    assert (marker.cmin, marker.cmax) == span()
+    assert "uncertainty %{marker.color" in m.figure.data[0].hovertemplate
+    item = s.next_item()
+    s.submit(item.index, int(small_digits[1][item.index]))
+    s.retrain()
+    m.recolor()
+    assert (marker.cmin, marker.cmax) == span()  # follows a new model's values too
+    s.close()

@@ -12,8 +12,13 @@ __all__ = ["AppConfig", "AppData", "ConfigError", "build_app", "build_session", 
 
 
 def build_session(config: AppConfig, data: AppData | None = None, annotator: str | None = None,
-                  store: Any = None, background: bool = True) -> Any:
-    """An :class:`ActiveLearningSession` on the configured data and store."""
+                  store: Any = None, background: bool = True, role: str = "admin",
+                  signed_in: bool = False) -> Any:
+    """An :class:`ActiveLearningSession` on the configured data and store.
+
+    ``signed_in``: ``annotator`` and ``role`` come from the server's sign-in and are fixed for
+    the session's life (no widget and no call can change them).
+    """
     from ..core import ActiveLearningSession
 
     data = data or load(config)
@@ -21,7 +26,8 @@ def build_session(config: AppConfig, data: AppData | None = None, annotator: str
                                     store=store if store is not None else config.store, X_test=data.X_test,
                                     y_test=data.y_test, batch_size=config.batch_size, budget=config.budget,
                                     annotator=annotator or f"expert-{uuid.uuid4().hex[:4]}", background=background,
-                                    allow_mismatch=config.allow_mismatch, random_state=0, overlap=config.overlap)
+                                    allow_mismatch=config.allow_mismatch, random_state=0, overlap=config.overlap,
+                                    signed_in=signed_in, role=role)
     atexit.register(session.close)  # a closed tab's kernel exits: free its claims for the others
     return session
 
@@ -38,10 +44,11 @@ def build_app(config: AppConfig | None = None) -> Any:
     data = load(config)
     user = os.environ.get("AL_WIDGETS_USER")  # set by the server from the sign-in (app/voila_main.py)
     role = os.environ.get("AL_WIDGETS_ROLE", "admin") if user else "admin"
-    session = build_session(config, data, annotator=user)
+    role = role if role in ("admin", "annotator") else "annotator"
+    session = build_session(config, data, annotator=user, role=role, signed_in=bool(user))
     kwargs = {"cache_dir": config.cache_dir} if config.cache_dir else {}
     dash = ALDashboard(session, umap=config.umap, true_labels=data.true_labels, keyboard_scope="page",
-                       role=role if role in ("admin", "annotator") else "annotator", signed_in=bool(user),
+                       role=role, signed_in=bool(user),
                        defer_figures=True, **kwargs)
     n = session.pool.n
     intro = w.HTML(

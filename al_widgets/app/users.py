@@ -46,6 +46,7 @@ class Users:
         return json.loads(self.path.read_text())
 
     def _save(self, users: dict[str, dict[str, Any]]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)  # before the first serve: no data/ yet
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(users, indent=2, sort_keys=True))
         os.chmod(tmp, 0o600)
@@ -81,3 +82,14 @@ class Users:
     def role(self, name: str) -> str | None:
         info = self.load().get(name)
         return None if info is None else info.get("role", "annotator")
+
+    def version(self, name: str) -> str | None:
+        """What a sign-in cookie must carry for ``name`` (``None``: no such user).
+
+        Derived from the hash of the current secret and the role: renewing a link, changing the
+        role or removing the person makes every cookie given out before worthless.
+        """
+        info = self.load().get(name)
+        if info is None:
+            return None
+        return hashlib.sha256(f"{info.get('key_sha256', '')}:{info.get('role', 'annotator')}".encode()).hexdigest()[:16]

@@ -21,6 +21,8 @@ import os
 import sys
 from typing import Any
 
+from . import guard
+
 V1 = "v1.kernel.websocket.jupyter.org"
 
 
@@ -74,26 +76,68 @@ def harden() -> None:
 
     original_open = handler.open
 
-    async def open(self: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A001 - tornado's name
+    async def open(self: Any, kernel_id: str, *args: Any, **kwargs: Any) -> None:  # noqa: A001 - tornado's name
         if self.selected_subprotocol != V1:
             self.log.warning("refused a kernel websocket without the %s subprotocol", V1)
             self.close(1002, f"this server speaks only the {V1} protocol")
             return
-        return await original_open(self, *args, **kwargs)
+        if not guard.may_use(self, kernel_id):  # another person's page: not even a connection
+            self.log.warning("al_widgets: refused %s a websocket to kernel %s (not theirs)",
+                             guard.user_of(self) or "?", kernel_id[:8])
+            self.close(4003, "not your page")
+            return
+        if guard.users_mode():
+            from .users import Users
+            name = guard.user_of(self)
+            self._al_user = (name, Users(os.environ["AL_WIDGETS_USERS"]).version(name))
+            guard.REVOKER.add(self)
+        return await original_open(self, kernel_id, *args, **kwargs)
 
     def on_message(self: Any, message: Any) -> None:
+        size = len(message)
+        msg_type = None
         try:
+            if isinstance(message, bytes):
+                header = safe_read_header(message)
+                msg_type = header.get("msg_type") if header else None
+            why = guard.LIMITS.check(self.kernel_id, size, msg_type)
+            if why:
+                self.log.warning("al_widgets: closed a kernel websocket of %s: %s", guard.user_of(self) or "?", why)
+                self.close(1009, "message refused")
+                return
             self.connection.handle_incoming_message(message)
         except (ValueError, UnicodeDecodeError) as exc:
             self.log.warning("closed a kernel websocket after a malformed frame: %s", exc)
             self.close(1003, "malformed frame")
+
+    original_on_close = handler.on_close
+
+    def on_close(self: Any) -> None:
+        guard.REVOKER.discard(self)
+        return original_on_close(self)
 
     from jupyter_server.services.kernels.connection import channels
     channels.deserialize_msg_from_ws_v1 = safe_deserialize_v1
     handler.select_subprotocol = select_subprotocol
     handler.open = open
     handler.on_message = on_message
+    handler.on_close = on_close
     handler._al_widgets_hardened = True
+    guard.guard_kernel_routes()
+    guard.install_log_scrubber()
+    _one_line_errors()
+
+
+def _one_line_errors() -> None:
+    """Every error page of the app is one line of plain text (no template, no traceback)."""
+    from voila.tornado.handler import TornadoVoilaHandler
+
+    def write_error(self: Any, status_code: int, **kwargs: Any) -> None:
+        reason = self._reason if status_code in (403, 429, 503) else "Something went wrong on the server."
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.finish(f"{reason}\n")
+
+    TornadoVoilaHandler.write_error = write_error
 
 
 def _configured_store() -> str | None:
@@ -113,11 +157,14 @@ def max_kernels() -> int:
 
 
 def prelaunch(req_handler: Any, notebook: Any, cwd: str) -> Any:
-    """Voila's prelaunch hook: a page over the kernel cap gets a one-line 503 page, no new kernel.
+    """Voila's prelaunch hook: caps, ownership and the signed-in name, before any kernel starts.
 
-    It also hands the page its ``_xsrf`` cookie: Voila's page shuts its kernel down on unload
-    with a POST that carries that cookie's value, and Voila never sets it, so without this every
-    closed or reloaded page left its kernel running until the culler found it (403 in the log).
+    A page over the kernel cap, or over the person's own cap, gets a one-line 503 page and no
+    kernel.  The person is named for the kernel manager (:data:`guard.PAGE_USER`), which records
+    them as the owner of the kernel it hands this page.  It also hands the page its ``_xsrf``
+    cookie: Voila's page shuts its kernel down on unload with a POST that carries that cookie's
+    value, and Voila never sets it, so without this every closed or reloaded page left its kernel
+    running until the culler found it (403 in the log).
     """
     from tornado import web
     req_handler.xsrf_token  # noqa: B018 - reading it sets the cookie on this response
@@ -126,6 +173,13 @@ def prelaunch(req_handler: Any, notebook: Any, cwd: str) -> Any:
     if running >= max_kernels():
         raise web.HTTPError(503, reason="Too many open sessions: close another tab of this app or try again "
                                         "in a few minutes")
+    user = guard.user_of(req_handler)
+    if guard.users_mode() and user:
+        mine = [k for k, owner in getattr(km, "owners", {}).items() if owner == user and k in km]
+        if len(mine) >= guard.max_kernels_per_user():
+            raise web.HTTPError(503, reason=f"You have {len(mine)} pages of this app open: close one, or wait "
+                                            "a few minutes after closing it")
+    guard.PAGE_USER.set(user)
     return with_signed_in_user(notebook, req_handler.current_user)
 
 

@@ -22,6 +22,8 @@ from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelMana
 from jupyter_server.utils import ApiPath
 from traitlets import Float, Int, Unicode
 
+from .guard import LIMITS, PAGE_USER
+
 POOL_MARK = "AL_WIDGETS_POOL_KERNEL"  # in a pool kernel's environment (tests tell pool from pages)
 WARM_CODE = "import al_widgets.app, al_widgets.widgets.labeling, al_widgets.widgets.keyboard"
 
@@ -39,6 +41,8 @@ class WarmKernelManager(AsyncMappingKernelManager):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._warm: list[str] = []  # ready, waiting for a page
+        self._warming: set[str] = set()  # started for the pool, still importing
+        self.owners: dict[str, str] = {}  # kernel id -> the signed-in person whose page it serves
         self._filling = 0
         self._tasks: set[asyncio.Task] = set()
         self._warm_path = self._notebook_dir()
@@ -57,8 +61,8 @@ class WarmKernelManager(AsyncMappingKernelManager):
         return list(self._warm)
 
     def in_use(self) -> int:
-        """Kernels serving pages (everything but the pool)."""
-        return len([k for k in self.list_kernel_ids() if k not in self._warm])
+        """Kernels serving pages (everything but the pool, ready or still warming)."""
+        return len([k for k in self.list_kernel_ids() if k not in self._warm and k not in self._warming])
 
     # -- the pool -----------------------------------------------------------------------------
     def fill(self, delay: float | None = None) -> None:
@@ -78,6 +82,7 @@ class WarmKernelManager(AsyncMappingKernelManager):
             await asyncio.sleep(delay)
             kid = await super().start_kernel(kernel_name=self.warm_kernel_name, path=self._warm_path,
                                              env=dict(os.environ, VOILA_PREHEAT="False", **{POOL_MARK: "1"}))
+            self._warming.add(kid)
             await asyncio.wait_for(self._run(kid, self.warm_code), self.warm_timeout)
             self._warm.append(kid)
             self.log.info("al_widgets: warm kernel %s ready (%d in the pool)", kid, len(self._warm))
@@ -89,6 +94,7 @@ class WarmKernelManager(AsyncMappingKernelManager):
                 await ensure_async(super().shutdown_kernel(kid, now=True))
         finally:
             self._filling -= 1
+            self._warming.discard(kid)
 
     async def _run(self, kernel_id: str, code: str) -> None:
         """Execute ``code`` silently in the kernel; raise if it fails."""
@@ -127,6 +133,9 @@ class WarmKernelManager(AsyncMappingKernelManager):
             self.log.info("al_widgets: page served by warm kernel %s", kid)
         else:
             kid = await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)
+        owner = PAGE_USER.get()
+        if owner is not None:
+            self.owners[kid] = owner
         self.fill()
         return kid
 
@@ -139,6 +148,8 @@ class WarmKernelManager(AsyncMappingKernelManager):
     async def shutdown_kernel(self, kernel_id: str, *args: Any, **kwargs: Any) -> None:
         if kernel_id in self._warm:
             self._warm.remove(kernel_id)
+        self.owners.pop(kernel_id, None)
+        LIMITS.comms.pop(kernel_id, None)
         await ensure_async(super().shutdown_kernel(kernel_id, *args, **kwargs))
 
     async def shutdown_all(self, *args: Any, **kwargs: Any) -> None:

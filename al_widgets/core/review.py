@@ -50,6 +50,7 @@ class ReviewMixin:
         ``kind``: ``"adjudicated"`` (a conflict between annotators) or ``"review"`` (a flagged label
         confirmed or corrected).  The decision is the sample's training label from now on.
         """
+        self._require_admin("decide labels")
         if kind not in ("adjudicated", "review"):
             raise ValueError(f"kind must be 'adjudicated' or 'review', got {kind!r}")
         index = self._check_index(index)

@@ -16,7 +16,9 @@ from .pool import MISSING, Pool
 from .quality import overlap_mask
 from .queue import AnnotationQueue, QueueItem
 from .settings import SessionSettings
-from .store import LabelStore
+
+ROLES = ("admin", "annotator")
+from .store import BulkWrite, LabelStore
 from .registry import get_strategy
 from .label_arrays import LabelMap, TrainedLabels
 from .retrain_loop import RetrainLoop
@@ -46,6 +48,12 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         claim lease, incremental fitting and random state (see :class:`SessionSettings`).
     annotator : str
         Name recorded with every label.
+    signed_in : bool
+        ``annotator`` comes from a sign-in (the served app): it can never change, and no call may
+        write under another name (:class:`PermissionError`), whatever a client sends.
+    role : {"admin", "annotator"}
+        What the person may do: only an ``admin`` decides conflicts, corrects flagged labels and
+        changes the strategy.
     allow_mismatch : bool
         Reuse a label store written for another dataset (refused by default).
     background : bool
@@ -62,7 +70,8 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
     def __init__(self, model: Any, pool: Pool, strategy: str | QueryStrategy = "entropy",
                  store: LabelStore | str | None = None, X_test: Any = None, y_test: Any = None, *,
                  settings: SessionSettings | None = None, annotator: str = "annotator", background: bool = True,
-                 allow_mismatch: bool = False, **setting_values: Any) -> None:
+                 allow_mismatch: bool = False, signed_in: bool = False, role: str = "admin",
+                 **setting_values: Any) -> None:
         super().__init__()
         self._check_model(model, pool)
         if (X_test is None) != (y_test is None):
@@ -73,7 +82,12 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
                             f"{sorted(SessionSettings.names())}")
         self.settings = (settings or SessionSettings()).replace(**setting_values)
         self.model, self.pool, self.X_test, self.y_test = model, pool, X_test, y_test
-        self.annotator, self.background = annotator, background
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {ROLES}, got {role!r}")
+        if not isinstance(annotator, str) or not annotator.strip():
+            raise ValueError(f"annotator must be a non-empty name, got {annotator!r}")
+        self._annotator, self.signed_in, self.role = annotator, bool(signed_in), role
+        self.background = background
         self.strategy = get_strategy(strategy, random_state=self.settings.random_state) \
             if isinstance(strategy, str) else strategy
         _check_pool_strategy(pool, self.strategy)
@@ -167,6 +181,34 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
     full_refit_every = _setting("full_refit_every")
     random_state = _setting("random_state")
     del _setting
+
+    # ------------------------------------------------------------ identity
+    @property
+    def annotator(self) -> str:
+        """The name every label of this session is stored under."""
+        return self._annotator
+
+    @annotator.setter
+    def annotator(self, name: str) -> None:
+        if self.signed_in:
+            if name == self._annotator:
+                return
+            raise PermissionError(f"signed in as {self._annotator!r}: the name cannot be changed to {name!r}")
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"annotator must be a non-empty name, got {name!r}")
+        self._annotator = name.strip()
+
+    def _writer(self, annotator: str | None) -> str:
+        """The name a write is stored under: this session's, or ``annotator`` when not signed in."""
+        if annotator is None or annotator == self._annotator:
+            return self._annotator
+        if self.signed_in:
+            raise PermissionError(f"signed in as {self._annotator!r}: cannot write as {annotator!r}")
+        return annotator
+
+    def _require_admin(self, what: str) -> None:
+        if self.role != "admin":
+            raise PermissionError(f"{self._annotator!r} is an annotator: only an admin may {what}")
 
     # ------------------------------------------------------------ state
     @property
@@ -269,12 +311,13 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         """
         index = self._check_index(index)
         label = self.pool.check_label(label)
+        who = self._writer(annotator)
         current = self.queue.current
         picked_by_queue = current is not None and current.index == index and current.rank >= 0
         strategy = current.strategy if picked_by_queue else "user-choice"
         overlap_k = self.settings.overlap_k if self._overlap[index] else 1
         with self._cond:  # stored and counted in one step: a retrain snapshot sees both or neither
-            seq = self.store.add_label(self.pool.ids[index], label, annotator or self.annotator, seconds, strategy,
+            seq = self.store.add_label(self.pool.ids[index], label, who, seconds, strategy,
                                        self._score_of(index), only_if_unlabeled=not overwrite, overlap_k=overlap_k)
             self._check_progressive([index], label)
             self._labels[index] = label
@@ -291,26 +334,39 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         if due:
             self._wake()
 
-    def submit_many(self, indices: Any, label: Any, annotator: str | None = None) -> int:
-        """Give every index the same label (bulk labeling), then one retrain; returns the count."""
-        indices = [self._check_index(i) for i in indices]
+    def submit_many(self, indices: Any, label: Any, annotator: str | None = None) -> BulkWrite:
+        """Give every index the same label (bulk labeling), then one retrain.
+
+        The store applies the rules of a single label to each sample (labeled meanwhile, in
+        conflict, overlap samples' ``overlap_k``, claims of other annotators): such samples are
+        skipped and reported in the returned :class:`~al_widgets.core.store.BulkWrite`.
+        """
+        indices = list(dict.fromkeys(self._check_index(i) for i in indices))
         label = self.pool.check_label(label)
+        who = self._writer(annotator)
         if not indices:
-            return 0
+            return BulkWrite([], [], {})
+        ids = [self.pool.ids[i] for i in indices]
+        overlap = {str(sid): self.settings.overlap_k for i, sid in zip(indices, ids) if self._overlap[i]}
         # one transaction, one action: a single undo takes the whole batch back
         with self._cond:
-            seqs = self.store.add_labels([(self.pool.ids[i], label) for i in indices],
-                                         annotator or self.annotator, "bulk")
-            self._check_progressive(indices, label)
-            for i in indices:
+            result = self.store.add_labels([(sid, label) for sid in ids], who, "bulk", overlap=overlap,
+                                           owner=self.owner)
+            written = [i for i, sid in zip(indices, ids) if str(sid) not in result.skipped]
+            self._check_progressive(written, label)
+            for i in written:
                 self._labels[i] = label
-            self._actions.append(("label", seqs, indices))
+            if overlap:
+                self._load_store_labels()  # a second opinion may put a sample in conflict
+            if result.seqs:
+                self._actions.append(("label", result.seqs, written))
             self._dirty = True
-        for i in indices:
+        for i in written:
             self.queue.done(i)
-        self.emit("labeled", index=indices[-1], label=label, n_labeled=self.n_labeled)
-        self._wake()
-        return len(indices)
+        if written:
+            self.emit("labeled", index=written[-1], label=label, n_labeled=self.n_labeled)
+            self._wake()
+        return result
 
     def undo(self) -> tuple[int, Any] | None:
         """Step back through this session's own actions: a label, a bulk label or a skip.
@@ -368,6 +424,7 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
 
     def set_strategy(self, strategy: str | QueryStrategy, **params: Any) -> None:
         """Switch the query strategy; the pool is re-scored (and the model refitted) in the background."""
+        self._require_admin("change the query strategy")
         chosen = get_strategy(strategy, random_state=self.random_state, **params) \
             if isinstance(strategy, str) else strategy
         _check_pool_strategy(self.pool, chosen)

@@ -113,6 +113,45 @@ class LabelRecord:
     ts: float
 
 
+@dataclass(frozen=True)
+class BulkWrite:
+    """What a bulk label wrote and what it skipped (see :meth:`LabelStore.add_labels`)."""
+
+    seqs: list[int]
+    written: list[str]
+    skipped: dict[str, str]
+
+    def summary(self, label: Any = None) -> str:
+        """``"labeled 37 as 0, skipped 3: a (labeled meanwhile by bob), …"`` (plain text, not escaped)."""
+        as_ = "" if label is None else f" as {label}"
+        text = f"labeled {len(self.written)}{as_}"
+        if self.skipped:
+            shown = "; ".join(f"{sid} ({why})" for sid, why in list(self.skipped.items())[:5])
+            more = f"; … {len(self.skipped) - 5} more" if len(self.skipped) > 5 else ""
+            text += f", skipped {len(self.skipped)}: {shown}{more}"
+        return text
+
+
+def _bulk_refusal(conn: sqlite3.Connection, sid: str, annotator: str, k: int, claim_owner: str | None,
+                  owner: str | None) -> str | None:
+    """Why a bulk label may not be written for ``sid`` (``None``: it may); the rules of ``add_label``."""
+    if claim_owner is not None and claim_owner != owner:
+        return "on another annotator's screen"
+    rows = conn.execute(_ACTIVE + " AND sample_id = ?", (sid,)).fetchall()
+    if not rows:
+        return None
+    if any(r[6] in DECISIONS for r in rows):
+        return "decided by a reviewer"
+    who = {r[3] for r in rows}
+    if k <= 1:
+        return f"labeled meanwhile by {', '.join(sorted(who))}" if len(who) == 1 else "in conflict, waiting for review"
+    if annotator in who:
+        return "already has your label"
+    if len(who) >= k:
+        return f"already has its {len(who)} labels"
+    return None
+
+
 class LabelStore:
     """Durable, multi-process label log.
 
@@ -272,19 +311,45 @@ class LabelStore:
             return int(cur.lastrowid)
         return self._write(op)
 
-    def add_labels(self, items: list[tuple[Any, Any]], annotator: str = "anonymous",
-                   strategy: str | None = None) -> list[int]:
-        """Append many ``(sample_id, label)`` pairs in one transaction as one action; returns their seqs."""
-        batch = uuid.uuid4().hex
+    def add_labels(self, items: list[tuple[Any, Any]], annotator: str = "anonymous", strategy: str | None = None,
+                   *, overlap: dict[str, int] | None = None, owner: str | None = None) -> "BulkWrite":
+        """Append many ``(sample_id, label)`` pairs in one transaction as one action, under the rules
+        :meth:`add_label` applies with ``only_if_unlabeled``.
 
-        def op(conn: sqlite3.Connection) -> list[int]:
+        A sample is skipped (and reported, never written) when it already has an active label
+        (labeled meanwhile, or in conflict between annotators), when it is an overlap sample
+        (``overlap[sample_id] = k``) that already has ``k`` labels or one of ``annotator``'s, or
+        when an owner other than ``owner`` holds an unexpired claim on it.
+
+        Returns
+        -------
+        BulkWrite
+            The sequence numbers written, the ids written and ``{sample_id: reason}`` for the skipped.
+        """
+        batch = uuid.uuid4().hex
+        overlap = overlap or {}
+
+        def op(conn: sqlite3.Connection) -> BulkWrite:
             now = time.time()
-            conn.executemany(
-                "INSERT INTO events (sample_id, action, label, annotator, ts, strategy, batch) "
-                "VALUES (?, 'label', ?, ?, ?, ?, ?)",
-                [(str(sid), json.dumps(label), annotator, now, strategy, batch) for sid, label in items])
-            conn.executemany("DELETE FROM claims WHERE sample_id = ?", [(str(sid),) for sid, _ in items])
-            return [r[0] for r in conn.execute("SELECT seq FROM events WHERE batch = ? ORDER BY seq", (batch,))]
+            claimed = {r[0]: r[1] for r in conn.execute(
+                "SELECT sample_id, owner FROM claims WHERE expires >= ?", (now,))} if items else {}
+            rows, skipped, seen = [], {}, set()
+            for sid, label in items:
+                sid = str(sid)
+                if sid in seen:
+                    skipped[sid] = "given twice in one bulk action"
+                    continue
+                seen.add(sid)
+                reason = _bulk_refusal(conn, sid, annotator, overlap.get(sid, 1), claimed.get(sid), owner)
+                if reason:
+                    skipped[sid] = reason
+                    continue
+                rows.append((sid, json.dumps(label), annotator, now, strategy, batch))
+            conn.executemany("INSERT INTO events (sample_id, action, label, annotator, ts, strategy, batch) "
+                             "VALUES (?, 'label', ?, ?, ?, ?, ?)", rows)
+            conn.executemany("DELETE FROM claims WHERE sample_id = ?", [(r[0],) for r in rows])
+            seqs = [r[0] for r in conn.execute("SELECT seq FROM events WHERE batch = ? ORDER BY seq", (batch,))]
+            return BulkWrite(seqs, [r[0] for r in rows], skipped)
         return self._write(op)
 
     def undo_events(self, seqs: Sequence[int], annotator: str) -> list[LabelRecord]:

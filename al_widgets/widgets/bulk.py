@@ -27,6 +27,9 @@ class BulkLabeler(w.VBox):
     def __init__(self, session: Any, renderer: Renderer | None = None, limit: int = 500, **kwargs: Any) -> None:
         self.session, self.renderer, self.limit = session, renderer, limit
         self.selected: list[int] = []
+        self.on_done: Any = None
+        """Called after a bulk label was written (the map clears its lasso box and dimming)."""
+        self._written: set[int] = set()
         self.info = w.HTML()
         self.preview = w.HBox(layout=w.Layout(flex_flow="row wrap", max_height="260px", overflow="auto"))
         # no class chosen by default: a bulk label is never written under a class nobody picked
@@ -103,14 +106,28 @@ class BulkLabeler(w.VBox):
         self.confirm_text.value = ""
 
     def label_selection(self) -> int:
-        """Step 2: label the selected points with the chosen class (one action: one undo takes it back)."""
+        """Step 2: label the selected points with the chosen class (one action: one undo takes it back).
+
+        The store applies every rule of a single label: samples labeled meanwhile, in conflict or
+        on another annotator's screen are skipped, and the message says which.  Returns how many
+        were labeled.
+        """
         self.hide_confirmation()
         cls = self.label_as.value
         if not self.selected or cls is None or len(self.selected) > self.limit:
             return 0
-        n = self.session.submit_many(self.selected, cls)
+        result = self.session.submit_many(self.selected, cls)
+        self._written = {self.session.pool.index_of(sid) for sid in result.written}
         self.selected = []
         self._show()
-        self.info.value = f"labeled {n} points as {escape(cls)}"
+        self.info.value = escape(result.summary(cls))
         self.label_as.index = 0  # back to "choose a class…"
-        return n
+        if self.on_done is not None:
+            self.on_done()
+        return len(result.written)
+
+    def forget(self, index: int) -> None:
+        """A label was undone: a message about the bulk label it belonged to is no longer true."""
+        if index in self._written:
+            self._written.clear()
+            self.info.value = ""

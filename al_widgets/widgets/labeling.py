@@ -58,11 +58,13 @@ class LabelingPanel(w.VBox, SessionView):
         self.undo_button = w.Button(description="Undo (z)", icon="undo")
         self.skip_button.on_click(lambda _b: self.skip())
         self.undo_button.on_click(lambda _b: self.undo())
-        self.annotator = w.Text(value=session.annotator, description="annotator", layout=w.Layout(width="260px"))
-        self.annotator.observe(self._annotator_changed, "value")
-        if signed_in:  # the name comes from the sign-in, never from a text box
-            self.annotator.disabled = True
-            self.annotator.layout.display = "none"
+        # signed in: the name comes from the server and is shown, never a box a client could update
+        self.annotator: w.Widget = (w.HTML(f"<small>signed in as <b>{escape(session.annotator)}</b></small>")
+                                    if signed_in or session.signed_in else
+                                    w.Text(value=session.annotator, description="annotator",
+                                           layout=w.Layout(width="260px")))
+        if isinstance(self.annotator, w.Text):
+            self.annotator.observe(self._annotator_changed, "value")
         self.progress = w.IntProgress(min=0, max=max(session.budget or session.pool.n, 1), description="labeled")
         self.progress_text = w.HTML()
         self.status = w.HTML()

@@ -106,6 +106,7 @@ class UncertaintyMap(w.VBox, SessionView):
         self.hovered = w.HTML(layout=w.Layout(min_height="20px"))
         self.hovered.add_class("alw-hovered")
         self.bulk = BulkLabeler(session, renderer)
+        self.bulk.on_done = self.clear_selection
         self._dispatcher = UIDispatcher()
         self.figure = self._build(height)
         self.health = FigureHealth(self.figure, "map", self._dispatcher)
@@ -119,7 +120,7 @@ class UncertaintyMap(w.VBox, SessionView):
         self._want = {"colours": False, "markers": False}
         self._listen(session, {"retrained": lambda result: self.request_redraw(colours=True),
                                "labeled": lambda **_: self.request_redraw(),
-                               "undone": lambda **_: self.request_redraw(),
+                               "undone": self._on_undone,
                                "unskipped": lambda **_: self.request_redraw(),
                                "current_changed": lambda item: self.request_redraw()})
         if umap and not self.embedding.is_umap:
@@ -144,15 +145,16 @@ class UncertaintyMap(w.VBox, SessionView):
         shown = self._shown_indices()
         ids = np.asarray([hover_safe(self.session.pool.ids[i], 40) for i in shown], dtype=object)
         vals, settings = self.colour_values()
+        settings = with_range(settings, vals[shown])
         overlay = self._overlay()
         hover = self._hover()
+        mode = self.color_by.value
         traces = [go.Scattergl(x=xy[shown, 0], y=xy[shown, 1], mode="markers", name="pool" if not self.big else
                                f"pool (a stratified {len(shown):,} of {self.session.pool.n:,})", customdata=ids,
                                hovertext=hover,
                                marker=dict(size=6 if not self.big else 4, color=vals[shown],
-                                           colorbar=dict(thickness=10, len=0.8), **settings),
-                               hovertemplate="%{customdata}<br>colour %{marker.color:.3f}<br>%{hovertext}"
-                                             "<extra></extra>")]
+                                           colorbar=dict(thickness=10, len=0.8, title=dict(text=mode)), **settings),
+                               hovertemplate=hover_template(mode))]
         styles = {LABELED: ("labeled", dict(symbol="x", size=7, color="black")),
                   TOPK: ("queued top-k", dict(symbol="circle-open", size=14, color="red", line=dict(width=2))),
                   CURRENT: ("current", dict(symbol="star", size=18, color="orange", line=dict(width=1, color="black")))}
@@ -269,10 +271,15 @@ class UncertaintyMap(w.VBox, SessionView):
     def recolor(self) -> None:
         """Send only the colour (and hover) arrays; the figure is never rebuilt."""
         vals, settings = self.colour_values()
+        shown = vals[self._shown_indices()]
+        settings = with_range(settings, shown)
+        mode = self.color_by.value
         with self.figure.batch_update():
             marker = self.figure.data[POOL].marker
-            marker.color = vals[self._shown_indices()]
+            marker.color = shown
             marker.colorscale = settings["colorscale"]
+            marker.colorbar.title.text = mode
+            self.figure.data[POOL].hovertemplate = hover_template(mode)
             if self.big:
                 z, colorscale = self._density(vals, settings)
                 self.figure.data[DENSITY].z, self.figure.data[DENSITY].colorscale = z, colorscale
@@ -363,6 +370,16 @@ class UncertaintyMap(w.VBox, SessionView):
             return
         self.bulk.select([self._pool_index(i) for i in points.point_inds])
 
+    def clear_selection(self) -> None:
+        """Take the lasso box and the dimming off the map (after a bulk label)."""
+        with self.figure.batch_update():
+            self.figure.data[POOL].selectedpoints = None
+            self.figure.layout.selections = ()
+
+    def _on_undone(self, index: int, **_: Any) -> None:
+        self.bulk.forget(index)
+        self.request_redraw()
+
     def _on_hover(self, trace: Any, points: Any, state: Any) -> None:
         if not points.point_inds:
             return
@@ -412,6 +429,27 @@ class UncertaintyMap(w.VBox, SessionView):
         else:
             z, scale = np.where(count > 0, np.log10(np.maximum(count, 1)), np.nan), "Greys"
         return z.reshape(GRID, GRID).T.astype(np.float32), scale
+
+
+def with_range(settings: dict, shown: Any) -> dict:
+    """``settings`` with explicit colour limits: a continuous scale spans the values shown now.
+
+    plotly.js keeps the last explicit ``cmin``/``cmax`` when they are reset to ``None``, so a
+    scale left as "automatic" after the class colours (-0.5 … n-0.5) stayed stuck on their range.
+    """
+    if settings.get("cmin") is not None:
+        return settings
+    finite = np.asarray(shown, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    return {**settings, "cmin": lo, "cmax": hi if hi > lo else lo + 1e-9}
+
+
+def hover_template(mode: str) -> str:
+    """Hover text naming what the colour shows (``uncertainty 0.532``), not "colour"."""
+    value = "%{marker.color:.3f}" if mode in ("uncertainty", "epistemic") else ""
+    shown = f"{mode} {value}<br>" if value else ""
+    return f"%{{customdata}}<br>{shown}%{{hovertext}}<extra></extra>"
 
 
 def hover_safe(value: Any, limit: int) -> str:
