@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import Any
 
 from .app.config import AppConfig, default_store
 from .app.data import ConfigError, load
+from .app.report import export, status
+from .core.text import printable
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,16 +99,17 @@ def _config(args: argparse.Namespace) -> AppConfig:
 
 
 def check(cfg: AppConfig, data: Any) -> str:
-    """Build the session the app would build (in memory) and train once; a one-line report."""
+    """Check the store the app would open (read-only) and train once in memory; a one-line report."""
     from .app import build_session
     from .core import LabelStore
+    store_line = _check_store(cfg, data)
     session = build_session(cfg, data, store=LabelStore(None), background=False)
     try:
         res = session.retrain()
         if res is None:
             raise ConfigError(f"the model cannot be trained on this data: {session.status}")
         trained = "cold start (no two classes labeled yet)" if res.cold_start else f"trained on {res.n_labels} labels"
-        return f"ok: {data.pool.n} samples, classes {data.pool.classes}; {trained}"
+        return f"ok: {data.pool.n} samples, classes {data.pool.classes}; {trained}; {store_line}"
     finally:
         session.close()
 
@@ -131,7 +135,11 @@ def users_command(args: argparse.Namespace) -> int:
     from .app.users import Users, users_path
     users = Users(users_path(Path(args.store).resolve()))
     if args.action == "list":
-        for name, info in sorted(users.load().items()):
+        people = users.load()
+        if not people:
+            print(f"no users for {args.store} yet: add some with 'al-widgets users add NAME --store {args.store}'",
+                  file=sys.stderr)
+        for name, info in sorted(people.items()):
             print(f"{name}\t{info.get('role', 'annotator')}")
         return 0
     if not args.name:
@@ -213,7 +221,7 @@ def serve(cfg: AppConfig, host: str, port: int, auth: str = "auto", warm_kernels
     run_dir = Path(cfg.store).parent / ".al_widgets_app"
     config_path = cfg.save(run_dir / "config.json")
     notebook = write_app_notebook(run_dir / "labeling_app.ipynb")
-    env = dict(os.environ, AL_WIDGETS_CONFIG=str(config_path))
+    env = dict(os.environ, AL_WIDGETS_CONFIG=str(config_path), AL_WIDGETS_PARENT_PID=str(os.getpid()))
     if warm_kernels is not None:
         env["AL_WIDGETS_WARM_KERNELS"] = str(warm_kernels)
     if mode == "users":
@@ -254,79 +262,32 @@ def serve(cfg: AppConfig, host: str, port: int, auth: str = "auto", warm_kernels
             warm.terminate()
 
 
-def _check_store(cfg: AppConfig, data: Any) -> None:
-    """Refuse, before serving, a store that belongs to another dataset (one line, both names)."""
-    from .core import LabelStore
-    if not Path(cfg.store).exists():
-        return
-    with LabelStore(cfg.store) as st:
-        if not cfg.allow_mismatch:
-            st.bind(data.pool.identity(), data.pool.name, data.pool.classes)
+def _check_store(cfg: AppConfig, data: Any) -> str:
+    """Open the store read-only before serving: a sound SQLite file, ours, bound to this dataset.
 
-
-def export(store: str, output: str, all_annotators: bool = False) -> int:
-    """Write a store's labels as CSV (read-only; spreadsheet formulas neutralized)."""
+    Raises :class:`ConfigError` with one line naming the problem; returns a one-line summary.
+    """
     import sqlite3
 
     from .core import LabelStore
-    if not Path(store).is_file():
-        raise ConfigError(f"label store not found: {store}")
+    path = Path(cfg.store)
+    if not path.exists():
+        return f"store {path} will be created"
+    if not path.is_file():
+        raise ConfigError(f"label store {path} is not a regular file")
     try:
-        with LabelStore(store, readonly=True) as st:
-            n = st.export_csv(sys.stdout if output == "-" else output, all_annotators=all_annotators)
+        with LabelStore(path, readonly=True) as st:
+            damage = st.quick_check()
+            if damage:
+                raise ConfigError(f"label store {path} is damaged ({damage}); restore it from a backup or "
+                                  "serve with another --store")
+            problem = st.binding_problem(data.pool.identity(), data.pool.name, data.pool.classes)
+            n = st.newest_seq()
     except sqlite3.Error as exc:
         raise ConfigError(" ".join(str(exc).split())) from None
-    if output != "-":
-        print(f"wrote {n} labels to {output}", file=sys.stderr)
-    return 0
-
-
-def status(store: str) -> int:
-    """Print who labeled how much, when, and which samples are claimed right now (read-only)."""
-    import sqlite3
-    import time
-
-    from .core import LabelStore
-    if not Path(store).is_file():
-        raise ConfigError(f"label store not found: {store}")
-    try:
-        with LabelStore(store, readonly=True) as st:
-            labels, meta = st.to_frame(), st.meta()
-            claims = st.open_claims()
-    except sqlite3.Error as exc:
-        raise ConfigError(" ".join(str(exc).split())) from None
-    print(f"store {store}: dataset {meta.get('dataset', '?')!r}, classes {meta.get('classes', '?')}, "
-          f"{len(labels)} labels")
-    if len(labels):
-        per = labels.groupby("annotator").agg(labels=("label", "size"), median_seconds=("seconds", "median"),
-                                              last=("time", "max"))
-        print("\nper annotator:\n" + per.to_string())
-        hours = labels.set_index("time").resample("1h")["label"].size()
-        print("\nper hour (UTC):\n" + hours[hours > 0].to_string())
-        print("\n" + quality_report(st_path=store))
-    now = time.time()
-    print(f"\nopen claims: {len(claims)}")
-    for sid, owner, expires in claims:
-        print(f"  {sid}  by {owner}  ({expires - now:.0f} s left)")
-    return 0
-
-
-def quality_report(st_path: str) -> str:
-    """Agreement, conflicts waiting for review, and per-annotator quality of a store (read-only)."""
-    from .core import LabelStore
-    from .core.quality import agreement, annotations, annotator_stats, conflicts
-    with LabelStore(st_path, readonly=True) as st:
-        events = st.to_frame_all()  # read once
-    ag = agreement(annotations(events))
-    n_conf = len(conflicts(events))
-    stats = annotator_stats(events)
-    lines = [ag.summary(), f"conflicts waiting for a reviewer: {n_conf}"]
-    if len(ag.confusion):
-        lines.append("between annotators (one's label x another's):\n" + ag.confusion.to_string())
-    if len(stats):
-        cols = ["labels", "median_seconds", "agreement_with_others", "shared", "corrected"]
-        lines.append("quality per annotator:\n" + stats[cols].round(3).to_string())
-    return "\n".join(lines)
+    if problem and not cfg.allow_mismatch:
+        raise ConfigError(problem)
+    return f"store {path}: {n} events, sound"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -347,8 +308,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         _check_store(cfg, data)
         return serve(cfg, args.host, args.port, args.auth, warm_kernels=args.warm_kernels)
-    except (ConfigError, ValueError, OSError) as exc:  # StoreMismatch is a ValueError
-        print(f"al-widgets: error: {exc}", file=sys.stderr)
+    except (ConfigError, ValueError, OSError, sqlite3.Error) as exc:  # StoreMismatch is a ValueError
+        print(f"al-widgets: error: {printable(' '.join(str(exc).split()))}", file=sys.stderr)
         return 2
 
 

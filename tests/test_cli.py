@@ -87,7 +87,7 @@ def test_image_folder(tmp_path):
     assert data.pool.classes == ["cat", "dog"] and data.pool.n == 7
     assert sorted(v for v in data.pool.labels if v is not None) == ["cat"] * 3 + ["dog"] * 3
     new = data.pool.index_of("new.png")
-    assert data.pool.labels[new] is None and data.pool.item(new).endswith("new.png")
+    assert data.pool.labels[new] is None and str(data.pool.item(new)).endswith("new.png")
     assert data.pool.X.shape == (7, 256)
 
 
@@ -132,7 +132,7 @@ def test_status_shows_annotators_hours_and_claims(tmp_path, capsys):
         st.claim("kernel-x", ["d"], 1, lease_seconds=300)
     assert main(["status", str(store)]) == 0
     out = capsys.readouterr().out
-    assert "dataset 'reviews.csv'" in out and "3 labels" in out
+    assert "dataset 'reviews.csv'" in out and "3 labeled samples, 3 annotator labels" in out
     per = out.split("per annotator:")[1].split("per hour")[0]
     assert "ann" in per and "bob" in per and " 2 " in per and "3.0" in per  # 2 labels, median 3 s
     assert "open claims: 1" in out and "d  by kernel-x" in out

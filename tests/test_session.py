@@ -457,3 +457,18 @@ def test_bulk_label_skips_what_another_annotator_labeled_meanwhile(make_session)
     assert [s.labels[i] for i in free[1:]] == [8, 8, 8]
     assert s.undo()[0] in free[1:]  # one undo takes back what was written, and only that
     assert s.store.labels()[str(s.pool.ids[free[0]])] == 3
+
+
+def test_provenance_is_who_picked_the_sample_even_after_a_rerank(make_session):
+    """Issue 20: a queue-picked sample that a newer ranking left out was stored as "user-choice"."""
+    s = make_session("margin")
+    s.retrain()
+    item = s.next_item()
+    others = [int(i) for i in np.flatnonzero(~s.labeled_mask) if i != item.index][:5]
+    s.queue.rerank(np.array(others), np.linspace(0.9, 0.5, 5), "margin")  # a top-k batch without it
+    assert s.queue.current.rank == -1 and s.queue.current.picked_by == "margin"
+    s.submit(item.index, 1)
+    clicked = others[-1]
+    s.focus(clicked)  # clicked on the map
+    s.submit(clicked, 2)
+    assert s.store.to_frame()["strategy"].tolist()[-2:] == ["margin", "user-choice"]

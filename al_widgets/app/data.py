@@ -55,12 +55,36 @@ def _digits(config: AppConfig) -> AppData:
     return AppData(pool, _model(config.model, "numeric"), Xt, yt, true_labels=yp)
 
 
+MAX_COLUMNS = 10_000
+"""Widest table served (a CSV of a million columns took 6.4 GB and minutes to refuse)."""
+MAX_HEADER_BYTES = 1 << 20
+"""Longest header line read (1 MB)."""
+
+
+def _check_table_shape(path: Path) -> None:
+    """Refuse, from the header alone, a CSV too wide to serve (bounded read, one-line message)."""
+    import csv
+    import io
+    with open(path, "rb") as fh:
+        head = fh.read(MAX_HEADER_BYTES + 1)
+    if b"\x00" in head[:4096]:
+        raise ConfigError(f"{path} has binary content, not CSV text")
+    line, newline, _ = head.partition(b"\n")
+    if not newline and len(head) > MAX_HEADER_BYTES:
+        raise ConfigError(f"{path}: the header line is longer than {MAX_HEADER_BYTES // 2**20} MB; "
+                          f"at most {MAX_COLUMNS:,} columns are served")
+    header = next(csv.reader(io.StringIO(line.decode("utf-8", "replace"))), [])
+    if len(header) > MAX_COLUMNS:
+        raise ConfigError(f"{path} has {len(header):,} columns; at most {MAX_COLUMNS:,} are served "
+                          "(reduce them, or give precomputed embeddings)")
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
     if path.suffix.lower() in (".parquet", ".pq"):
         return _read_parquet(path)
-    with open(path, "rb") as fh:
-        if b"\x00" in fh.read(4096):
-            raise ConfigError(f"{path} has binary content, not CSV text")
+    if not path.is_file():
+        raise ConfigError(f"{path} is not a regular file")
+    _check_table_shape(path)
     try:
         return pd.read_csv(path, encoding="utf-8-sig")
     except UnicodeDecodeError:
@@ -231,6 +255,9 @@ def _image_files(folder: Path) -> tuple[list[Path], list[str]]:
             p = Path(dirpath) / name
             if name.startswith(".") or not name.lower().endswith(IMAGE_EXT):
                 continue
+            if not p.is_file():  # a named pipe or a device would hang the reader
+                skipped.append(f"{p}: not a regular file")
+                continue
             if not _inside(p, root):
                 skipped.append(f"{p}: links outside {folder}")
                 continue
@@ -266,7 +293,7 @@ def _images(folder: Path, config: AppConfig) -> AppData:
     if len(classes) < 2:
         raise ConfigError("need at least two classes: pass --classes a,b or put images in one folder per class")
     ids = [str(p.relative_to(folder)) for p in files]
-    pool = Pool(X, ids=ids, items=[str(p) for p in files], labels=[lab if lab in classes else None for lab in labels],
+    pool = Pool(X, ids=ids, items=list(files), labels=[lab if lab in classes else None for lab in labels],
                 classes=classes, name=folder.name)
     return AppData(pool, _model(config.model, "numeric"))
 

@@ -237,8 +237,30 @@ def watch_store(store: str, log: Any = print, every: float = 10.0, stop: Any = N
             time.sleep(every)
 
 
+def stop_with_parent(parent: int, every: float = 1.0) -> None:
+    """End this server like Ctrl+C (its kernels shut down) once ``parent`` is gone.
+
+    ``al-widgets serve`` killed with SIGKILL cannot stop its Voila; without this the server
+    lived on (re-parented to PID 1), holding the port and the kernels.
+    """
+    import signal
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        print("al_widgets: the al-widgets process is gone; stopping the server", flush=True)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="al-parent-watch", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> Any:
     harden()
+    parent = os.environ.get("AL_WIDGETS_PARENT_PID")
+    if parent and parent.isdigit() and int(parent) == os.getppid():
+        stop_with_parent(int(parent))
     store = _configured_store()
     if store:
         import threading

@@ -115,7 +115,9 @@ def agreement(ann: pd.DataFrame) -> Agreement:
     pairs = pd.DataFrame(rows, columns=["a", "b", "shared", "agreement", "kappa"])
     alpha = float("nan")
     if len(wide):
-        codes = {k: i for i, k in enumerate(sorted(set(wide.stack())))}
+        # only the labels given: pandas 3's stack() keeps empty cells as NaN (a float among strings)
+        given = wide.to_numpy(dtype=object).ravel()
+        codes = {k: i for i, k in enumerate(sorted({v for v in given if isinstance(v, str)}))}
         data = wide.T.apply(lambda col: col.map(codes)).to_numpy(dtype=float)  # annotators x samples
         if len(codes) > 1:
             alpha = float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))

@@ -19,6 +19,12 @@ class QueueItem:
     score: float
     strategy: str
     rank: int
+    picked_by: str = "user-choice"
+    """Who put it on screen, kept through re-rankings: the strategy that ranked it then,
+    ``"overlap"`` (a second opinion) or ``"user-choice"`` (clicked on the map or the top-k).
+    This is what the store records as the label's provenance."""
+    picked_score: float = float("nan")
+    """Its score when it was picked."""
 
 
 class AnnotationQueue:
@@ -66,7 +72,7 @@ class AnnotationQueue:
             if cur is not None:  # the sample on screen now carries the new ranking's score and name
                 rank = self._order.index(cur.index) if cur.index in self._scores else -1
                 self._current = QueueItem(cur.index, cur.sample_id, self._scores.get(cur.index, float("nan")),
-                                          strategy, rank)
+                                          strategy, rank, cur.picked_by, cur.picked_score)
 
     def peek(self, k: int, exclude: Container[int] = frozenset()) -> list[QueueItem]:
         """The next ``k`` items in rank order, without claiming them."""
@@ -94,8 +100,8 @@ class AnnotationQueue:
                 return None
             sid = got[0]
             idx = self._order_index(sid)
-            self._current = QueueItem(idx, sid, self._scores.get(idx, float("nan")), self._strategy,
-                                      self._order.index(idx))
+            score = self._scores.get(idx, float("nan"))
+            self._current = QueueItem(idx, sid, score, self._strategy, self._order.index(idx), self._strategy, score)
             return self._current
 
     def _order_index(self, sample_id: str) -> int:
@@ -123,7 +129,7 @@ class AnnotationQueue:
                 return None
             if self._current is not None and self._current.index != index:
                 self.store.release(self.owner, [self._current.sample_id])
-            self._current = QueueItem(index, self.ids[index], float("nan"), strategy, 0)
+            self._current = QueueItem(index, self.ids[index], float("nan"), strategy, 0, strategy)
             return self._current
 
     @property

@@ -313,8 +313,8 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         label = self.pool.check_label(label)
         who = self._writer(annotator)
         current = self.queue.current
-        picked_by_queue = current is not None and current.index == index and current.rank >= 0
-        strategy = current.strategy if picked_by_queue else "user-choice"
+        on_screen = current is not None and current.index == index
+        strategy = current.picked_by if on_screen else "user-choice"  # provenance: who picked it, then
         overlap_k = self.settings.overlap_k if self._overlap[index] else 1
         with self._cond:  # stored and counted in one step: a retrain snapshot sees both or neither
             seq = self.store.add_label(self.pool.ids[index], label, who, seconds, strategy,

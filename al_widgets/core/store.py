@@ -14,11 +14,14 @@ import socket
 import sqlite3
 import threading
 import time
+import urllib.parse
 import uuid
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 import pandas as pd
+
+from .text import spreadsheet_safe
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -132,6 +135,25 @@ class BulkWrite:
         return text
 
 
+def _binding_problem(conn: sqlite3.Connection, where: str, want: dict[str, str]) -> str | None:
+    have = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    if not have:
+        n = conn.execute("SELECT COUNT(*) FROM events WHERE action = 'label'").fetchone()[0]
+        if n:  # labels of unknown origin: never bound silently to whatever dataset opens them
+            return (f"label store {where} holds {n} labels but no record of the dataset they belong to "
+                    f"(written with LabelStore directly or by an older al_widgets); use another store, or "
+                    f"--force / allow_mismatch=True to bind it to {want['dataset']!r} on purpose")
+        return None
+    if have.get("identity") != want["identity"]:
+        return (f"label store {where} belongs to dataset {have.get('dataset')!r} "
+                f"(id {have.get('identity', '?')[:10]}), not {want['dataset']!r} (id {want['identity'][:10]}); use "
+                "another store, or --force / allow_mismatch=True to reuse it on purpose")
+    if have.get("classes") != want["classes"]:
+        return (f"label store {where} was written with classes {have.get('classes')}, not {want['classes']}; "
+                "use another store, or --force to reuse it")
+    return None
+
+
 def _bulk_refusal(conn: sqlite3.Connection, sid: str, annotator: str, k: int, claim_owner: str | None,
                   owner: str | None) -> str | None:
     """Why a bulk label may not be written for ``sid`` (``None``: it may); the rules of ``add_label``."""
@@ -187,9 +209,10 @@ class LabelStore:
         if readonly:
             if self.path is None or not os.path.isfile(self.path):
                 raise FileNotFoundError(f"label store not found: {self.path}")
-            uri = "file:" + os.path.abspath(self.path) + "?mode=ro"
-            self._conn = sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False,
-                                         isolation_level=None)
+            try:
+                self._conn = _open_readonly(self.path, timeout)
+            except sqlite3.DatabaseError as exc:
+                raise sqlite3.DatabaseError(f"{self.path} is not an al_widgets label store ({exc})") from None
             self._check_is_store()
             return
         if self.path is not None:
@@ -199,6 +222,7 @@ class LabelStore:
                                      check_same_thread=False, isolation_level=None)
         try:
             if self.path is not None:
+                self._refuse_foreign()  # before WAL or tables: another application's file stays as it was
                 self._conn.execute("PRAGMA journal_mode=WAL")
                 self._set_sync(self.sync)
             with self._lock:
@@ -207,6 +231,22 @@ class LabelStore:
         except sqlite3.DatabaseError as exc:
             self._conn.close()
             raise sqlite3.DatabaseError(f"{self.path} is not an al_widgets label store ({exc})") from None
+
+    def _refuse_foreign(self) -> None:
+        tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        tables.discard("sqlite_sequence")
+        if tables and "events" not in tables:
+            raise sqlite3.DatabaseError(f"it is a database of another application, with tables "
+                                        f"{', '.join(sorted(tables)[:5])}; nothing was changed")
+
+    def quick_check(self) -> str | None:
+        """SQLite's ``quick_check`` of the file: ``None`` when sound, else the first problems in one line."""
+        try:
+            with self._lock:
+                rows = [r[0] for r in self._conn.execute("PRAGMA quick_check(5)")]
+        except sqlite3.DatabaseError as exc:
+            return str(exc)
+        return None if rows == ["ok"] else "; ".join(" ".join(str(r).split()) for r in rows)
 
     def _check_is_store(self) -> None:
         try:
@@ -238,19 +278,17 @@ class LabelStore:
         want = {"identity": identity, "dataset": dataset, "classes": json.dumps(classes)}
 
         def op(conn: sqlite3.Connection) -> None:
-            have = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-            if have and not allow_mismatch:
-                where = self.path or "in memory"
-                if have.get("identity") != identity:
-                    raise StoreMismatch(
-                        f"label store {where} belongs to dataset {have.get('dataset')!r} "
-                        f"(id {have.get('identity', '?')[:10]}), not {dataset!r} (id {identity[:10]}); use another "
-                        "store, or --force / allow_mismatch=True to reuse it on purpose")
-                if have.get("classes") != want["classes"]:
-                    raise StoreMismatch(f"label store {where} was written with classes {have.get('classes')}, "
-                                        f"not {want['classes']}; use another store, or --force to reuse it")
+            problem = _binding_problem(conn, self.path or "in memory", want)
+            if problem and not allow_mismatch:
+                raise StoreMismatch(problem)
             conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(want.items()))
         self._write(op)
+
+    def binding_problem(self, identity: str, dataset: str, classes: list | None) -> str | None:
+        """Why :meth:`bind` would refuse this dataset (``None``: it would not); reads only."""
+        want = {"identity": identity, "dataset": dataset, "classes": json.dumps(classes)}
+        with self._lock:
+            return _binding_problem(self._conn, self.path or "in memory", want)
 
     def meta(self) -> dict[str, str]:
         """What the store knows of its dataset (identity, name, classes)."""
@@ -454,7 +492,9 @@ class LabelStore:
         ``all_annotators``: one row per active label event (every annotator's label and every
         reviewer decision, ``strategy`` says which), for agreement analyses elsewhere.
         Text cells that a spreadsheet would run as a formula (starting with ``= + - @``, tab or
-        carriage return, e.g. an annotator name typed in the browser) are prefixed with ``'``.
+        carriage return, e.g. an annotator name typed in the browser, but not a number such as
+        ``-12``) are prefixed with ``'``; control and bidirectional characters are written as
+        ``\\x1b`` / ``\\u202e`` escapes (see :mod:`al_widgets.core.text`).
         """
         df = spreadsheet_safe(self.to_frame_all() if all_annotators else self.to_frame())
         df.to_csv(path, index=False)
@@ -551,17 +591,28 @@ class LabelStore:
         self.close()
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+def _open_readonly(path: str, timeout: float) -> sqlite3.Connection:
+    """A read-only connection.  On read-only media a WAL store cannot make its ``-shm`` file and
+    ``mode=ro`` fails ("unable to open"); it is then read as immutable, which is safe there
+    because nothing can write it."""
+    base = "file:" + urllib.parse.quote(os.path.abspath(path))
 
+    def connect(query: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(base + query, uri=True, timeout=timeout, check_same_thread=False,
+                               isolation_level=None)
+        try:
+            conn.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
+        except sqlite3.Error:
+            conn.close()
+            raise
+        return conn
 
-def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells cannot start a spreadsheet formula (OWASP's CSV-injection rule)."""
-    out = df.copy()
-    for col in out.columns:
-        if not pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = pd.Series([f"'{v}" if isinstance(v, str) and v.startswith(_FORMULA_START) else v
-                                  for v in out[col]], index=out.index, dtype=object)
-    return out
+    try:
+        return connect("?mode=ro")
+    except sqlite3.OperationalError as exc:
+        if "unable to open" not in str(exc) and "readonly" not in str(exc):
+            raise
+        return connect("?mode=ro&immutable=1")
 
 
 def _alive(pid: int) -> bool:

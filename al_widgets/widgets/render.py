@@ -99,7 +99,9 @@ def sample_html(item: Any, renderer: Renderer | None = None, size: int = 96) -> 
 
     Parameters
     ----------
-    item : the display item (image array, 8x8-style digit vector, image path, text, row)
+    item : the display item (image array, 8x8-style digit vector, image file as a ``pathlib.Path``,
+        text, row).  A ``str`` is always text: a data cell naming a file on the server
+        (``/etc/passwd.png``) is shown as that text, never as the file.
     renderer : callable, optional
         User hook returning trusted HTML for ``item``.
     size : int
@@ -107,7 +109,7 @@ def sample_html(item: Any, renderer: Renderer | None = None, size: int = 96) -> 
     """
     if renderer is not None:
         return renderer(item)
-    if isinstance(item, (str, os.PathLike)) and _is_image_path(item):
+    if isinstance(item, os.PathLike) and _is_image_path(item):
         return image_file_html(os.fspath(item), size)
     if isinstance(item, str):
         return text_html(item, large=size > 120)
