@@ -159,12 +159,12 @@ def test_large_photos_are_sent_as_thumbnails_and_bombs_as_text(tmp_path):
     big = tmp_path / "big.jpg"
     Image.fromarray(rng.integers(0, 255, size=(3000, 4000, 3), dtype=np.uint8)).save(big, quality=95)
     assert big.stat().st_size > 5_000_000
-    html = sample_html(str(big), size=200)
+    html = sample_html(big, size=200)
     assert "<img" in html and len(html) < 600_000  # a 400 px thumbnail, not the 5+ MB file
     old = Image.MAX_IMAGE_PIXELS
     Image.MAX_IMAGE_PIXELS = 1000  # stands in for a decompression bomb
     try:
-        html = sample_html(str(big), size=200)
+        html = sample_html(big, size=200)
     finally:
         Image.MAX_IMAGE_PIXELS = old
     assert "cannot show image big.jpg: DecompressionBombError" in html and "<img" not in html
@@ -242,3 +242,39 @@ def test_the_uncertainty_scale_follows_the_values_after_class_colours(small_digi
     m.recolor()
     assert (marker.cmin, marker.cmax) == span()  # follows a new model's values too
     s.close()
+
+
+def test_the_curve_is_a_function_of_the_label_count_through_undo_and_reload(small_digits, tmp_path):
+    """Issue 20: after undos the curve read 2, 3, 4, 5, 6, 4, 5; a reload kept only the newest point."""
+    X, y = small_digits
+    s = _no_test_session(small_digits, tmp_path, n_seed=0)
+    s.submit(0, int(y[0]))
+    s.submit(1, int(y[1]))
+    s.retrain()
+    curves = LearningCurves(s)
+    for i in range(2, 6):
+        s.submit(i, int(y[i]))
+        s.retrain()
+    assert curves.series()[0] == [2, 3, 4, 5, 6]
+    s.undo()
+    s.undo()
+    s.retrain()  # 4 labels now: the points for 5 and 6 described labels that are gone
+    assert curves.series()[0] == [2, 3, 4]
+    s.submit(4, int(y[4]))
+    s.retrain()
+    xs, ys = curves.series()
+    assert xs == [2, 3, 4, 5] and len(ys) == 4
+    bulk = [int(i) for i in range(10, 40)]
+    s.submit_many(bulk, 3)
+    s.retrain()
+    assert curves.series()[0][-1] == 35
+    s.undo()
+    s.retrain()
+    assert curves.series()[0] == [2, 3, 4, 5]  # never 35 -> 5 drawn back across the plot
+    s.close()
+    again = _no_test_session(small_digits, tmp_path, n_seed=0)  # a reload: the curve comes back whole
+    assert again.curve.to_frame()["n_labels"].tolist() == [2, 3, 4, 5]
+    view = LearningCurves(again)
+    assert view.series()[0] == [2, 3, 4, 5]
+    assert view.figure.layout.yaxis.range == (0, 1.02) and view.figure.layout.xaxis.rangemode == "tozero"
+    again.close()

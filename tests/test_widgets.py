@@ -353,7 +353,10 @@ def test_deferred_figures_are_built_once_a_page_shows_the_panel(make_session, tm
     try:
         assert d.map is None and d.curves is None  # the labeling panel alone goes to the page first
         assert "loading" in d._right.children[0].value
+        shown = d.labeling.item
+        assert shown is not None and s.store.open_claims() == []  # a plain GET holds no sample (issue 20)
         d.labeling.keyboard._on_custom_msg(None, {"event": "rendered"}, [])  # what the page sends on render
+        assert [c[0] for c in s.store.open_claims()] == [shown.sample_id] == [d.labeling.item.sample_id]
         assert isinstance(d.map, UncertaintyMap) and list(d._right.children) == [d.map, d.curves]
         first = (d.map, d.curves)
         d.labeling.keyboard._on_custom_msg(None, {"event": "rendered"}, [])  # a second view: nothing rebuilt
@@ -374,3 +377,18 @@ def test_the_app_imports_plotly_only_after_the_panel_is_shown(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                          env={**__import__("os").environ, "AL_WIDGETS_CACHE": str(tmp_path / "cache")})
     assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_the_single_user_app_remembers_the_name_across_reloads(tmp_path):
+    """Issue 20: every reload reset the name box to a random "expert-cfab"."""
+    from al_widgets.app import AppConfig, build_app
+    cfg = AppConfig(store=str(tmp_path / "s.sqlite"), umap=False)
+    first = build_app(cfg)
+    assert first.session.annotator.startswith("expert-")
+    panel = first.dashboard.labeling
+    panel.annotator.value = "dr_ana"
+    panel.label(first.session.pool.classes[0])
+    first.session.close()
+    again = build_app(cfg)  # a reload
+    assert again.session.annotator == "dr_ana" and again.dashboard.labeling.annotator.value == "dr_ana"
+    again.session.close()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import atexit
+import os
 import uuid
 from typing import Any
 
@@ -22,6 +23,8 @@ def build_session(config: AppConfig, data: AppData | None = None, annotator: str
     from ..core import ActiveLearningSession
 
     data = data or load(config)
+    if not annotator and store is None:  # single-user app: the name labels were last given under
+        annotator = last_annotator(config.store)
     session = ActiveLearningSession(data.model, data.pool, config.strategy,
                                     store=store if store is not None else config.store, X_test=data.X_test,
                                     y_test=data.y_test, batch_size=config.batch_size, budget=config.budget,
@@ -32,6 +35,24 @@ def build_session(config: AppConfig, data: AppData | None = None, annotator: str
     return session
 
 
+def last_annotator(store: str | None) -> str | None:
+    """The name of the newest label in ``store`` (``None`` for a new or unreadable store).
+
+    The single-user app has a name box, not a sign-in: a reload keeps the name instead of
+    storing the next labels under a new random one.
+    """
+    import sqlite3
+
+    from ..core import LabelStore
+    if not store or not os.path.isfile(store):
+        return None
+    try:
+        with LabelStore(store, readonly=True) as st:
+            return st.newest_annotator()
+    except (sqlite3.Error, OSError):
+        return None
+
+
 def build_app(config: AppConfig | None = None) -> Any:
     """The app's root widget (what the Voila notebook displays)."""
     import ipywidgets as w
@@ -39,7 +60,6 @@ def build_app(config: AppConfig | None = None) -> Any:
     from ..widgets import ALDashboard
     from ..widgets.render import escape
 
-    import os
     config = config or AppConfig.from_env()
     data = load(config)
     user = os.environ.get("AL_WIDGETS_USER")  # set by the server from the sign-in (app/voila_main.py)

@@ -64,22 +64,49 @@ class ProgressiveValidation:
 
 
 class LearningCurveTracker:
-    """Append-only record of (number of labels, metrics, mean uncertainty) per retrain."""
+    """The learning curve as a function of the label count: one row per number of labels.
 
-    def __init__(self) -> None:
+    A retrain on ``n`` labels replaces the row for ``n`` and drops every row for more labels:
+    those labels were undone, or left training (a conflict between annotators), so the curve
+    never runs backwards or zigzags.  ``on_record`` (e.g. the label store) keeps each row, and
+    :meth:`load` replays kept rows by the same rule, so a reloaded page shows the whole curve.
+    """
+
+    def __init__(self, on_record: Any = None) -> None:
         self._rows: list[dict[str, Any]] = []
         self._lock = threading.Lock()
+        self.on_record = on_record
+        self.revision = 0
+        """Incremented whenever rows are replaced or dropped (views then redraw the whole curve)."""
+
+    def _put(self, row: dict[str, Any]) -> None:
+        n = row["n_labels"]
+        with self._lock:
+            keep = [r for r in self._rows if r["n_labels"] < n]
+            if len(keep) != len(self._rows):
+                self.revision += 1
+            self._rows = keep + [row]
 
     def record(self, n_labels: int, metrics: dict[str, float], mean_uncertainty: float,
                **extra: Any) -> dict[str, Any]:
         row = {"n_labels": int(n_labels), **metrics, "mean_uncertainty": float(mean_uncertainty),
                "time": time.time(), **extra}
-        with self._lock:
-            self._rows.append(row)
+        self._put(row)
+        if self.on_record is not None:
+            self.on_record(row)
         return row
 
+    def load(self, rows: list[dict[str, Any]], up_to: int | None = None) -> None:
+        """Replay kept rows (oldest first); ``up_to``: drop rows for more labels than there are now."""
+        for row in rows:
+            self._put(dict(row))
+        if up_to is not None:
+            with self._lock:
+                self._rows = [r for r in self._rows if r["n_labels"] <= up_to]
+        self.revision += 1
+
     def to_frame(self) -> pd.DataFrame:
-        """One row per retrain."""
+        """One row per label count, in increasing order."""
         with self._lock:
             return pd.DataFrame(list(self._rows))
 

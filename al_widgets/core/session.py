@@ -1,6 +1,7 @@
 """ActiveLearningSession: model + pool + strategy + queue + store + learning curve, emitting events."""
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 import uuid
@@ -105,6 +106,9 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         self._overlap = overlap_mask(pool.ids, self.settings.overlap)
         self._overlap_cache: tuple[int, list[str]] = (-1, [])
         self._load_store_labels()
+        # the curve so far (this page's earlier visits, teammates' kernels), then every new row kept
+        self.curve.load(self.store.curve_points(), up_to=len(self._labels))
+        self.curve.on_record = self._keep_curve_row
         self._cond = threading.Condition(threading.RLock())
         self._requested = self._busy = self._closed = False
         self._worker: threading.Thread | None = None
@@ -161,6 +165,12 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
                 self._labels[idx] = label
                 changed += 1
         return changed
+
+    def _keep_curve_row(self, row: dict) -> None:
+        try:
+            self.store.add_curve_point(row)
+        except sqlite3.Error:  # a full disk loses a curve point, never a label (those are refused loudly)
+            pass
 
     # ------------------------------------------------------------ settings (see SessionSettings)
     def _setting(name: str) -> property:  # type: ignore[misc]
@@ -267,6 +277,11 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
             self.retrain()
             item = self.queue.next(exclude=self._labels)
         return item
+
+    def preview(self) -> QueueItem | None:
+        """The sample :meth:`next_item` would most likely hand out, without claiming it."""
+        items = self.queue.peek(1, exclude=self._labels)
+        return items[0] if items else None
 
     def _open_overlap(self) -> list[str]:
         """Overlap samples waiting for this annotator's label; the store is asked again only after a

@@ -48,6 +48,11 @@ CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS curve (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    n_labels INTEGER NOT NULL,
+    row TEXT NOT NULL
+);
 """
 _HOST = socket.gethostname()
 
@@ -440,6 +445,13 @@ class LabelStore:
                 (k, annotator)).fetchall()
         return [r[0] for r in rows]
 
+    def newest_annotator(self) -> str | None:
+        """Who gave the newest label (not counting reviewers' decisions)."""
+        with self._lock:
+            row = self._conn.execute(f"SELECT annotator FROM events WHERE action = 'label' AND {_NOT_DECISION} "
+                                     "ORDER BY seq DESC LIMIT 1").fetchone()
+        return None if row is None else row[0]
+
     def newest_seq(self) -> int:
         """Sequence number of the newest event (0 for an empty store): a cheap "did anything change?"."""
         with self._lock:
@@ -499,6 +511,22 @@ class LabelStore:
         df = spreadsheet_safe(self.to_frame_all() if all_annotators else self.to_frame())
         df.to_csv(path, index=False)
         return len(df)
+
+    # ------------------------------------------------------------ learning curve
+    def add_curve_point(self, row: dict[str, Any]) -> None:
+        """Keep one learning-curve row (metrics after a retrain); bookkeeping, so no fsync."""
+        text = json.dumps({k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()})
+        self._write(lambda conn: conn.execute("INSERT INTO curve (n_labels, row) VALUES (?, ?)",
+                                              (int(row["n_labels"]), text)), soft=True)
+
+    def curve_points(self, limit: int = 5000) -> list[dict[str, Any]]:
+        """The newest ``limit`` kept learning-curve rows, oldest first (``[]`` for older stores)."""
+        try:
+            with self._lock:
+                rows = self._conn.execute("SELECT row FROM curve ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
+        except sqlite3.OperationalError:  # a store written before curves were kept, opened read-only
+            return []
+        return [{k: (float("nan") if v is None else v) for k, v in json.loads(r[0]).items()} for r in reversed(rows)]
 
     # ------------------------------------------------------------ claims
     def claim(self, owner: str, candidate_ids: Iterable[Any], n: int = 1, lease_seconds: float = 600.0,

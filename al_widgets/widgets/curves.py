@@ -47,7 +47,7 @@ class LearningCurves(w.VBox, SessionView):
                  baseline_delay: float = 8.0, tail_points: int = 128, **kwargs: Any) -> None:
         if int(tail_points) < 1:
             raise ValueError(f"tail_points must be >= 1, got {tail_points!r}")
-        self.tail_points, self._history = int(tail_points), 0
+        self.tail_points, self._history, self._revision = int(tail_points), 0, -1
         self.session = session
         held_out = session.X_test is not None
         if held_out:
@@ -70,9 +70,12 @@ class LearningCurves(w.VBox, SessionView):
                               **{**lines[i], "name": lines[i]["name"] + " (earlier)"}) for i in HISTORY]
         self.figure = go.FigureWidget(
             data=[*tails, baseline, go.Scatter(x=[], y=[], legendgroup=str(CHANGE), **lines[CHANGE]), *history],
-            layout=go.Layout(height=320, margin=dict(l=40, r=40, t=30, b=30), xaxis_title="labels",
-                             yaxis=dict(title=self.metric if held_out else "progressive " + self.metric.split("_")[1]),
-                             yaxis2=dict(title="uncertainty / change", overlaying="y", side="right"),
+            layout=go.Layout(height=320, margin=dict(l=40, r=40, t=30, b=30),
+                             xaxis=dict(title="labels", rangemode="tozero"),
+                             yaxis=dict(title=self.metric if held_out else "progressive " + self.metric.split("_")[1],
+                                        **_metric_range(self.metric)),
+                             yaxis2=dict(title="uncertainty / change", overlaying="y", side="right",
+                                         rangemode="tozero"),
                              legend=dict(orientation="h", y=1.25)))
         self.health = FigureHealth(self.figure, "learning curve", self._dispatcher)
         self.note = w.HTML(self._note(held_out))
@@ -122,9 +125,11 @@ class LearningCurves(w.VBox, SessionView):
         if df.empty:
             return
         n = len(df)
-        roll = n < self._history or n - self._history > self.tail_points
-        if roll:  # the older part moves up to all but the newest point (or restarts if the curve shrank)
-            self._history = n - 1 if n >= self._history else 0
+        changed = self.session.curve.revision != self._revision  # rows replaced or dropped: redraw all
+        self._revision = self.session.curve.revision
+        roll = changed or n < self._history or n - self._history > self.tail_points
+        if roll:  # the older part moves up to all but the newest point (or restarts if the curve changed)
+            self._history = n - 1 if n >= self._history and not changed else 0
         start = max(self._history - 1, 0)
         x = df["n_labels"].tolist()
         columns = {METRIC: _column(df, self.metric), UNCERTAINTY: _column(df, "mean_uncertainty"),
@@ -152,6 +157,13 @@ class LearningCurves(w.VBox, SessionView):
 
     def _baseline_failed(self, exc: BaseException) -> None:
         self.note.value = f"<small>random baseline failed: {escape(type(exc).__name__)}: {escape(exc)}</small>"
+
+
+def _metric_range(metric: str) -> dict:
+    """Shares (accuracy, F1) are drawn on 0-1 whatever the points: one point never reads "-1 to 4"."""
+    if metric in ("accuracy", "f1_macro", "progressive_accuracy"):
+        return {"range": [0, 1.02]}
+    return {"rangemode": "tozero"} if metric in ("rmse", "progressive_mae") else {}
 
 
 def _column(df: Any, name: str) -> list:

@@ -66,7 +66,7 @@ class ALDashboard(w.VBox):
         # comm message from that page can reach them
         self.controls = Controls(session) if not plain else None
         self.labeling = LabelingPanel(session, renderer, keyboard_scope=keyboard_scope, plain=plain,
-                                      signed_in=signed_in)
+                                      signed_in=signed_in, claim_when_shown=defer_figures)
         self.topk = TopKPanel(session, k=top_k, renderer=renderer, plain=plain)
         self.curves: Any = None
         self.map: Any = None

@@ -37,11 +37,14 @@ class LabelingPanel(w.VBox, SessionView):
         For domain experts: no strategy names, scores or metric names, only what helps labeling.
     signed_in : bool
         The annotator's name comes from the sign-in: the name box is not shown.
+    claim_when_shown : bool
+        Claim the first sample only once a page really shows the panel (the Voila app): a plain
+        GET, a link preview or a crawler starts a kernel but holds no sample for anyone.
     """
 
     def __init__(self, session: Any, renderer: Renderer | None = None, size: int = 200,
                  keyboard_scope: str = "panel", plain: bool = False, signed_in: bool = False,
-                 **kwargs: Any) -> None:
+                 claim_when_shown: bool = False, **kwargs: Any) -> None:
         self.session, self.renderer, self.size = session, renderer, size
         self.plain = plain
         self.keyboard_scope = keyboard_scope
@@ -80,7 +83,11 @@ class LabelingPanel(w.VBox, SessionView):
                                "current_changed": self._on_current_changed, "labeled": self._on_count,
                                "undone": self._on_count, "decided": self._on_count})
         self._on_session_status(session.status, session.status_kind)
-        self.show_next()
+        if claim_when_shown:
+            self.show(session.preview())  # what the page will show, claimed when it does
+            self.keyboard.on_rendered(self.show_next)
+        else:
+            self.show_next()
 
     # ------------------------------------------------------------ building
     def _make_class_buttons(self) -> list[w.Button]:
