@@ -162,6 +162,8 @@ def test_review_panel_settles_a_conflict_and_checks_a_flagged_label(tmp_path):
         assert first is not None and set(first["labels"]) == {"alice", "bob"}
         assert "<td>alice</td>" in panel.stats.value and "<td>bob</td>" in panel.stats.value
         assert "0% (" in panel.stats.value  # bob contradicted alice on every shared sample
+        assert "<td>–</td>" in panel.stats.value  # flags not computed yet: not "0 %"
+        assert f"(1 of {len(panel.items)} conflicts)" in panel.sample.value
         assert "alw-confusion" in panel.summary.value
         truth = int(y[first["index"]])
         n_before = len(panel.items)
@@ -187,9 +189,14 @@ def test_review_panel_settles_a_conflict_and_checks_a_flagged_label(tmp_path):
             panel.next_button.click()
         cur = panel.current
         assert cur["suggested"] == int(y[cur["index"]])  # the model knows better
+        assert f"Given <b>{cur['given']}</b> by alice;" in panel.detail.value  # who gave the label
+        assert panel._class_box.layout.display == "none"  # keep or change: no conflict buttons here
+        assert "alice" in panel.stats.value and "<td>–</td>" not in panel.stats.value  # flags now computed
         assert panel.keep.description == f"Keep {cur['given']}"
         assert panel.change.description == f"Change to {cur['suggested']}"
         panel.change.click()
+        assert f"changed {alice.pool.ids[cur['index']]} from <b>{cur['given']}</b> to <b>{cur['suggested']}</b>" \
+            in panel.status.value
         alice.wait_idle(30)
         assert alice.labels[cur["index"]] == int(y[cur["index"]])
         assert cur["index"] not in [it["index"] for it in panel.items]

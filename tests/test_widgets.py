@@ -392,3 +392,20 @@ def test_the_single_user_app_remembers_the_name_across_reloads(tmp_path):
     again = build_app(cfg)  # a reload
     assert again.session.annotator == "dr_ana" and again.dashboard.labeling.annotator.value == "dr_ana"
     again.session.close()
+
+
+def test_wide_rows_show_every_value_in_panels_and_cards():
+    """Issue 20: 31 columns showed 12 then "… 19 more" with no way to open; cards lost the values."""
+    import re
+
+    from al_widgets.widgets.render import sample_html
+    import pandas as pd_
+    row = pd_.Series({f"a_rather_long_column_name_{i}": i * 1.5 for i in range(31)})
+    big = sample_html(row, size=200)
+    assert big.count("<tr>") == 31 and "<details class='alw-more'><summary>19 more</summary>" in big
+    card = sample_html(row, size=72)
+    values = re.findall(r"</small> ([^<]+)</div>", card)
+    assert values == [f"{i * 1.5:.4g}" for i in range(31)]  # every value, next to its name
+    assert "overflow-wrap:anywhere" in card
+    evil = sample_html(pd_.Series({"<b>x</b>": "<script>1</script>"}), size=72)
+    assert "<script>" not in evil and "&lt;script&gt;" in evil and "&lt;b&gt;" in evil

@@ -76,6 +76,11 @@ def umap_layout(X: np.ndarray, n_neighbors: int, min_dist: float, random_state: 
     return out
 
 
+_QUERY_LOCK = threading.Lock()
+"""Two row blocks placed at once by one Dask worker's threads queried the same index concurrently and
+got each other's neighbours (seen as a flaky layout under load); the queries hold the GIL anyway."""
+
+
 def place_rest(reducer: Any, X: np.ndarray) -> np.ndarray:
     """Positions of rows UMAP was not fitted on: the distance-weighted mean of their ``n_neighbors``
     nearest fitted rows' positions (UMAP's own starting point for ``transform``), found with the
@@ -85,7 +90,8 @@ def place_rest(reducer: Any, X: np.ndarray) -> np.ndarray:
     index = getattr(reducer, "_knn_search_index", None)
     if index is None:
         return reducer.transform(X).astype(np.float32)
-    idx, dist = index.query(X, k=reducer.n_neighbors)
+    with _QUERY_LOCK:  # pynndescent's query reuses one "visited" array per index: never two at once
+        idx, dist = index.query(X, k=reducer.n_neighbors)
     weight = 1.0 / np.maximum(dist, 1e-6)
     placed = (reducer.embedding_[idx] * weight[..., None]).sum(axis=1) / weight.sum(axis=1, keepdims=True)
     return placed.astype(np.float32)

@@ -191,11 +191,11 @@ def label_issues(model: Any, X: Any, y: Any, classes: list, cv: int = 5,
 
 def annotator_stats(source: LabelStore | pd.DataFrame, flagged: set[str] | None = None) -> pd.DataFrame:
     """Per annotator: labels, median seconds per label, agreement with others on shared samples,
-    share of their labels flagged as likely errors, share corrected by a reviewer."""
+    share of their labels flagged as likely errors (NaN when ``flagged`` is ``None``: not computed),
+    share corrected by a reviewer."""
     events = _events(source)
     ann = annotations(events)
     dec = decisions(events).set_index("sample_id")
-    flagged = flagged or set()
     rows = []
     for who, grp in ann.groupby("annotator"):
         others = ann[(ann["annotator"] != who) & ann["sample_id"].isin(grp["sample_id"])]
@@ -209,6 +209,6 @@ def annotator_stats(source: LabelStore | pd.DataFrame, flagged: set[str] | None 
                      "median_seconds": float(grp["seconds"].median()) if grp["seconds"].notna().any() else np.nan,
                      "agreement_with_others": float(np.mean(agree)) if agree else np.nan,
                      "shared": len(agree),
-                     "flagged": float(grp["sample_id"].isin(flagged).mean()),
+                     "flagged": np.nan if flagged is None else float(grp["sample_id"].isin(flagged).mean()),
                      "corrected": len(corrected) / len(grp)})
     return pd.DataFrame(rows).set_index("annotator") if rows else pd.DataFrame()

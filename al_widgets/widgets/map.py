@@ -118,7 +118,8 @@ class UncertaintyMap(w.VBox, SessionView):
         self._timer: Any = None
         self._ticker: Any = None
         self._want = {"colours": False, "markers": False}
-        self._listen(session, {"retrained": lambda result: self.request_redraw(colours=True),
+        self._epistemic_pending = False
+        self._listen(session, {"retrained": self._on_retrained,
                                "labeled": lambda **_: self.request_redraw(),
                                "undone": self._on_undone,
                                "unskipped": lambda **_: self.request_redraw(),
@@ -264,6 +265,7 @@ class UncertaintyMap(w.VBox, SessionView):
         if change["new"] == "epistemic" and res is not None and not res.cold_start \
                 and "epistemic" not in res.uncertainty and self.session.pool.task == "classification":
             self.session.epistemic = True  # computed from the next re-score on
+            self._epistemic_pending = True
             self.layout_info.value = "<small>computing epistemic uncertainty (committee)…</small>"
             self.session.request_retrain()
         self.recolor()
@@ -375,6 +377,12 @@ class UncertaintyMap(w.VBox, SessionView):
         with self.figure.batch_update():
             self.figure.data[POOL].selectedpoints = None
             self.figure.layout.selections = ()
+
+    def _on_retrained(self, result: Any) -> None:
+        if self._epistemic_pending and result is not None:  # the committee's answer came: say what is shown
+            self._epistemic_pending = False
+            self.layout_info.value = f"<small>{escape(self.embedding.describe())}</small>"
+        self.request_redraw(colours=True)
 
     def _on_undone(self, index: int, **_: Any) -> None:
         self.bulk.forget(index)

@@ -79,13 +79,28 @@ def text_html(text: str, large: bool = False) -> str:
             f'overflow:auto">{html.escape(text)}</div>')
 
 
-def table_html(row: Mapping[str, Any] | pd.Series, max_rows: int = 12) -> str:
-    """A small two-column feature table, every key and value escaped."""
+def table_html(row: Mapping[str, Any] | pd.Series, max_rows: int = 12, compact: bool = False) -> str:
+    """A feature table, every key and value escaped; rows past ``max_rows`` open with a click.
+
+    ``compact`` (cards a few hundred pixels wide): one "name value" line per feature, wrapped,
+    so long column names never push the values out of sight.
+    """
     items = list(row.items())
-    cells = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(str(k))}</th>"
-                    f"<td>{html.escape(_fmt(v))}</td></tr>" for k, v in items[:max_rows])
-    more = f"<tr><td colspan=2>… {len(items) - max_rows} more</td></tr>" if len(items) > max_rows else ""
-    return f"<table class='alw-table'>{cells}{more}</table>"
+
+    def rows(part: list) -> str:
+        if compact:
+            return "".join(f"<div style='overflow-wrap:anywhere'><small style='color:#57606a'>{html.escape(str(k))}"
+                           f"</small> {html.escape(_fmt(v))}</div>" for k, v in part)
+        return "".join(f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(str(k))}</th>"
+                       f"<td>{html.escape(_fmt(v))}</td></tr>" for k, v in part)
+
+    first, rest = items[:max_rows], items[max_rows:]
+    more = "" if not rest else (f"<details class='alw-more'><summary>{len(rest)} more</summary>"
+                                + (rows(rest) if compact else f"<table class='alw-table'>{rows(rest)}</table>")
+                                + "</details>")
+    if compact:
+        return f"<div class='alw-table alw-compact' style='font-size:0.85em'>{rows(first)}{more}</div>"
+    return f"<table class='alw-table'>{rows(first)}</table>{more}"
 
 
 def _fmt(v: Any) -> str:
@@ -114,12 +129,12 @@ def sample_html(item: Any, renderer: Renderer | None = None, size: int = 96) -> 
     if isinstance(item, str):
         return text_html(item, large=size > 120)
     if isinstance(item, (pd.Series, dict)):
-        return table_html(item)
+        return table_html(item, compact=size <= 96)
     image = _as_image(item)
     if image is not None:
         return _img_tag(png_bytes(image), "png", size, "sample image")
     if isinstance(item, np.ndarray) and item.ndim == 1:
-        return table_html({f"x{i}": v for i, v in enumerate(item)})
+        return table_html({f"x{i}": v for i, v in enumerate(item)}, compact=size <= 96)
     return text_html(repr(item))
 
 

@@ -33,10 +33,11 @@ class ReviewPanel(w.VBox, SessionView):
                                     value="conflicts", style={"button_width": "140px"})
         self.summary = w.HTML()
         self.stats = w.HTML()
-        self._flagged: set[str] = set()
+        self._flagged: set[str] | None = None  # None until the suspicious labels were computed
         self.sample = w.HTML()
         self.detail = w.HTML()
         self.class_buttons = [self._button(c) for c in session.pool.classes or []]
+        self._class_box = w.HBox(self.class_buttons, layout=w.Layout(flex_flow="row wrap"))
         self.keep = w.Button(description="Keep", button_style="success", layout=w.Layout(width="auto"))
         self.change = w.Button(description="Change", button_style="warning", layout=w.Layout(width="auto"))
         self.next_button = w.Button(description="Next", layout=w.Layout(width="auto"))
@@ -49,7 +50,7 @@ class ReviewPanel(w.VBox, SessionView):
         self.current: dict | None = None
         super().__init__([w.HTML("<b>Review</b>"), self.mode, self.summary, self.stats, self.sample, self.detail,
                           w.HBox([self.keep, self.change], layout=w.Layout(flex_flow="row wrap")),
-                          w.HBox(self.class_buttons, layout=w.Layout(flex_flow="row wrap")),
+                          self._class_box,
                           self.next_button, self.status], **kwargs)
         self.add_class("alw-review")
         self._listen(session, {"retrained": lambda result: self.refresh()})
@@ -75,9 +76,10 @@ class ReviewPanel(w.VBox, SessionView):
         else:
             df = s.suspicious_labels(top=self.top, events=events)
             self._flagged = set(df["sample_id"])
+            given_by = _given_by(events)
             self.items = [{"index": int(r.index), "given": r.given, "suggested": r.suggested,
-                           "confidence": float(r.self_confidence), "p": float(r.suggested_proba)}
-                          for r in df.itertuples()]
+                           "confidence": float(r.self_confidence), "p": float(r.suggested_proba),
+                           "by": given_by.get(str(r.sample_id), [])} for r in df.itertuples()]
         self._show_stats(events)
         self._show(self.items[0] if self.items else None)
 
@@ -87,7 +89,7 @@ class ReviewPanel(w.VBox, SessionView):
         if not len(stats):
             self.stats.value = ""
             return
-        pct = lambda v: "" if v != v else f"{v:.0%}"  # noqa: E731
+        pct = lambda v: "–" if v != v else f"{v:.0%}"  # noqa: E731 - "–": not computed yet
         rows = "".join(
             f"<tr><td>{escape(who)}</td><td>{int(r.labels)}</td>"
             f"<td>{'' if r.median_seconds != r.median_seconds else f'{r.median_seconds:.1f} s'}</td>"
@@ -108,15 +110,19 @@ class ReviewPanel(w.VBox, SessionView):
             return
         s = self.session
         sid = s.pool.ids[item["index"]]
-        self.sample.value = (f"<div><code>{escape(sid)}</code> ({len(self.items)} {kind} left)</div>"
+        position = self.items.index(item) + 1 if item in self.items else 1
+        self.sample.value = (f"<div><code>{escape(sid)}</code> ({position} of {len(self.items)} {kind})</div>"
                              + sample_html(s.pool.item(item["index"]), self.renderer))
-        if self.mode.value == "conflicts":
+        conflicts = self.mode.value == "conflicts"
+        self._class_box.layout.display = None if conflicts else "none"  # suspicious: keep or change only
+        if conflicts:
             votes = ", ".join(f"{escape(a)}: <b>{escape(v)}</b>" for a, v in item["labels"].items())
             self.detail.value = f"Annotators disagree: {votes}. Decide the label:"
             self.keep.layout.display = self.change.layout.display = "none"
         else:
-            self.detail.value = (f"Given <b>{escape(item['given'])}</b>; the model (trained without this label) "
-                                 f"suggests <b>{escape(item['suggested'])}</b> (p = {item['p']:.2f}, "
+            by = ", ".join(escape(a) for a in item["by"]) or "the data"
+            self.detail.value = (f"Given <b>{escape(item['given'])}</b> by {by}; the model (trained without this "
+                                 f"label) suggests <b>{escape(item['suggested'])}</b> (p = {item['p']:.2f}, "
                                  f"given label p = {item['confidence']:.2f}).")
             self.keep.description = f"Keep {item['given']}"
             self.change.description = f"Change to {item['suggested']}"
@@ -132,8 +138,14 @@ class ReviewPanel(w.VBox, SessionView):
         except Exception as exc:  # noqa: BLE001 - shown, never lost silently
             self.status.value = f"<span style='color:#b00'>not saved: {escape(exc)}</span>"
             return
-        self.status.value = (f"<small>saved: {escape(self.session.pool.ids[item['index']])} → "
-                             f"<b>{escape(label)}</b> ({kind})</small>")
+        sid = escape(self.session.pool.ids[item["index"]])
+        if kind == "adjudicated":
+            done = f"decided {sid} as <b>{escape(label)}</b>"
+        elif label == item["given"]:
+            done = f"kept <b>{escape(label)}</b> for {sid} (confirmed: no longer flagged)"
+        else:
+            done = f"changed {sid} from <b>{escape(item['given'])}</b> to <b>{escape(label)}</b>"
+        self.status.value = f"<small style='color:#1a7f37'>✓ saved: {done}</small>"
         self._drop(item["index"])  # (a retrain may have refreshed the list meanwhile)
 
     def _advance(self) -> None:
@@ -146,6 +158,16 @@ class ReviewPanel(w.VBox, SessionView):
     def _drop(self, index: int) -> None:
         self.items = [it for it in self.items if it["index"] != index]
         self._show(self.items[0] if self.items else None)
+
+
+def _given_by(events: Any) -> dict[str, list[str]]:
+    """Sample id -> the annotators whose current label it carries (decisions left out)."""
+    from ..core.quality import annotations
+    ann = annotations(events)
+    out: dict[str, list[str]] = {}
+    for sid, who in zip(ann["sample_id"], ann["annotator"]):
+        out.setdefault(str(sid), []).append(str(who))
+    return out
 
 
 def _confusion_html(confusion: Any) -> str:
