@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--budget", type=int, default=200)
         s.add_argument("--overlap", type=float, default=0.0,
                        help="share of samples labeled by two different annotators (agreement and conflict review)")
+        s.add_argument("--blind", action="store_true",
+                       help="annotators never see the model's guesses or its learning curve (second opinions "
+                            "on overlap samples never show the guess anyway)")
         s.add_argument("--port", type=int, default=8866)
         s.add_argument("--host", default="127.0.0.1")
         s.add_argument("--auth", choices=["auto", "none", "token", "users"], default="auto",
@@ -86,7 +89,8 @@ def _config(args: argparse.Namespace) -> AppConfig:
     dataset = "digits" if args.command == "demo" else args.data
     store = args.store or default_store(dataset)
     cfg = AppConfig(store=str(Path(store).resolve()), strategy=args.strategy, batch_size=args.batch_size,
-                    budget=args.budget, umap=not args.no_umap, allow_mismatch=args.force, overlap=args.overlap)
+                    budget=args.budget, umap=not args.no_umap, allow_mismatch=args.force, overlap=args.overlap,
+                    blind=args.blind)
     if args.command == "serve":
         cfg.dataset = str(Path(args.data).resolve())
         cfg.text_column, cfg.label_column, cfg.id_column = args.text_column, args.label_column, args.id_column

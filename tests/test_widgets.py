@@ -409,3 +409,30 @@ def test_wide_rows_show_every_value_in_panels_and_cards():
     assert "overflow-wrap:anywhere" in card
     evil = sample_html(pd_.Series({"<b>x</b>": "<script>1</script>"}), size=72)
     assert "<script>" not in evil and "&lt;script&gt;" in evil and "&lt;b&gt;" in evil
+
+
+def test_blind_pages_never_show_the_models_guess(make_session, tmp_path):
+    """Issue 20: annotators read "model says benign (97 %)"; blind mode hides every guess and the curve."""
+    s = make_session(background=False)
+    s.retrain()
+    d = ALDashboard(s, umap=False, cache_dir=tmp_path / "cache", role="annotator", blind=True)
+    try:
+        assert d.curves is None and "predicted class" not in d.map.color_by.options
+        assert "model says" not in d.labeling.info.value and "model says" not in d.labeling.sample.value
+        assert all("pred" not in slot["text"].value for slot in d.topk._slots)
+        assert all("predicted" not in h for h in d.map.figure.data[POOL].hovertext)
+        free = [int(i) for i in np.flatnonzero(~s.labeled_mask)[:3]]
+        d.map.bulk.select(free)
+        assert "the model predicts" not in d.map.bulk.info.value
+        assert all("model:" not in c.value for c in d.map.bulk.preview.children)
+    finally:
+        d.detach()
+    seeing = ALDashboard(s, umap=False, cache_dir=tmp_path / "cache")  # the admin's page shows the guess
+    try:
+        assert "model says" in seeing.labeling.info.value
+        # a second opinion on an overlap sample never shows it: agreement measures people, not the model
+        item = s.queue.offer(int(np.flatnonzero(~s.labeled_mask)[5]), "overlap")
+        seeing.labeling.show(item)
+        assert "model says" not in seeing.labeling.info.value
+    finally:
+        seeing.detach()

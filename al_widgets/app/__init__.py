@@ -68,7 +68,7 @@ def build_app(config: AppConfig | None = None) -> Any:
     session = build_session(config, data, annotator=user, role=role, signed_in=bool(user))
     kwargs = {"cache_dir": config.cache_dir} if config.cache_dir else {}
     dash = ALDashboard(session, umap=config.umap, true_labels=data.true_labels, keyboard_scope="page",
-                       role=role, signed_in=bool(user),
+                       role=role, signed_in=bool(user), blind=config.blind and role == "annotator",
                        defer_figures=True, **kwargs)
     n = session.pool.n
     intro = w.HTML(

@@ -36,6 +36,8 @@ class AppConfig:
     allow_mismatch: bool = False
     overlap: float = 0.0
     """Share of samples labeled by two different annotators (agreement, conflict review)."""
+    blind: bool = False
+    """Annotators never see the model's guesses or its learning curve (admins always do)."""
 
     def __post_init__(self) -> None:
         if self.store is None:
@@ -80,6 +82,6 @@ def _parse(name: str, raw: str) -> Any:
         return int(raw)
     if name == "overlap":
         return float(raw)
-    if name in ("umap", "allow_mismatch"):
+    if name in ("umap", "allow_mismatch", "blind"):
         return raw.strip().lower() not in ("0", "false", "no", "off")
     return raw

@@ -24,8 +24,9 @@ class BulkLabeler(w.VBox):
         the browser sent).
     """
 
-    def __init__(self, session: Any, renderer: Renderer | None = None, limit: int = 500, **kwargs: Any) -> None:
-        self.session, self.renderer, self.limit = session, renderer, limit
+    def __init__(self, session: Any, renderer: Renderer | None = None, limit: int = 500, blind: bool = False,
+                 **kwargs: Any) -> None:
+        self.session, self.renderer, self.limit, self.blind = session, renderer, limit, blind
         self.selected: list[int] = []
         self.on_done: Any = None
         """Called after a bulk label was written (the map clears its lasso box and dimming)."""
@@ -66,7 +67,7 @@ class BulkLabeler(w.VBox):
 
     def _show(self) -> None:
         n = len(self.selected)
-        res = self.session.result_
+        res = None if self.blind else self.session.result_
         if not n:
             self.info.value, self.preview.children = "", ()
             self._update_button()
@@ -82,7 +83,7 @@ class BulkLabeler(w.VBox):
         self._update_button()
 
     def _card(self, index: int) -> w.HTML:
-        res = self.session.result_
+        res = None if self.blind else self.session.result_
         pred = "" if res is None or res.prediction is None else f"<br><small>model: {escape(res.prediction[index])}</small>"
         return w.HTML(f"<div style='width:96px;overflow:hidden'>{sample_html(self.session.pool.item(index), self.renderer, 64)}"
                       f"{pred}</div>")

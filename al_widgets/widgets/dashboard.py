@@ -46,6 +46,8 @@ class ALDashboard(w.VBox):
         Annotators get a plain page: no strategy controls, strategy names, scores or metric names.
     signed_in : bool
         The annotator's name comes from a sign-in (no name box).
+    blind : bool
+        Hide the model's guesses from this page (labeling panel, top-k, map) and its learning curve.
     defer_figures : bool
         Build the map and the learning curves only once a page shows the labeling panel (or
         :meth:`build_figures` is called): the first sample is clickable sooner, and plotly is not
@@ -55,7 +57,7 @@ class ALDashboard(w.VBox):
     def __init__(self, session: Any, renderer: Renderer | None = None, map: bool = True, umap: bool | None = None,
                  true_labels: Any = None, cache_dir: Any = None, top_k: int = 6, keyboard_scope: str = "panel",
                  role: str = "admin", signed_in: bool = False, defer_figures: bool = False,
-                 **kwargs: Any) -> None:
+                 blind: bool = False, **kwargs: Any) -> None:
         if role not in ("admin", "annotator"):
             raise ValueError(f"role must be 'admin' or 'annotator', got {role!r}")
         self.session, self.role = session, role
@@ -66,12 +68,13 @@ class ALDashboard(w.VBox):
         # comm message from that page can reach them
         self.controls = Controls(session) if not plain else None
         self.labeling = LabelingPanel(session, renderer, keyboard_scope=keyboard_scope, plain=plain,
-                                      signed_in=signed_in, claim_when_shown=defer_figures)
-        self.topk = TopKPanel(session, k=top_k, renderer=renderer, plain=plain)
+                                      signed_in=signed_in, claim_when_shown=defer_figures, blind=blind)
+        self.topk = TopKPanel(session, k=top_k, renderer=renderer, plain=plain, blind=blind)
         self.curves: Any = None
         self.map: Any = None
+        self._built = False
         self._figure_args = dict(renderer=renderer, map=map, umap=umap, true_labels=true_labels,
-                                 cache_dir=cache_dir, plain=plain)
+                                 cache_dir=cache_dir, plain=plain, blind=blind)
         self._right = w.VBox([], layout=w.Layout(flex="1 1 auto", width="auto"))
         self._right.add_class("alw-right")
         if defer_figures:
@@ -107,18 +110,19 @@ class ALDashboard(w.VBox):
 
     def build_figures(self) -> None:
         """Build the map and the learning curves (once; see ``defer_figures``)."""
-        if self.curves is not None or self.session.closed:
+        if self._built or self.session.closed:
             return
         from .curves import LearningCurves  # plotly is imported here, not with the labeling panel
         from .map import UncertaintyMap
 
         a = self._figure_args
-        self.curves = LearningCurves(self.session, true_labels=a["true_labels"])
+        self.curves = None if a["blind"] else LearningCurves(self.session, true_labels=a["true_labels"])
         map_kwargs = {} if a["cache_dir"] is None else {"cache_dir": a["cache_dir"]}
         if a["map"]:
             self.map = UncertaintyMap(self.session, umap=a["umap"], renderer=a["renderer"], plain=a["plain"],
-                                      **map_kwargs)
-        self._right.children = ([self.map] if self.map is not None else []) + [self.curves]
+                                      blind=a["blind"], **map_kwargs)
+        self._built = True
+        self._right.children = [v for v in (self.map, self.curves) if v is not None]
 
     def detach(self) -> None:
         """Stop every view observing the session."""

@@ -37,6 +37,9 @@ class LabelingPanel(w.VBox, SessionView):
         For domain experts: no strategy names, scores or metric names, only what helps labeling.
     signed_in : bool
         The annotator's name comes from the sign-in: the name box is not shown.
+    blind : bool
+        Never show the model's guess.  Second opinions on overlap samples never show it anyway:
+        agreement between annotators measures people, not how often they follow the model.
     claim_when_shown : bool
         Claim the first sample only once a page really shows the panel (the Voila app): a plain
         GET, a link preview or a crawler starts a kernel but holds no sample for anyone.
@@ -44,7 +47,8 @@ class LabelingPanel(w.VBox, SessionView):
 
     def __init__(self, session: Any, renderer: Renderer | None = None, size: int = 200,
                  keyboard_scope: str = "panel", plain: bool = False, signed_in: bool = False,
-                 claim_when_shown: bool = False, **kwargs: Any) -> None:
+                 claim_when_shown: bool = False, blind: bool = False, **kwargs: Any) -> None:
+        self.blind = blind
         self.session, self.renderer, self.size = session, renderer, size
         self.plain = plain
         self.keyboard_scope = keyboard_scope
@@ -195,7 +199,7 @@ class LabelingPanel(w.VBox, SessionView):
             parts.append("cold start: a representative sample")
         elif item.score == item.score:
             parts.append(f"{escape(item.strategy)} score {item.score:.3f}")
-        if res is not None and res.prediction is not None:
+        if res is not None and res.prediction is not None and not self.blind and item.picked_by != "overlap":
             pred = res.prediction[item.index]
             conf = "" if res.confidence is None else f" ({res.confidence[item.index]:.0%})"
             parts.append(f"model says <b>{escape(pred)}</b>{conf}")

@@ -62,6 +62,9 @@ class UncertaintyMap(w.VBox, SessionView):
         ``renderer(item) -> html`` for the hovered and the lasso-selected samples.
     plain : bool
         For domain experts: no "epistemic" colour mode.
+    blind : bool
+        The model's guesses are never shown (no "predicted class" colours, none in hovers or in the
+        lasso's preview): annotators label without the model's anchor.
     max_points : int
         Pools larger than this are drawn as a density layer (each cell of a 120 x 120 grid
         coloured by the mean colour value of the samples in it, or by how many there are for class
@@ -77,8 +80,10 @@ class UncertaintyMap(w.VBox, SessionView):
     def __init__(self, session: Any, umap: bool | None = None, cache_dir: Any = DEFAULT_CACHE,
                  color_by: str = "uncertainty", height: int = 420, min_interval: float = 1.5,
                  renderer: Renderer | None = None, plain: bool = False, max_points: int = 100_000,
-                 sample_size: int = 20_000, **kwargs: Any) -> None:
-        modes = tuple(m for m in COLOR_MODES if not (plain and m == "epistemic"))
+                 sample_size: int = 20_000, blind: bool = False, **kwargs: Any) -> None:
+        self.blind = blind
+        modes = tuple(m for m in COLOR_MODES if not ((plain or blind) and m == "epistemic")
+                      and not (blind and m == "predicted class"))
         if color_by not in modes:
             raise ValueError(f"color_by must be one of {modes}, got {color_by!r}")
         self.session, self.renderer = session, renderer
@@ -105,7 +110,7 @@ class UncertaintyMap(w.VBox, SessionView):
         self.layout_info.add_class("alw-map-layout")
         self.hovered = w.HTML(layout=w.Layout(min_height="20px"))
         self.hovered.add_class("alw-hovered")
-        self.bulk = BulkLabeler(session, renderer)
+        self.bulk = BulkLabeler(session, renderer, blind=blind)
         self.bulk.on_done = self.clear_selection
         self._dispatcher = UIDispatcher()
         self.figure = self._build(height)
@@ -306,6 +311,8 @@ class UncertaintyMap(w.VBox, SessionView):
             return None
         if self._excerpts is None:
             self._excerpts = [_excerpt(pool.item(i)) for i in range(pool.n)] if _is_text_pool(pool) else [""] * pool.n
+        if self.blind:
+            return [e or " " for e in self._excerpts]
         if res is None or res.prediction is None:
             preds = ["predicted -"] * pool.n
         elif pool.classes is None:
@@ -393,7 +400,8 @@ class UncertaintyMap(w.VBox, SessionView):
             return
         index = self._pool_index(points.point_inds[0])
         res, pool = self.session.result_, self.session.pool
-        pred = "" if res is None or res.prediction is None else f" · model: <b>{escape(res.prediction[index])}</b>"
+        pred = "" if self.blind or res is None or res.prediction is None else \
+            f" · model: <b>{escape(res.prediction[index])}</b>"
         self.hovered.value = (f"<div style='display:flex;gap:8px;align-items:center'>"
                               f"{sample_html(pool.item(index), self.renderer, 64)}"
                               f"<small><code>{escape(hover_safe(pool.ids[index], 60))}</code>{pred}</small></div>")

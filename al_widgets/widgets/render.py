@@ -129,12 +129,12 @@ def sample_html(item: Any, renderer: Renderer | None = None, size: int = 96) -> 
     if isinstance(item, str):
         return text_html(item, large=size > 120)
     if isinstance(item, (pd.Series, dict)):
-        return table_html(item, compact=size <= 96)
+        return table_html(item, compact=size < 96)
     image = _as_image(item)
     if image is not None:
         return _img_tag(png_bytes(image), "png", size, "sample image")
     if isinstance(item, np.ndarray) and item.ndim == 1:
-        return table_html({f"x{i}": v for i, v in enumerate(item)}, compact=size <= 96)
+        return table_html({f"x{i}": v for i, v in enumerate(item)}, compact=size < 96)
     return text_html(repr(item))
 
 

@@ -20,11 +20,13 @@ class TopKPanel(w.VBox, SessionView):
     renderer : callable, optional
     plain : bool
         For domain experts: the samples and the model's guesses, without strategy names or scores.
+    blind : bool
+        Without the model's guesses either.
     """
 
     def __init__(self, session: Any, k: int = 6, renderer: Renderer | None = None, plain: bool = False,
-                 **kwargs: Any) -> None:
-        self.session, self.renderer, self.plain = session, renderer, plain
+                 blind: bool = False, **kwargs: Any) -> None:
+        self.session, self.renderer, self.plain, self.blind = session, renderer, plain, blind
         self.k = w.IntSlider(value=k, min=1, max=30, description="top k")
         self.k.observe(lambda _c: self.refresh(), "value")
         self.cards = w.HBox(layout=w.Layout(flex_flow="row wrap"))
@@ -69,7 +71,7 @@ class TopKPanel(w.VBox, SessionView):
         unc = res.uncertainty if res is not None else {}
         if "epistemic" in unc and not self.plain:
             lines.append(f"epistemic {unc['epistemic'][index]:.3f} · aleatoric {unc['aleatoric'][index]:.3f}")
-        if res is not None and res.prediction is not None:
+        if res is not None and res.prediction is not None and not self.blind:
             conf = "" if res.confidence is None else f" {res.confidence[index]:.0%}"
             lines.append(f"pred <b>{escape(res.prediction[index])}</b>{conf}")
         if slot["index"] != index:
