@@ -24,6 +24,10 @@ def _run(name: str, tmp_path: Path, env: dict) -> nbformat.NotebookNode:
     return nb
 
 
+def _text_html(nb) -> str:
+    return "\n".join(str(o.get("data", {}).get("text/html", "")) for c in nb.cells for o in c.get("outputs", []))
+
+
 def _text(nb) -> str:
     out = []
     for cell in nb.cells:
@@ -44,6 +48,8 @@ def test_quickstart(tmp_path, env):
     text = _text(nb)
     assert "exported 40 labels" in text and "test accuracy" in text
     assert (tmp_path / "data" / "quickstart.sqlite").exists()
+    again = _text(_run("01_quickstart.ipynb", tmp_path, env))  # a re-run resumes the store and says so
+    assert "resumed 40 labels from data/quickstart.sqlite" in again and "exported 40 labels" in again
     assert (tmp_path / "data" / "quickstart_labels.csv").read_text().count("\n") == 41
 
 
@@ -54,15 +60,20 @@ def test_teaching(tmp_path, env):
     assert "need at least two classes" in text
     assert "mean accuracy over the budget" in text
     assert "queried in the far cluster: {'entropy': 0," in text  # the sampling-bias plot shows the miss
-    assert "auto chose" in text  # the auto section: its choice and reasons in the status line
+    assert "replay rounds. auto is using" in text  # the auto section in plain words, one row per replay
+    assert "has the best mean accuracy over the budget" in text  # the text agrees with the table
+    assert "…" not in text.split("what it does")[-1][:4000]  # strategy descriptions in full
+    assert "final accuracy" in _text_html(nb)  # Part 4b's table is displayed, not computed and dropped
     heatmaps = [o for c in nb.cells for o in c.get("outputs", []) if "heatmap" in str(o.get("data", {}))]
     assert heatmaps and all("colorbar" in str(o["data"]) for o in heatmaps)
 
 
 @pytest.mark.slow
 def test_your_own_data(tmp_path, env):
+    env = {**env, "PATH": "/usr/bin:/bin"}  # JupyterLab started from .venv/bin/jupyter, venv not activated
     nb = _run("03_your_own_data.ipynb", tmp_path, env)
     text = _text(nb)
+    assert "has feature names" not in text  # no scikit-learn warning per tree above the dashboard
     assert "ok: 301 samples" in text
     assert "unknown text column 'no_such_column'" in text and "exit code 2" in text
     assert "epistemic + aleatoric == total: True" in text

@@ -436,3 +436,20 @@ def test_blind_pages_never_show_the_models_guess(make_session, tmp_path):
         assert "model says" not in seeing.labeling.info.value
     finally:
         seeing.detach()
+
+
+def test_a_sample_labeled_elsewhere_while_on_screen_is_replaced_not_refused(make_session):
+    """Issue 20: the first click in notebook 03 was refused after a cell labeled the sample shown."""
+    s = make_session(background=False)
+    s.retrain()
+    panel = LabelingPanel(s)
+    shown = panel.item.index
+    s.submit(shown, 4)  # a notebook cell (or another view of this session) labels it
+    assert panel.item is not None and panel.item.index != shown
+    other = panel.item.index
+    panel.label(5)  # the next click is a plain label, not "labeled … while it was on screen"
+    assert s.labels[other] == 5 and "while it was on screen" not in panel.status.value
+    bulk = [panel.item.index] + [int(i) for i in np.flatnonzero(~s.labeled_mask)[:3] if i != panel.item.index]
+    s.submit_many(bulk, 2)  # a lasso including the sample on screen
+    assert panel.item.index not in bulk
+    panel.detach()

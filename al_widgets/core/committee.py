@@ -97,7 +97,7 @@ class Committee:
 
     def _native_proba(self, X: Any) -> np.ndarray:
         ens = final_estimator(self.model_)
-        Xt = transform_for_final(self.model_, X)
+        Xt = _member_input(transform_for_final(self.model_, X), self.members_)
         n_classes = len(ens.classes_)
         feats = getattr(ens, "estimators_features_", [None] * len(self.members_))
         out = []
@@ -127,7 +127,15 @@ class Committee:
         """``(n_members, n_samples)`` predictions of a regression committee."""
         if self.native_:
             ens = final_estimator(self.model_)
-            Xt = transform_for_final(self.model_, X)
+            Xt = _member_input(transform_for_final(self.model_, X), self.members_)
             feats = getattr(ens, "estimators_features_", [None] * len(self.members_))
             return np.stack([m.predict(Xt if c is None else Xt[:, c]) for m, c in zip(self.members_, feats)])
         return np.stack([np.asarray(m.predict(X), dtype=float) for m in self.members_])
+
+
+def _member_input(X: Any, members: list) -> Any:
+    """A forest fitted on a DataFrame fits its trees on the bare array: give them the array (no
+    "X has feature names" warning per tree and re-score)."""
+    if hasattr(X, "iloc") and members and not hasattr(members[0], "feature_names_in_"):
+        return X.to_numpy()
+    return X

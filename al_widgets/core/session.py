@@ -105,7 +105,7 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         self._store_seq = 0  # the newest store event merged into _labels
         self._overlap = overlap_mask(pool.ids, self.settings.overlap)
         self._overlap_cache: tuple[int, list[str]] = (-1, [])
-        self._load_store_labels()
+        resumed = self._load_store_labels()
         # the curve so far (this page's earlier visits, teammates' kernels), then every new row kept
         self.curve.load(self.store.curve_points(), up_to=len(self._labels))
         self.curve.on_record = self._keep_curve_row
@@ -122,6 +122,9 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         self._actions: list[tuple] = []  # this session's own labels and skips, for undo
         self.result_: RetrainResult | None = None
         self.status, self.status_kind = "not trained yet", "info"
+        if self.store.path is not None:  # say so: a re-run notebook continues, it does not restart
+            self.status = (f"resumed {resumed} labels from {self.store.path} (use another store, or delete it, "
+                           "to start fresh)") if resumed else f"no labels yet; every label is saved to {self.store.path}"
         self.last_error: BaseException | None = None
 
     # ------------------------------------------------------------ setup
@@ -379,7 +382,7 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         for i in written:
             self.queue.done(i)
         if written:
-            self.emit("labeled", index=written[-1], label=label, n_labeled=self.n_labeled)
+            self.emit("labeled", index=written[-1], label=label, n_labeled=self.n_labeled, indices=written)
             self._wake()
         return result
 

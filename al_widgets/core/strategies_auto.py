@@ -187,11 +187,18 @@ class AutoSelector(QueryStrategy):
         self._state()
         ctx.require_classifier("'auto'")
         self.warm_ = self._warming_up(ctx)
-        if not self.warm_ and (self.replayed_at_ < 0
-                               or len(ctx.y_labeled) - self.replayed_at_ >= max(int(ctx.batch_size), 1)):
+        replay = not self.warm_ and (self.replayed_at_ < 0
+                                     or len(ctx.y_labeled) - self.replayed_at_ >= max(int(ctx.batch_size), 1))
+        if replay:
             self._replay(ctx)
         self.choice_ = self.current_
-        self.log_.append({"n_labels": 0 if ctx.y_labeled is None else len(ctx.y_labeled), "arm": self.chosen_name})
+        mean, se = self.advantages()
+        self.log_.append({"n_labels": 0 if ctx.y_labeled is None else len(ctx.y_labeled), "arm": self.chosen_name,
+                          "replayed": bool(replay),
+                          **{f"{a} advantage": float(m) for i, (a, m) in enumerate(zip(self.arms, mean))
+                             if i != self.current_},
+                          **{f"{a} std. error": float(e) for i, (a, e) in enumerate(zip(self.arms, se))
+                             if i != self.current_}})
         return np.asarray(self.arms_[self.choice_].score(ctx), dtype=float)
 
     def query_scored(self, ctx: ScoringContext, k: int, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -84,7 +84,7 @@ class LabelingPanel(w.VBox, SessionView):
                           w.HBox([self.progress, self.progress_text]), self.status, self.keyboard], **kwargs)
         self.add_class("alw-labeling")
         self._listen(session, {"status": self._on_session_status, "retrained": self._on_retrained,
-                               "current_changed": self._on_current_changed, "labeled": self._on_count,
+                               "current_changed": self._on_current_changed, "labeled": self._on_labeled,
                                "undone": self._on_count, "decided": self._on_count})
         self._on_session_status(session.status, session.status_kind)
         if claim_when_shown:
@@ -128,8 +128,9 @@ class LabelingPanel(w.VBox, SessionView):
             self._on_status("nothing to label right now", "warning")
             return
         seconds = time.monotonic() - self._shown_at
+        index_labeled = self.item.index
         try:
-            self.session.submit(self.item.index, label, seconds=round(seconds, 3))
+            self.session.submit(index_labeled, label, seconds=round(seconds, 3))
         except AlreadyLabeled as exc:  # someone else was faster: say so, move on, overwrite nothing
             self._on_status(str(exc), "warning")
             self.show_next()
@@ -140,7 +141,8 @@ class LabelingPanel(w.VBox, SessionView):
         except sqlite3.Error as exc:  # the label was NOT saved: say so, keep the sample on screen
             self._on_status(f"could not save the label ({exc}); please try again", "error")
             return
-        self.show_next()
+        if self.item is not None and self.item.index == index_labeled:
+            self.show_next()  # at once, inside the click (the "labeled" event may run later)
 
     def skip(self) -> None:
         try:
@@ -218,6 +220,12 @@ class LabelingPanel(w.VBox, SessionView):
     def _on_status(self, text: str, kind: str = "info") -> None:
         colour = _KIND_COLOUR.get(kind, "#57606a")
         self.status.value = f'<span class="alw-status alw-{kind}" style="color:{colour}">{escape(text)}</span>'
+
+    def _on_labeled(self, index: int, indices: Any = (), **_: Any) -> None:
+        """Labeled by code, another view or a bulk action while on screen here: move on, never refuse."""
+        self._on_count()
+        if self.item is not None and (self.item.index == index or self.item.index in indices):
+            self.show_next()
 
     def _on_retrained(self, result: Any) -> None:
         self._on_count()  # labels merged from the store (teammates, reviewers) change the count too

@@ -42,14 +42,18 @@ code("""session = ActiveLearningSession(
     store="data/quickstart.sqlite",      # every label is committed here before the click returns
     X_test=X_test, y_test=y_test,        # held-out set for the learning curve
     batch_size=8, budget=100, annotator="me", random_state=0)
+print(session.status)   # a re-run says "resumed … labels": the store keeps every label between runs
 dashboard = ALDashboard(session)
 dashboard"""),
 md("""Label in the panel above. With no labels yet the session is in **cold start**: it cannot train a
 model, so it shows representative samples (k-means centres) and says so in the status line.
 
-The cell below plays the human for 40 labels (answering from `y_pool`) so that this notebook runs
-unattended; in real use you click instead. The dashboard above updates while it runs."""),
-code("""for _ in range(40):
+The cell below plays the human until 40 samples are labeled (answering from `y_pool`) so that this
+notebook runs unattended; in real use you click instead. The dashboard above updates while it runs.
+Run the notebook again and the session *resumes* `data/quickstart.sqlite` (the status line says
+"resumed 40 labels"): the loop then has nothing to do. Delete that file, or pass another `store=`, to
+start fresh."""),
+code("""while session.n_labeled < 40:
     item = session.next_item()
     dashboard.labeling.label(int(y_pool[item.index]))   # same path as a button click
 session.wait_idle()
@@ -73,7 +77,9 @@ For a class: what an active learner does, step by step, on data you can see.
 * **Part 1**: the loop on a 2-D toy problem: which points get queried and how the boundary moves.
 * **Part 2**: a race: strategies against random sampling with a simulated oracle.
 * **Part 3**: two kinds of uncertainty: *aleatoric* (the classes overlap) and *epistemic* (the model has not seen enough).
-* **Part 4**: a cold start, and what sampling bias looks like."""),
+* **Part 4**: a cold start, and what sampling bias looks like.
+* **Part 5**: `auto`, a strategy that chooses strategies, and what it can and cannot see.
+* **Part 6**: the dashboard in teaching mode, with random sampling drawn beside your labels."""),
 code("""import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -146,16 +152,26 @@ task = Task("moons", X, y, X_test, y_test, model)
 methods = {s: (lambda t, seed, _s=s: our_selector(_s, t, seed)) for s in strategies}
 curves_long = race([task], methods, seeds=range(3), initial=10, budget=80, batch_size=10)
 curves = curves_long.groupby(["method", "n_labels"])["accuracy"].mean().unstack(0)
+same = np.allclose(curves["auto"], curves["focused_clue"])
 fig = go.Figure()
 for strategy in strategies:
-    fig.add_scatter(x=curves.index, y=curves[strategy], name=strategy, mode="lines+markers",
-                    line=dict(color="grey", dash="dash") if strategy == "random" else None)
+    name = "auto (= focused_clue here: it never switched)" if strategy == "auto" and same else strategy
+    line = dict(color="grey", dash="dash") if strategy == "random" else \
+        dict(dash="dot", width=5) if strategy == "auto" else None   # wide and dotted: visible over its twin
+    fig.add_scatter(x=curves.index, y=curves[strategy], name=name, mode="lines+markers", line=line,
+                    opacity=0.6 if strategy == "auto" else 1.0)
 fig.update_layout(height=350, xaxis_title="labels", yaxis_title="test accuracy (mean of 3 seeds)")
 fig"""),
 code("""table = summarize(curves_long).set_index("method")[["aubc_mean", "aubc_std", "final_mean"]]
-table.sort_values("aubc_mean", ascending=False).rename(columns={
-    "aubc_mean": "mean accuracy over the budget (AUBC)", "aubc_std": "± std over seeds", "final_mean": "final accuracy"})"""),
-code("""pd.Series(available_strategies()).to_frame('what it does')"""),
+table = table.sort_values("aubc_mean", ascending=False)
+best = table.index[0]
+print(f"On the two moons {best} has the best mean accuracy over the budget"
+      + ("." if best == "focused_clue" else "; over the 12 tasks of the race harness focused CLUE does. "
+         "No strategy wins everywhere: that is what `auto` (Part 5) is for."))
+table.rename(columns={"aubc_mean": "mean accuracy over the budget (AUBC)", "aubc_std": "± std over seeds",
+                      "final_mean": "final accuracy"})"""),
+code("""with pd.option_context("display.max_colwidth", None):   # every description in full, never cut with "…"
+    display(pd.Series(available_strategies()).to_frame('what it does'))"""),
 md("""## Part 3: aleatoric vs epistemic uncertainty
 
 A committee of models trained on bootstrap resamples predicts each point. The total entropy of their
@@ -215,7 +231,7 @@ for strategy in ("entropy", "random"):
                       random_state=seed)
         rows.append({"strategy": strategy, "seed": seed, "final accuracy": df["accuracy"].iloc[-1]})
 bias = pd.DataFrame(rows)
-bias.groupby("strategy")["final accuracy"].agg(["mean", "min", "max"])
+display(bias.groupby("strategy")["final accuracy"].agg(["mean", "min", "max"]))   # final accuracy over 5 seeds
 
 # where did they look? the samples each strategy queried in one run (seed 0)
 bias_task = Task("bias", Xb, yb, Xb, yb, LogisticRegression())
@@ -275,8 +291,33 @@ code("""auto_session = ActiveLearningSession(model, Pool(X, classes=[0, 1]), "au
 for _ in range(60):
     item = auto_session.next_item()
     auto_session.submit(item.index, int(y[item.index]))
-print(auto_session.status)
-pd.DataFrame(auto_session.strategy.log_).drop_duplicates("n_labels").set_index("n_labels")"""),
+auto = auto_session.strategy
+log = pd.DataFrame(auto.log_)
+rounds = log[log["replayed"]].set_index("n_labels")
+arm = auto.arms[auto.current_]
+other = [a for a in auto.arms if a != arm][0]
+gap, se = rounds[f"{other} advantage"].iloc[-1], rounds[f"{other} std. error"].iloc[-1]
+print(f"{len(log)} retrains, {len(rounds)} replay rounds. auto is using {arm}: in the replays {other} "
+      f"scored {gap:+.3f} accuracy against it (± {se:.3f}); auto switches only when that gap is more than "
+      f"{auto.z:g} standard errors above zero.")
+rounds[["arm", f"{other} advantage", f"{other} std. error"]].round(3)   # one row per replay round"""),
+md("""## Part 6: the dashboard in teaching mode
+
+Everything above, live: give the dashboard the pool's true labels and it simulates **random
+sampling** on the same pool in the background and draws it on the learning curve (grey), so a class
+sees at every label whether the strategy is beating the baseline. Label in the panel, or let the cell
+below answer for you."""),
+code("""from al_widgets import ALDashboard
+
+teach = ActiveLearningSession(model, Pool(X, classes=[0, 1]), "margin", X_test=X_test, y_test=y_test,
+                              batch_size=5, random_state=0)
+teaching_dashboard = ALDashboard(teach, true_labels=y)
+teaching_dashboard"""),
+code("""for _ in range(20):   # a student answering (from the true labels)
+    item = teach.next_item()
+    teaching_dashboard.labeling.label(int(y[item.index]))
+teach.wait_idle()
+print(teach.status)   # the grey baseline appears on the curve above a few seconds later"""),
 ], "notebooks/02_teaching_active_learning.ipynb")
 
 save([
@@ -398,6 +439,7 @@ al-widgets export data/labels.sqlite -o labels.csv
 ```
 
 `--check` validates the arguments and the data without starting the server:"""),
-code("""!al-widgets serve data/reviews.csv --text-column review --label-column label --id-column id --classes pos,neg --check
-!al-widgets serve data/reviews.csv --text-column no_such_column --classes pos,neg --check || echo "exit code $?" """),
+code("""import sys  # the command of this kernel's Python: works whether or not its venv is activated
+!{sys.executable} -m al_widgets.cli serve data/reviews.csv --text-column review --label-column label --id-column id --classes pos,neg --check
+!{sys.executable} -m al_widgets.cli serve data/reviews.csv --text-column no_such_column --classes pos,neg --check || echo "exit code $?" """),
 ], "notebooks/03_your_own_data.ipynb")
