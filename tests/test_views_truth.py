@@ -233,8 +233,11 @@ def test_the_uncertainty_scale_follows_the_values_after_class_colours(small_digi
     assert (marker.cmin, marker.cmax) == span() and marker.colorbar.title.text == "uncertainty"
     m.color_by.value = "predicted class"
     assert (marker.cmin, marker.cmax) == (-0.5, 9.5) and marker.colorbar.title.text == "predicted class"
+    assert list(marker.colorbar.tickvals) == list(range(10)) and list(marker.colorbar.ticktext) == list("0123456789")
+    m.color_by.value = "given label"  # a legend of the classes, and the unlabeled named
+    assert marker.colorbar.ticktext[0] == "not labeled" and len(marker.colorbar.ticktext) == 11
     m.color_by.value = "uncertainty"
-    assert (marker.cmin, marker.cmax) == span()
+    assert (marker.cmin, marker.cmax) == span() and marker.colorbar.tickvals is None
     assert "uncertainty %{marker.color" in m.figure.data[0].hovertemplate
     item = s.next_item()
     s.submit(item.index, int(small_digits[1][item.index]))

@@ -60,6 +60,8 @@ def export(store: str, output: str, all_annotators: bool = False) -> int:
             raise ConfigError(" ".join(str(exc).split())) from None
     if output != "-":
         print(f"wrote {n} labels to {printable(output)}", file=sys.stderr)
+    print("labels that came with the data file (a --label-column, class folders) are not in the store and "
+          "not in this export: they stay in the data file", file=sys.stderr)
     return 0
 
 

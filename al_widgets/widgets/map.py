@@ -159,9 +159,11 @@ class UncertaintyMap(w.VBox, SessionView):
                                f"pool (a stratified {len(shown):,} of {self.session.pool.n:,})", customdata=ids,
                                hovertext=hover,
                                marker=dict(size=6 if not self.big else 4, color=vals[shown],
-                                           colorbar=dict(thickness=10, len=0.8, title=dict(text=mode)), **settings),
+                                           colorbar=dict(thickness=10, len=0.8, title=dict(text=mode),
+                                                         **colorbar_ticks(settings)), **marker_settings(settings)),
                                hovertemplate=hover_template(mode))]
-        styles = {LABELED: ("labeled", dict(symbol="x", size=7, color="black")),
+        # a thin cross: the colour of the labeled point (its class, its uncertainty) stays visible
+        styles = {LABELED: ("labeled", dict(symbol="x-thin", size=8, color="black", line=dict(width=1.2))),
                   TOPK: ("queued top-k", dict(symbol="circle-open", size=14, color="red", line=dict(width=2))),
                   CURRENT: ("current", dict(symbol="star", size=18, color="orange", line=dict(width=1, color="black")))}
         for t, (name, marker) in styles.items():
@@ -211,12 +213,13 @@ class UncertaintyMap(w.VBox, SessionView):
         if mode == "predicted class":  # class -> colour position for every sample, without a Python loop
             vals = pd.Series(res.prediction).map(lookup).to_numpy(dtype=np.float32)
             return vals, dict(colorscale=discrete_colorscale(palette), cmin=-0.5, cmax=len(classes) - 0.5,
-                              showscale=False)
+                              showscale=True, ticks=(list(range(len(classes))), [str(c) for c in classes]))
         labels = s.labels
         vals = np.zeros(n, dtype=np.float32)  # 0: not labeled; a loop over the labels only, not the pool
         vals[list(labels)] = [lookup[v] + 1 for v in labels.values()]
         return vals, dict(colorscale=discrete_colorscale(["#dddddd"] + palette), cmin=-0.5,
-                          cmax=len(classes) + 0.5, showscale=False)
+                          cmax=len(classes) + 0.5, showscale=True,
+                          ticks=(list(range(len(classes) + 1)), ["not labeled"] + [str(c) for c in classes]))
 
     def _cluster_colours(self, res: Any, mode: str) -> tuple["SparseValues", dict]:
         """Colours of a Dask pool: the markers' scores and the labels, never a whole-pool array."""
@@ -286,6 +289,8 @@ class UncertaintyMap(w.VBox, SessionView):
             marker.color = shown
             marker.colorscale = settings["colorscale"]
             marker.colorbar.title.text = mode
+            ticks = colorbar_ticks(settings)  # class names on the bar for class colours; numbers otherwise
+            marker.colorbar.tickvals, marker.colorbar.ticktext = ticks.get("tickvals"), ticks.get("ticktext")
             self.figure.data[POOL].hovertemplate = hover_template(mode)
             if self.big:
                 z, colorscale = self._density(vals, settings)
@@ -432,13 +437,13 @@ class UncertaintyMap(w.VBox, SessionView):
         """Per grid cell: the mean colour value (continuous modes) or log10 of the count (classes)."""
         count = self._count.astype(np.float64)
         if isinstance(vals, SparseValues):  # a Dask pool: per-cell sums computed on the cluster
-            if vals.density is None or not settings.get("showscale"):
+            if vals.density is None or not settings.get("showscale") or "ticks" in settings:
                 return np.where(count > 0, np.log10(np.maximum(count, 1)), np.nan).reshape(GRID, GRID).T \
                     .astype(np.float32), "Greys"
             total, seen = vals.density
             z = np.where(seen > 0, total / np.maximum(seen, 1), np.nan)
             return z.reshape(GRID, GRID).T.astype(np.float32), "Viridis"
-        if settings.get("showscale") or settings.get("colorscale") == "Greys":
+        if (settings.get("showscale") and "ticks" not in settings) or settings.get("colorscale") == "Greys":
             total = np.bincount(self._cell, weights=np.nan_to_num(vals.astype(np.float64)), minlength=GRID * GRID)
             z = np.where(count > 0, total / np.maximum(count, 1), np.nan)
             scale = settings["colorscale"] if isinstance(settings["colorscale"], str) else "Viridis"
@@ -459,6 +464,19 @@ def with_range(settings: dict, shown: Any) -> dict:
     finite = finite[np.isfinite(finite)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     return {**settings, "cmin": lo, "cmax": hi if hi > lo else lo + 1e-9}
+
+
+def colorbar_ticks(settings: dict) -> dict:
+    """The colour bar's ticks: one per class, named, for class colours (a legend); none otherwise."""
+    if "ticks" not in settings:
+        return {}
+    vals, text = settings["ticks"]
+    return {"tickvals": vals, "ticktext": text}
+
+
+def marker_settings(settings: dict) -> dict:
+    """``settings`` as plotly marker properties."""
+    return {k: v for k, v in settings.items() if k != "ticks"}
 
 
 def hover_template(mode: str) -> str:
