@@ -254,3 +254,43 @@ def test_stopping_serve_stops_everything_it_started(tmp_path):
             os.killpg(proc.pid, 9)
         except ProcessLookupError:
             pass
+
+
+def test_kill_9_of_serve_stops_voila_and_a_restart_takes_the_port_at_once(tmp_path):
+    """Issue 19: after `kill -9` Voila lived on (parent PID 1) holding the port; a restart right after
+    a stop failed for ~60 s ("Address already in use": connections in TIME-WAIT)."""
+    import subprocess
+    import sys
+
+    from al_widgets.app.server import free_port
+    port = free_port()
+    env = dict(os.environ, AL_WIDGETS_CACHE=str(tmp_path / "cache"))
+    args = [sys.executable, "-m", "al_widgets.cli", "demo", "--store", str(tmp_path / "l.sqlite"), "--no-umap",
+            "--port", str(port), "--warm-kernels", "0"]
+
+    def start():
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                                start_new_session=True)
+        deadline = time.monotonic() + 120
+        while "serving the labeling app" not in proc.stdout.readline():
+            assert time.monotonic() < deadline and proc.poll() is None
+        return proc
+
+    proc = start()
+    try:
+        code, _ = _get(f"http://127.0.0.1:{port}/")  # a page and its kernel: connections now in TIME-WAIT
+        assert code == 200
+        children = psutil.Process(proc.pid).children(recursive=True)
+        proc.kill()  # SIGKILL: the CLI cannot stop anything itself
+        proc.wait(10)
+        gone, alive = psutil.wait_procs(children, timeout=30)
+        assert alive == [], [" ".join(p.cmdline())[:80] for p in alive]
+        again = start()  # the same port, at once
+        again.terminate()
+        again.wait(30)
+    finally:
+        for p in (proc,):
+            try:
+                os.killpg(p.pid, 9)
+            except ProcessLookupError:
+                pass
