@@ -154,10 +154,6 @@ def _labels_and_classes(df: pd.DataFrame, config: AppConfig) -> tuple[list | Non
     return labels, classes
 
 
-def _plain(v: Any) -> Any:
-    return v.item() if isinstance(v, np.generic) else v
-
-
 def _csv(path: Path, config: AppConfig) -> AppData:
     df = _read_csv(path)
     if df.empty:

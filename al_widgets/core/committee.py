@@ -9,7 +9,7 @@ from sklearn.ensemble import BaggingClassifier, BaggingRegressor, ExtraTreesClas
     RandomForestClassifier, RandomForestRegressor
 from sklearn.pipeline import Pipeline
 
-from .pool import take_rows
+from .rows import take_rows
 from .uncertainty import predict_proba
 
 _NATIVE = (RandomForestClassifier, RandomForestRegressor, ExtraTreesClassifier, ExtraTreesRegressor,

@@ -11,7 +11,7 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.pipeline import Pipeline
 
 from .committee import Committee, final_estimator, transform_for_final
-from .pool import take_rows
+from .rows import take_rows
 from .uncertainty import linear_summary, predict_proba, proba_summary, uncertainty_decomposition
 
 

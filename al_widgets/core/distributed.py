@@ -20,7 +20,8 @@ import numpy as np
 from sklearn.base import clone
 
 from .labels import LabelCoercer
-from .pool import MISSING, Pool, RangeIds
+from .labels import MISSING, check_label
+from .rows import RangeIds
 from .uncertainty import linear_summary, predict_proba, proba_summary
 
 SUPPORTED = {"margin": "margin", "entropy": "entropy", "least_confident": "least_confidence",
@@ -137,7 +138,9 @@ class DaskPool:
     def has_id(self, sample_id: Any) -> bool:
         return str(sample_id) in self.ids
 
-    check_label = Pool.check_label  # the same rules: any spelling of a class, a clear error otherwise
+    def check_label(self, label: Any) -> Any:
+        """The rules of :meth:`Pool.check_label`: any spelling of a class, a clear error otherwise."""
+        return check_label(label, self.task, self._coerce)
 
     def item(self, index: int) -> np.ndarray:
         """The feature row of sample ``index``, fetched from the cluster (what is shown)."""

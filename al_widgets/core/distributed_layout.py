@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .embedding import UMAP_FIT_SAMPLE, place_rest
+from .umap_fit import UMAP_FIT_SAMPLE, place_rest
 
 
 def fit_sample_umap(sample: np.ndarray, rows: np.ndarray, n_neighbors: int, min_dist: float,

@@ -11,6 +11,10 @@ import math
 from typing import Any, Sequence
 
 import numpy as np
+import pandas as pd
+
+MISSING = None
+"""Marker for "no label yet" in :attr:`Pool.labels`."""
 
 
 def canonical(value: Any) -> str:
@@ -70,3 +74,35 @@ class LabelCoercer:
         if key not in self._by_key:
             raise ValueError(f"unknown class {raw!r}; classes are {self.classes}")
         return self._by_key[key]
+
+
+def is_missing(value: Any) -> bool:
+    """True for ``None`` and every spelling of a missing value (NaN, ``pd.NA``, NaT)."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def plain(value: Any) -> Any:
+    """numpy scalars to Python scalars so labels round-trip through JSON."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def check_label(label: Any, task: str, coerce: Any) -> Any:
+    """One label as the pool's own value (``coerce``: the pool's :class:`LabelCoercer`), or a
+    ``ValueError`` naming the problem; regression labels are finite floats."""
+    if is_missing(label):
+        raise ValueError("label is missing")
+    label = plain(label)
+    if task == "regression":
+        if isinstance(label, bool) or not isinstance(label, (int, float)):
+            raise ValueError(f"regression label must be a number, got {label!r}")
+        if not np.isfinite(label):
+            raise ValueError(f"regression label must be finite, got {label!r}")
+        return float(label)
+    return coerce(label)

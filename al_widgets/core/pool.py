@@ -1,9 +1,6 @@
 """The pool of samples an active learner chooses from."""
 from __future__ import annotations
 
-import operator
-from collections import abc
-
 import hashlib
 from typing import Any, Sequence
 
@@ -11,91 +8,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .labels import LabelCoercer, canonical, normalize_classes
+from .labels import MISSING, LabelCoercer, canonical, check_label, is_missing, normalize_classes, plain
+from .rows import RangeIds, n_rows, take_rows
 
-MISSING = None
-"""Marker for "no label yet" in :attr:`Pool.labels`."""
 
 IMAGE_TYPES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".gif": "gif", ".bmp": "bmp", ".webp": "webp"}
 """Image file endings the app serves and the widgets render (one list for both)."""
 IMAGE_EXT = tuple(IMAGE_TYPES)
-
-
-def _n_rows(X: Any) -> int:
-    if sp.issparse(X) or isinstance(X, (np.ndarray, pd.DataFrame, pd.Series)):
-        return X.shape[0]
-    try:
-        return len(X)
-    except TypeError as exc:
-        raise TypeError(f"features must be an array, DataFrame, sparse matrix or sequence, got {type(X).__name__}") from exc
-
-
-def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def take_rows(X: Any, indices: np.ndarray) -> Any:
-    """Rows ``indices`` of ``X`` in the same container type."""
-    indices = np.asarray(indices, dtype=int)
-    if isinstance(X, (pd.DataFrame, pd.Series)):
-        return X.iloc[indices]
-    if sp.issparse(X):
-        return X[indices]
-    if isinstance(X, np.ndarray):
-        return X[indices]
-    return [X[i] for i in indices]
-
-
-class RangeIds(abc.Sequence):
-    """The default sample ids ``"0"``, ``"1"``, … ``str(n - 1)`` as a read-only sequence.
-
-    Same values as ``[str(i) for i in range(n)]`` (so label stores and caches keyed by them are
-    unchanged), without a million Python strings and an id -> index dict (about 150 bytes a sample).
-    """
-
-    def __init__(self, n: int) -> None:
-        self.n = int(n)
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __getitem__(self, i: Any) -> Any:
-        if isinstance(i, slice):
-            return [str(j) for j in range(self.n)[i]]
-        j = operator.index(i)
-        if j < 0:
-            j += self.n
-        if not 0 <= j < self.n:
-            raise IndexError(f"sample position {i} out of range for {self.n} samples")
-        return str(j)
-
-    def __iter__(self) -> Any:
-        return (str(i) for i in range(self.n))
-
-    def __contains__(self, sid: Any) -> bool:
-        try:
-            self.index(sid)
-        except ValueError:
-            return False
-        return True
-
-    def index(self, sid: Any, *args: Any) -> int:
-        s = str(sid)
-        if s.isdigit() and s.isascii() and (s == "0" or s[0] != "0") and int(s) < self.n:
-            return int(s)
-        raise ValueError(f"{sid!r} is not a sample id")
-
-    def __eq__(self, other: Any) -> bool:
-        return isinstance(other, RangeIds) and other.n == self.n or (
-            isinstance(other, (list, tuple)) and len(other) == self.n and list(self) == list(other))
-
-    def __repr__(self) -> str:
-        return f"RangeIds({self.n})"
 
 
 class Pool:
@@ -126,7 +45,7 @@ class Pool:
                  task: str = "classification", name: str = "pool") -> None:
         if task not in ("classification", "regression"):
             raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
-        n = _n_rows(X)
+        n = n_rows(X)
         if n == 0:
             raise ValueError("the pool is empty: give at least one sample")
         self.X = X
@@ -142,8 +61,8 @@ class Pool:
 
     @staticmethod
     def _check_len(seq: Sequence, n: int, name: str) -> Sequence:
-        if _n_rows(seq) != n:
-            raise ValueError(f"length mismatch: {name} has {_n_rows(seq)} entries but the pool has {n} samples")
+        if n_rows(seq) != n:
+            raise ValueError(f"length mismatch: {name} has {n_rows(seq)} entries but the pool has {n} samples")
         return seq
 
     def _check_ids(self, X: Any, ids: Sequence | None, n: int) -> Sequence[str]:
@@ -191,7 +110,7 @@ class Pool:
         labels = list(labels.tolist() if isinstance(labels, (np.ndarray, pd.Series)) else labels)
         self._check_len(labels, n, "labels")
         for i, value in enumerate(labels):
-            out[i] = MISSING if _is_missing(value) else _plain(value)
+            out[i] = MISSING if is_missing(value) else plain(value)
         return out
 
     def _check_classes(self, classes: Sequence | None) -> list | None:
@@ -225,19 +144,19 @@ class Pool:
         labels from ``id_column`` / ``label_column``; every row shown to people as its table row.
         Features are stored as one float32 matrix.  See :mod:`al_widgets.core.pool_io`."""
         from .pool_io import from_frame
-        return from_frame(df, **kwargs)
+        return from_frame(df, pool_class=cls, **kwargs)
 
     @classmethod
     def from_arrow(cls, table: Any, **kwargs: Any) -> "Pool":
         """A pool from a ``pyarrow.Table`` (options of :meth:`from_frame`)."""
         from .pool_io import from_arrow
-        return from_arrow(table, **kwargs)
+        return from_arrow(table, pool_class=cls, **kwargs)
 
     @classmethod
     def from_parquet(cls, path: Any, client: Any = None, **kwargs: Any) -> Any:
         """A pool from Parquet; with a ``distributed.Client`` a ``DaskPool`` kept on the cluster."""
         from .pool_io import from_parquet
-        return from_parquet(path, client=client, **kwargs)
+        return from_parquet(path, client=client, pool_class=cls, **kwargs)
 
     @classmethod
     def from_dask(cls, X: Any, classes: list, client: Any = None) -> Any:
@@ -284,16 +203,7 @@ class Pool:
         Classification: any spelling of a class (``1``, ``1.0``, ``"1"``) becomes that class;
         anything else raises ``ValueError`` naming the label and the classes.
         """
-        if _is_missing(label):
-            raise ValueError("label is missing")
-        label = _plain(label)
-        if self.task == "regression":
-            if isinstance(label, bool) or not isinstance(label, (int, float)):
-                raise ValueError(f"regression label must be a number, got {label!r}")
-            if not np.isfinite(label):
-                raise ValueError(f"regression label must be finite, got {label!r}")
-            return float(label)
-        return self._coerce(label)
+        return check_label(label, self.task, self._coerce)
 
     def identity(self) -> str:
         """A hash of the features, the sample ids and the task: which dataset a label store belongs to."""
@@ -319,10 +229,3 @@ class Pool:
             for row in X:
                 h.update(repr(row).encode())
         return h.hexdigest()[:16]
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars to Python scalars so labels round-trip through JSON."""
-    if isinstance(value, np.generic):
-        return value.item()
-    return value

@@ -45,9 +45,12 @@ def embedding_matrix(values: Sequence, name: str = "embedding") -> np.ndarray:
 
 def from_frame(df: pd.DataFrame, feature_columns: Sequence[str] | None = None, embedding_column: str | None = None,
                id_column: str | None = None, label_column: str | None = None, classes: Sequence | None = None,
-               embeddings: np.ndarray | None = None, name: str = "pool", **kwargs: Any) -> Any:
-    """A :class:`~al_widgets.core.Pool` from a DataFrame; see :meth:`Pool.from_frame`."""
-    from .pool import Pool
+               embeddings: np.ndarray | None = None, name: str = "pool", pool_class: Any = None,
+               **kwargs: Any) -> Any:
+    """A pool (``pool_class``, :class:`~al_widgets.core.Pool` when called through it) from a DataFrame;
+    see :meth:`Pool.from_frame`."""
+    if pool_class is None:
+        raise TypeError("call Pool.from_frame (this reader builds the Pool class it is given)")
     df = df.reset_index(drop=True)
     for col in [c for c in (embedding_column, id_column, label_column) if c] + list(feature_columns or []):
         if col not in df.columns:
@@ -79,7 +82,7 @@ def from_frame(df: pd.DataFrame, feature_columns: Sequence[str] | None = None, e
         labels = [None if pd.isna(v) else (v.item() if isinstance(v, np.generic) else v) for v in df[label_column]]
     shown = df.drop(columns=[c for c in (embedding_column,) if c])
     items = shown if len(shown.columns) else None  # each sample shown as its row (Pool.item: .iloc)
-    return Pool(X, ids=ids, items=items, labels=labels, classes=classes, name=name, **kwargs)
+    return pool_class(X, ids=ids, items=items, labels=labels, classes=classes, name=name, **kwargs)
 
 
 def from_arrow(table: Any, **kwargs: Any) -> Any:
@@ -96,6 +99,7 @@ def from_parquet(path: str | Path, client: Any = None, **kwargs: Any) -> Any:
     """
     if client is not None:
         from .distributed import DaskPool
+        kwargs.pop("pool_class", None)
         if not kwargs.get("feature_columns") or not kwargs.get("classes"):
             raise ValueError("a Parquet pool on a cluster needs feature_columns and classes")
         return DaskPool.from_parquet(str(path), list(kwargs["feature_columns"]), list(kwargs["classes"]), client)

@@ -16,7 +16,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from .context import ScoringContext
-from .pool import take_rows
+from .rows import take_rows
 from .registry import get_strategy
 
 Selector = Callable[[np.ndarray, Any, int], np.ndarray]

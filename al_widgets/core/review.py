@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .pool import take_rows
+from .rows import take_rows
 from .quality import conflicts, decisions, label_issues
 
 

@@ -39,7 +39,7 @@ import numpy as np
 from sklearn.base import clone
 
 from .context import ScoringContext
-from .pool import take_rows
+from .rows import take_rows
 from .strategies import QueryStrategy, _check_k, check_positive_ints
 
 DEFAULT_ARMS = ("focused_clue", "margin")

@@ -16,6 +16,7 @@ from .committee import final_estimator, is_native_ensemble
 from .uncertainty import has_attr
 from .context import ScoringContext, as_numeric_matrix
 from .curves import evaluate
+from .rows import n_rows, take_rows
 from .strategies import QueryStrategy, top_k
 from .coldstart import cold_start
 from .settings import SessionSettings
@@ -163,7 +164,7 @@ def rank_queue(strategy: QueryStrategy, ctx: ScoringContext, batch_size: int,
     """
     n_cand = len(ctx.candidates)
     ctx.batch_size = max(min(batch_size, n_cand), 1)
-    full = np.full(_n_rows(ctx.X), np.nan, dtype=np.float32)  # per-pool scores for display: float32
+    full = np.full(n_rows(ctx.X), np.nan, dtype=np.float32)  # per-pool scores for display: float32
     if n_cand == 0:
         return np.empty(0, dtype=int), np.empty(0), full
     strategy.validate()
@@ -181,10 +182,6 @@ def rank_queue(strategy: QueryStrategy, ctx: ScoringContext, batch_size: int,
     return order, np.concatenate([batch_scores, full[rest]]), full
 
 
-def _n_rows(X: Any) -> int:
-    return X.shape[0] if hasattr(X, "shape") else len(X)
-
-
 COLD_START_SAMPLE = 2000
 """Cold-start k-means looks at most this many candidates (a uniform sample): representative
 picks for k of a few dozen do not need the whole pool, and a 100k-document pool is then ready in a
@@ -197,7 +194,6 @@ def cold_start_features(model: Any, X: Any, rows: np.ndarray | None = None) -> A
     ``rows``: only these rows of ``X`` (the transformers are fitted on them alone).
     """
     if rows is not None:
-        from .pool import take_rows
         X = take_rows(X, rows)
     direct = as_numeric_matrix(X)
     if direct is not None:
@@ -230,7 +226,7 @@ def cold_start_result(model: Any, X: Any, candidates: np.ndarray, n_labels: int,
     rest = rest[~np.isin(rest, order)][:n_rest]
     order = np.concatenate([order, rest]).astype(int)
     scores = np.concatenate([scores, np.zeros(len(rest))])
-    full = np.full(_n_rows(X), np.nan)
+    full = np.full(n_rows(X), np.nan)
     return RetrainResult(None, order, scores, full, {}, None, None, {}, True, n_labels, message=message)
 
 
@@ -246,7 +242,6 @@ def retrain(model: Any, previous: Any, strategy: QueryStrategy, X: Any, labeled:
     batch_size, queue_length = settings.batch_size, settings.queue_length
     committee_size, epistemic, random_state = settings.committee_size, settings.epistemic, settings.random_state
     incremental = settings.incremental
-    from .pool import take_rows
     reason = can_train(y, task)
     if reason is not None:
         return cold_start_result(model, X, candidates, len(y), batch_size, queue_length, random_state, reason)
