@@ -6,8 +6,7 @@ stays light and never imports umap.
 """
 from typing import Any
 
-from .core import (ActiveLearningSession, LabelStore, Pool, QueryStrategy, REGISTRY, available_strategies,
-                   get_strategy, simulate)
+from .core import (ActiveLearningSession, LabelStore, Pool, QueryStrategy, REGISTRY, available_strategies, get_strategy, simulate)
 
 __version__ = "0.1.0"
 

@@ -20,7 +20,7 @@ from typing import Any
 from .app.config import AppConfig, default_store
 from .app.data import ConfigError, load
 from .app.report import export, status
-from .core.text import printable
+from .core.store.safe_text import printable
 
 
 def _parser() -> argparse.ArgumentParser:

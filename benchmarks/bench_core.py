@@ -35,8 +35,8 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 
 from al_widgets.core import ActiveLearningSession, Pool
-from al_widgets.core.training import _warm_start_param
-from al_widgets.core.uncertainty import entropy
+from al_widgets.core.session.training import _warm_start_param
+from al_widgets.core.scoring.uncertainty import entropy
 
 N_SEED, N_LABELS, REPEATS = 200, 40, 3
 

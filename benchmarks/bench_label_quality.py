@@ -26,7 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from al_widgets.core.quality import label_issues  # noqa: E402
+from al_widgets.core.review.quality import label_issues  # noqa: E402
 from bench_strategies import _text  # noqa: E402
 
 

@@ -183,7 +183,7 @@ def refit_cost(n_labels: int) -> dict:
     """Fit time with many labels: a fresh fit against the default warm start, 10 new labels each time."""
     from sklearn.linear_model import LogisticRegression
 
-    from al_widgets.core.training import fit_model
+    from al_widgets.core.session.training import fit_model
     X, y = make_data(n_labels + 100, seed=2)
     model = LogisticRegression(max_iter=1000)
     prev, _ = fit_model(model, None, X[:n_labels], y[:n_labels], None)
@@ -207,8 +207,8 @@ def dask_part(n: int) -> dict:
     from distributed import Client, LocalCluster
     from sklearn.linear_model import LogisticRegression
 
-    from al_widgets.core.distributed import DaskPool
-    from al_widgets.core.distributed_layout import cluster_umap
+    from al_widgets.core.backends.dask_pool import DaskPool
+    from al_widgets.core.layout.dask_umap import cluster_umap
     X, y = make_data(n, seed=1)
     rng = np.random.default_rng(0)
     lab = rng.choice(n, 200, replace=False)

@@ -29,7 +29,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from al_widgets.core.race import Task, our_selector, race, summarize  # noqa: E402
+from al_widgets.core.sim.race import Task, our_selector, race, summarize  # noqa: E402
 
 OURS = ["random", "margin", "entropy", "typiclust", "badge", "coreset", "clue", "focused_clue", "auto"]
 TOPICS = ["match goal team coach season league score player win stadium",

@@ -27,7 +27,7 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
 from al_widgets.core import ActiveLearningSession, Pool
-from al_widgets.core.embedding import PoolEmbedding
+from al_widgets.core.layout.embedding import PoolEmbedding
 from al_widgets.widgets import ALDashboard
 
 N_CLICKS = 12

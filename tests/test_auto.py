@@ -1,15 +1,14 @@
 """``auto``: replayed races on the labels so far choose the arm that picks the next batch."""
-import numpy as np
 import pytest
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
 from al_widgets.core import ActiveLearningSession, Pool
-from al_widgets.core.race import Task, initial_set, our_selector, run_loop
-from al_widgets.core.registry import REGISTRY, get_strategy
+from al_widgets.core.sim.race import Task, initial_set, our_selector, run_loop
+from al_widgets.core.strategies.catalog import REGISTRY, get_strategy
 from al_widgets.core.strategies import Margin
-from al_widgets.core.strategies_auto import AutoSelector
-from al_widgets.core.uncertainty import SCORES
+from al_widgets.core.strategies.auto import AutoSelector
+from al_widgets.core.scoring.uncertainty import SCORES
 
 
 class MostConfident(Margin):

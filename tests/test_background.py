@@ -6,7 +6,7 @@ import sys
 import textwrap
 import time
 
-from al_widgets.core.background import run_in_subprocess
+from al_widgets.core.layout.background import run_in_subprocess
 
 
 def test_result_comes_back():
@@ -17,7 +17,7 @@ def test_child_exits_when_its_parent_is_killed(tmp_path):
     pid_file = tmp_path / "child.pid"
     code = textwrap.dedent(f"""
         import os, time
-        from al_widgets.core.background import run_in_subprocess
+        from al_widgets.core.layout.background import run_in_subprocess
 
         def job(path):
             open(path, "w").write(str(os.getpid()))

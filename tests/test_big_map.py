@@ -6,7 +6,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from al_widgets.core import ActiveLearningSession, Pool
-from al_widgets.core.geometry import inside, stratified_sample
+from al_widgets.widgets.support.geometry import inside, stratified_sample
 from al_widgets.widgets.map import DENSITY, POOL, UncertaintyMap
 
 

@@ -179,7 +179,7 @@ def test_a_reviewer_settles_a_conflict_in_the_app(tmp_path, browser):
     alice.close()
     bob.close()
     st = LabelStore(store)
-    from al_widgets.core.quality import conflicts
+    from al_widgets.core.review.quality import conflicts
     in_conflict = set(conflicts(st)["sample_id"])
     assert in_conflict
     with VoilaServer(["demo", "--store", str(store), "--no-umap", "--overlap", "0.3"], tmp_path / "voila.log",

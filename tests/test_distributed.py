@@ -10,8 +10,8 @@ from distributed import Client, LocalCluster  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
-from al_widgets.core.distributed import DaskActiveLearner, DaskPool, merge_top_k  # noqa: E402
-from al_widgets.core.uncertainty import SCORES  # noqa: E402
+from al_widgets.core.backends.dask_pool import DaskActiveLearner, DaskPool, merge_top_k  # noqa: E402
+from al_widgets.core.scoring.uncertainty import SCORES  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +120,7 @@ def _same_ranking(a_idx, a_sc, b_idx, b_sc, atol=1e-5):
 
 def test_the_session_on_a_dask_pool_ranks_like_the_in_memory_session(client, data, tmp_path):
     from al_widgets.core import ActiveLearningSession, Pool
-    from al_widgets.core.distributed import TopScores
+    from al_widgets.core.backends.dask_pool import TopScores
     X, y = data
     dpool = Pool.from_dask(da.from_array(X, chunks=(3_000, 5)), classes=[0, 1, 2, 3], client=client)
     kw = dict(background=False, random_state=0, batch_size=10)
@@ -169,7 +169,7 @@ def test_the_map_of_a_dask_pool_colours_from_the_cluster_and_lassoes_pool_ids(cl
     import types
 
     from al_widgets.core import ActiveLearningSession, Pool
-    from al_widgets.core.uncertainty import entropy
+    from al_widgets.core.scoring.uncertainty import entropy
     from al_widgets.widgets.map import DENSITY, GRID, POOL, UncertaintyMap
     X, y = data
     dpool = Pool.from_dask(da.from_array(X, chunks=(3_000, 5)), classes=[0, 1, 2, 3], client=client)
@@ -221,6 +221,16 @@ def test_the_dashboard_labels_a_dask_pool_from_its_buttons(client, data, tmp_pat
     assert not s.result_.cold_start and s.result_.n_labels == 8  # ranked on the cluster
     dash.map.request_redraw()
     assert len(dash.map.figure.data[LABELED].x) == 8  # the labels on the map, from the cluster's layout
+    # "given label" paints the given labels (the mode was tested under another name: all grey)
+    dash.map.color_by.value = "given label"
+    colours = np.asarray(dash.map.figure.data[0].marker.color, dtype=float)
+    shown = list(dash.map.shown)
+    want = np.zeros(len(shown))
+    for sid, label in given.items():
+        if int(sid) in shown:
+            want[shown.index(int(sid))] = label + 1  # 0: not labeled, then the classes in order
+    np.testing.assert_array_equal(colours, want)
+    assert dash.map.figure.data[0].marker.colorbar.ticktext[0] == "not labeled"
     dash.detach()
     s.close()
 
@@ -228,9 +238,9 @@ def test_the_dashboard_labels_a_dask_pool_from_its_buttons(client, data, tmp_pat
 @pytest.mark.slow
 def test_umap_of_a_dask_pool_is_fitted_on_a_sample_and_placed_on_the_cluster(client, data, tmp_path):
     from al_widgets.core import ActiveLearningSession, Pool
-    from al_widgets.core.distributed_layout import fit_sample_umap, place_block
-    from al_widgets.core.embedding import ClusterLayout
-    from al_widgets.core.uncertainty import entropy
+    from al_widgets.core.layout.dask_umap import fit_sample_umap, place_block
+    from al_widgets.core.layout.embedding import ClusterLayout
+    from al_widgets.core.scoring.uncertainty import entropy
     from al_widgets.widgets.map import DENSITY, GRID, POOL, UncertaintyMap
     X, y = data
     X, y = X[:6_000], y[:6_000]

@@ -5,7 +5,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 
 from al_widgets.core import ActiveLearningSession, Pool
-from al_widgets.core.training import fit_model
+from al_widgets.core.session.training import fit_model
 
 
 def _session(small_digits, tmp_path, model, n_seed=40, **kw):
@@ -123,7 +123,7 @@ def test_sgd_models_are_not_warm_started_by_default(small_digits, tmp_path):
 
 
 def test_trained_labels_compare_by_hand():
-    from al_widgets.core.label_arrays import TrainedLabels
+    from al_widgets.core.session.label_arrays import TrainedLabels
     t = TrainedLabels(np.array([2, 5, 9]), np.array(["a", "b", "b"]))
     new, moved = t.compare(np.array([2, 5, 9, 11]), np.array(["a", "b", "b", "a"]))
     assert new.tolist() == [False, False, False, True] and not moved  # one more label: warm start is fine
@@ -139,7 +139,7 @@ def test_trained_labels_compare_by_hand():
 
 
 def test_label_arrays_get_a_proper_dtype():
-    from al_widgets.core.label_arrays import tidy_labels
+    from al_widgets.core.session.label_arrays import tidy_labels
 
     def tidy(values):
         return tidy_labels(np.array(values, dtype=object))

@@ -1,5 +1,4 @@
 """No label on the wrong sample or under the wrong class: one test per integrity finding."""
-import json
 import os
 import signal
 import sqlite3

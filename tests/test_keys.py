@@ -1,5 +1,5 @@
 """Class keys: the key printed on a button is the key that writes its class."""
-from al_widgets.core.keys import class_keys, key_of
+from al_widgets.widgets.support.keys import class_keys, key_of
 
 
 def test_single_character_classes_are_their_own_keys():

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from al_widgets.core.label_arrays import LabelMap, tidy_labels
+from al_widgets.core.session.label_arrays import LabelMap, tidy_labels
 
 
 def rebuilt(m: dict, numeric: bool = False):

@@ -1,6 +1,5 @@
 """Every notebook executes top to bottom on its small built-in data."""
 import os
-import shutil
 from pathlib import Path
 
 import nbformat

@@ -64,7 +64,7 @@ def test_fingerprint_depends_on_data():
 
 
 def test_default_ids_are_a_range_that_behaves_like_the_list_of_strings():
-    from al_widgets.core.pool import RangeIds
+    from al_widgets.core.data.pool import RangeIds
     X = np.arange(20.0).reshape(10, 2)
     default, explicit = Pool(X, classes=[0, 1]), Pool(X, ids=[str(i) for i in range(10)], classes=[0, 1])
     assert isinstance(default.ids, RangeIds) and list(default.ids) == explicit.ids

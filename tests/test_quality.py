@@ -6,8 +6,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import cohen_kappa_score
 
 from al_widgets.core import ActiveLearningSession, LabelStore, Pool
-from al_widgets.core.quality import agreement, annotations, conflicts, label_issues, overlap_mask
-from al_widgets.core.store import resolve
+from al_widgets.core.review.quality import agreement, annotations, conflicts, label_issues, overlap_mask
+from al_widgets.core.store.label_store import resolve
 
 
 def _two_annotators(tmp_path, n_labels=60, overlap=0.1, disagree=None):

@@ -13,8 +13,8 @@ from PIL import Image
 from al_widgets.app import AppConfig, ConfigError, load
 from al_widgets.cli import main
 from al_widgets.core import ActiveLearningSession, LabelStore, Pool
-from al_widgets.core.store import StoreMismatch
-from al_widgets.core.text import printable, spreadsheet_safe
+from al_widgets.core.store.label_store import StoreMismatch
+from al_widgets.core.store.safe_text import printable, spreadsheet_safe
 from al_widgets.widgets.render import sample_html
 
 

@@ -7,7 +7,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, SGDClassi
 from sklearn.pipeline import make_pipeline
 
 from al_widgets.core import ScoringContext, available_strategies, get_strategy
-from al_widgets.core.coldstart import cold_start
+from al_widgets.core.strategies.coldstart import cold_start
 
 ALL = list(available_strategies())
 
@@ -90,7 +90,7 @@ def test_the_menu_offers_only_what_fits_the_task():
 def test_top_k_is_the_highest_entropy(ctx):
     c, _ = ctx
     idx, scores = get_strategy("entropy").query(c, 5)
-    from al_widgets.core.uncertainty import entropy
+    from al_widgets.core.scoring.uncertainty import entropy
     all_scores = entropy(c.proba[c.candidates])
     np.testing.assert_allclose(scores, np.sort(all_scores)[::-1][:5])
     assert (np.diff(scores) <= 0).all()

@@ -4,9 +4,9 @@ import pytest
 from sklearn.datasets import load_digits, make_blobs
 from sklearn.linear_model import LogisticRegression
 
-from al_widgets.core.context import ScoringContext
-from al_widgets.core.registry import available_strategies, get_strategy
-from al_widgets.core.strategies_batch import BADGE, CoreSet, TypiClust, gradient_embedding_factors
+from al_widgets.core.scoring.context import ScoringContext
+from al_widgets.core.strategies.catalog import available_strategies, get_strategy
+from al_widgets.core.strategies.batch import BADGE, CoreSet, TypiClust, gradient_embedding_factors
 
 NEW = ["coreset", "typiclust", "badge", "clue", "focused_clue"]
 
@@ -132,7 +132,7 @@ def test_badge_batch_is_diverse_not_near_duplicates():
 
 
 def test_clue_picks_the_sample_nearest_the_uncertainty_weighted_centre():
-    from al_widgets.core.strategies_batch import CLUE
+    from al_widgets.core.strategies.batch import CLUE
     X = np.array([0.0, 1.0, 2.0, 3.0, 10.0]).reshape(-1, 1)
     ctx = _ctx(X, [], k=1)
     idx, _ = CLUE(random_state=0).query_scored(ctx, 1, np.ones(5))  # centre 3.2: nearest is 3
@@ -145,8 +145,8 @@ def test_focused_clue_stays_on_the_boundary_where_clue_follows_the_mass():
     """1-D pool: labels at 0 (class 0) and 10 (class 1), a dense cluster of confident samples near 1
     and three samples around the boundary (4, 5, 6).  The paper's entropy weights leave the dense
     cluster enough weight to pull the one centre into it; margin weights cubed keep it at the boundary."""
-    from al_widgets.core.strategies_batch import CLUE, FocusedCLUE
-    from al_widgets.core.uncertainty import margin
+    from al_widgets.core.strategies.batch import CLUE, FocusedCLUE
+    from al_widgets.core.scoring.uncertainty import margin
     X = np.array([0.0, 10.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 4.0, 5.0, 6.0]).reshape(-1, 1)
     y = np.array([0, 1] + [0] * 8 + [1, 1])
     model = LogisticRegression(C=0.1).fit(X[:2], y[:2])
@@ -161,7 +161,7 @@ def test_focused_clue_stays_on_the_boundary_where_clue_follows_the_mass():
 @pytest.mark.parametrize("params, match", [({"uncertainty": "bald"}, "uncertainty must be one of"),
                                            ({"power": 0}, "power must be"), ({"power": "3"}, "power must be")])
 def test_clue_parameters_are_checked(params, match, digits_fit):
-    from al_widgets.core.strategies_batch import FocusedCLUE
+    from al_widgets.core.strategies.batch import FocusedCLUE
     X, y, labeled, model = digits_fit
     with pytest.raises(ValueError, match=match):
         FocusedCLUE(**params).query(_ctx(X, labeled, y, 3, model), 3)

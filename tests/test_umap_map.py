@@ -32,7 +32,7 @@ def test_umap_for_a_big_pool_is_fitted_on_a_sample_and_places_the_rest(tmp_path,
     import umap
     from sklearn.datasets import make_blobs
 
-    from al_widgets.core.embedding import PoolEmbedding
+    from al_widgets.core.layout.embedding import PoolEmbedding
     X, y = make_blobs(6_000, n_features=10, centers=6, random_state=0)
     emb = PoolEmbedding(X, "blobs-6000", tmp_path, random_state=0, fit_sample=4_500)
     full = PoolEmbedding(X, "blobs-6000", tmp_path, random_state=0, fit_sample=10_000)
@@ -55,6 +55,6 @@ def test_umap_for_a_big_pool_is_fitted_on_a_sample_and_places_the_rest(tmp_path,
 
 
 def test_umap_fit_sample_is_checked(tmp_path):
-    from al_widgets.core.embedding import PoolEmbedding
+    from al_widgets.core.layout.embedding import PoolEmbedding
     with pytest.raises(ValueError, match="fit_sample"):
         PoolEmbedding(np.zeros((20, 3)), "k", tmp_path, fit_sample=0)

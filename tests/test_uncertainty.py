@@ -87,7 +87,7 @@ def test_float32_logistic_path_matches_scikit_learn(n_classes):
     from sklearn.datasets import make_classification
     from sklearn.linear_model import LogisticRegression
 
-    from al_widgets.core.uncertainty import predict_proba
+    from al_widgets.core.scoring.uncertainty import predict_proba
     X, y = make_classification(5000, n_features=12, n_informative=6, n_classes=n_classes, random_state=0)
     X32 = X.astype(np.float32)
     model = LogisticRegression(max_iter=1000).fit(X32[:500], y[:500])
@@ -99,7 +99,7 @@ def test_float32_logistic_path_matches_scikit_learn(n_classes):
 
 
 def test_the_fused_summary_equals_each_score_by_hand():
-    from al_widgets.core.uncertainty import proba_summary
+    from al_widgets.core.scoring.uncertainty import proba_summary
     p = np.array([[0.5, 0.3, 0.2], [0.4, 0.4, 0.2], [0.1, 0.1, 0.8], [1.0, 0.0, 0.0]])
     s = proba_summary(p, chunk=3)  # two chunks
     np.testing.assert_allclose(s["margin"], [0.8, 1.0, 0.3, 0.0])  # 1 - (top - second); a tie scores 1
@@ -120,7 +120,7 @@ def test_the_fused_summary_equals_each_score_by_hand():
 def test_the_fused_logistic_pass_equals_predict_proba(n_classes, kind):
     from sklearn.linear_model import LogisticRegression, SGDClassifier
 
-    from al_widgets.core.uncertainty import linear_summary, proba_summary
+    from al_widgets.core.scoring.uncertainty import linear_summary, proba_summary
     rng = np.random.default_rng(1)
     X = rng.normal(size=(5000, 6)).astype(np.float32)
     y = rng.integers(0, n_classes, 5000)
@@ -144,7 +144,7 @@ def test_the_fused_logistic_pass_equals_predict_proba(n_classes, kind):
 def test_one_vs_rest_probabilities_where_every_sigmoid_underflows_are_uniform():
     from sklearn.linear_model import SGDClassifier
 
-    from al_widgets.core.uncertainty import linear_summary, predict_proba
+    from al_widgets.core.scoring.uncertainty import linear_summary, predict_proba
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 3))
     model = SGDClassifier(loss="log_loss", random_state=0).fit(X, rng.integers(0, 3, 300))
@@ -160,7 +160,7 @@ def test_one_vs_rest_probabilities_where_every_sigmoid_underflows_are_uniform():
 def test_summary_classes_follow_the_pool_when_the_model_saw_only_some():
     from sklearn.linear_model import LogisticRegression
 
-    from al_widgets.core.context import ScoringContext
+    from al_widgets.core.scoring.context import ScoringContext
     rng = np.random.default_rng(2)
     X = rng.normal(size=(600, 4)).astype(np.float32)
     y = np.array(["b", "d", "e"])[rng.integers(0, 3, 600)]

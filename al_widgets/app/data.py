@@ -18,7 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ..core import Pool
-from ..core.pool import IMAGE_EXT
+from ..core.data.pool import IMAGE_EXT
 from .config import AppConfig
 
 
@@ -120,7 +120,7 @@ def _labels_and_classes(df: pd.DataFrame, config: AppConfig) -> tuple[list | Non
     A CSV column of 0/1 with blanks is read as floats: integral floats become ints.  With
     ``--classes`` every label is matched to its class by spelling (``1.0`` -> class ``"1"``).
     """
-    from ..core.labels import LabelCoercer, canonical, normalize_classes
+    from ..core.data.labels import LabelCoercer, canonical, normalize_classes
     labels = None
     if config.label_column:
         if config.label_column not in df:
@@ -190,7 +190,7 @@ def _csv(path: Path, config: AppConfig) -> AppData:
 
 def _embedded(df: pd.DataFrame, path: Path, config: AppConfig, labels: list | None, classes: list) -> AppData | None:
     """A pool on precomputed embeddings (a column of lists, or an .npy matrix beside the data)."""
-    from ..core.pool_io import sidecar_embeddings
+    from ..core.data.readers import sidecar_embeddings
     npy = Path(config.embeddings) if config.embeddings else None
     if npy is None and not config.embedding_column:
         npy = sidecar_embeddings(path)

@@ -14,8 +14,8 @@ def precompute(config_path: str) -> float:
     """Compute (or find) the layout for the app configured in ``config_path``; returns seconds spent."""
     import os
     os.environ["AL_WIDGETS_CONFIG"] = config_path
-    from ..core.embedding import DEFAULT_CACHE, PoolEmbedding
-    from ..core.training import cold_start_features
+    from ..core.layout.embedding import DEFAULT_CACHE, PoolEmbedding
+    from ..core.session.training import cold_start_features
     from .config import AppConfig
     from .data import load
     t0 = time.perf_counter()
@@ -34,7 +34,7 @@ if __name__ == "__main__":
     import os
     import threading
 
-    from ..core.background import _exit_with_parent
+    from ..core.layout.background import _exit_with_parent
     threading.Thread(target=_exit_with_parent, args=(os.getppid(), 1.0), daemon=True).start()  # no orphan
     seconds = precompute(sys.argv[1])
     print(f"al_widgets: map layout ready in the cache ({seconds:.1f} s)", flush=True)

@@ -1,8 +1,8 @@
 """``al-widgets status`` and ``al-widgets export``: read a label store, never change it.
 
-Everything printed passes through :func:`~al_widgets.core.text.printable` (no terminal escape or
+Everything printed passes through :func:`~al_widgets.core.store.safe_text.printable` (no terminal escape or
 bidi control from an id or a name reaches the terminal); the CSV through
-:func:`~al_widgets.core.text.spreadsheet_safe`.
+:func:`~al_widgets.core.store.safe_text.spreadsheet_safe`.
 """
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core.store import LabelStore
-from ..core.text import printable
+from ..core.store.label_store import LabelStore
+from ..core.store.safe_text import printable
 from .data import ConfigError
 from .users import users_path
 
@@ -78,7 +78,7 @@ def status(store: str) -> int:
 
 def status_text(store: str, events: pd.DataFrame, meta: dict, claims: list) -> str:
     """The report ``status`` prints (plain text, not yet made printable)."""
-    from ..core.quality import annotations, decisions
+    from ..core.review.quality import annotations, decisions
     ann = annotations(events)
     dec = decisions(events)
     n_samples = events["sample_id"].nunique() if len(events) else 0
@@ -100,7 +100,7 @@ def status_text(store: str, events: pd.DataFrame, meta: dict, claims: list) -> s
 
 def quality_report(events: pd.DataFrame) -> str:
     """Agreement, conflicts waiting for review, and per-annotator quality of a store's events."""
-    from ..core.quality import agreement, annotations, annotator_stats, conflicts
+    from ..core.review.quality import agreement, annotations, annotator_stats, conflicts
     ag = agreement(annotations(events))
     n_conf = len(conflicts(events))
     stats = annotator_stats(events)

@@ -1,18 +1,18 @@
 """UI-free active-learning engine.  Imports neither ipywidgets, plotly nor umap."""
-from .committee import Committee
-from .context import ScoringContext
-from .curves import LearningCurveTracker
-from .embedding import PoolEmbedding
-from .events import EventEmitter
-from .oracle import simulate
-from .pool import MISSING, Pool
-from .queue import AnnotationQueue, QueueItem
-from .session import ActiveLearningSession
-from .settings import SessionSettings
-from .store import AlreadyLabeled, LabelStore, StoreMismatch
-from .registry import REGISTRY, available_strategies, get_strategy
-from .strategies import QueryStrategy
-from . import uncertainty
+from .scoring.committee import Committee
+from .scoring.context import ScoringContext
+from .session.curves import LearningCurveTracker
+from .layout.embedding import PoolEmbedding
+from .session.events import EventEmitter
+from .sim.oracle import simulate
+from .data.pool import MISSING, Pool
+from .session.queue import AnnotationQueue, QueueItem
+from .session.session import ActiveLearningSession
+from .session.settings import SessionSettings
+from .store.label_store import AlreadyLabeled, LabelStore, StoreMismatch
+from .strategies.catalog import REGISTRY, available_strategies, get_strategy
+from .strategies.base import QueryStrategy
+from .scoring import uncertainty
 
 __all__ = ["ActiveLearningSession", "AlreadyLabeled", "AnnotationQueue", "SessionSettings", "StoreMismatch", "Committee", "EventEmitter", "LabelStore",
            "LearningCurveTracker", "MISSING", "Pool", "PoolEmbedding", "QueueItem", "QueryStrategy", "REGISTRY",

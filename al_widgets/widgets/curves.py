@@ -7,8 +7,8 @@ from typing import Any
 import ipywidgets as w
 import plotly.graph_objects as go
 
-from ._dispatch import SessionView, UIDispatcher
-from ._figure import FigureHealth
+from .support.dispatch import SessionView, UIDispatcher
+from .support.figure import FigureHealth
 from .render import escape
 
 METRIC, UNCERTAINTY, BASELINE, CHANGE = range(4)  # the newest points of each line (and the baseline)
@@ -96,7 +96,7 @@ class LearningCurves(w.VBox, SessionView):
                 start()
 
     def _start_baseline(self, true_labels: Any, budget: int) -> None:
-        from ..core.baseline import start_random_baseline
+        from ..core.sim.baseline import start_random_baseline
         self.note.value = "<small>random baseline: simulating in the background…</small>"
         self._baseline_thread = start_random_baseline(
             self.session, true_labels, budget, on_done=self._dispatcher.wrap(self._draw_baseline),

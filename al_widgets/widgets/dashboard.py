@@ -112,7 +112,7 @@ class ALDashboard(w.VBox):
         """Build the map and the learning curves (once; see ``defer_figures``)."""
         if self._built or self.session.closed:
             return
-        from .curves import LearningCurves  # plotly is imported here, not with the labeling panel
+        from .curves import LearningCurves
         from .map import UncertaintyMap
 
         a = self._figure_args

@@ -7,9 +7,9 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..core.keys import SKIP_KEY, UNDO_KEY, class_keys, key_of
-from ..core.store import AlreadyLabeled
-from ._dispatch import SessionView
+from .support.keys import SKIP_KEY, UNDO_KEY, class_keys, key_of
+from ..core.store.label_store import AlreadyLabeled
+from .support.dispatch import SessionView
 from .keyboard import KeyboardShortcuts
 from .render import Renderer, escape, sample_html
 

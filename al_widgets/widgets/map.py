@@ -11,13 +11,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from ..core.embedding import DEFAULT_CACHE, ClusterLayout, PoolEmbedding
-from ..core.geometry import inside, stratified_sample
-from ..core.training import cold_start_features
-from ..core.pool import IMAGE_EXT
-from ._sparse import SparseValues
-from ._dispatch import SessionView, UIDispatcher
-from ._figure import FigureHealth
+from ..core.layout.embedding import DEFAULT_CACHE, ClusterLayout, PoolEmbedding
+from .support.geometry import inside, stratified_sample
+from ..core.session.training import cold_start_features
+from ..core.data.pool import IMAGE_EXT
+from .support.sparse import SparseValues
+from .support.dispatch import SessionView, UIDispatcher
+from .support.figure import FigureHealth
 from .bulk import BulkLabeler
 from .render import Renderer, escape, sample_html
 
@@ -225,14 +225,14 @@ class UncertaintyMap(w.VBox, SessionView):
         """Colours of a Dask pool: the markers' scores and the labels, never a whole-pool array."""
         grey = dict(colorscale="Greys", cmin=0, cmax=1, showscale=False)
         n = self.session.pool.n
-        if mode == "labeled class":
+        if mode == "given label":
             classes = self.session.pool.classes
             lookup = {c: i for i, c in enumerate(classes)}
             labels = self.session.labels
             palette = (qualitative.Plotly + qualitative.Dark24)[: len(classes)]
             return SparseValues(n, list(labels), [lookup[v] + 1 for v in labels.values()], fill=0.0), \
                 dict(colorscale=discrete_colorscale(["#dddddd"] + palette), cmin=-0.5, cmax=len(classes) + 0.5,
-                     showscale=False)
+                     showscale=True, ticks=(list(range(len(classes) + 1)), ["not labeled"] + [str(c) for c in classes]))
         tracked = None if res is None or res.cold_start else res.extra.get("tracked")
         if mode != "uncertainty" or tracked is None:  # predicted classes stay on the cluster
             return SparseValues(n, [], [], fill=0.0), grey

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 Renderer = Callable[[Any], str]
-from ..core.pool import IMAGE_TYPES
+from ..core.data.pool import IMAGE_TYPES
 
 
 def png_bytes(image: np.ndarray) -> bytes:

@@ -11,7 +11,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from ._dispatch import SessionView
+from .support.dispatch import SessionView
 from .render import Renderer, escape, sample_html
 
 
@@ -66,7 +66,7 @@ class ReviewPanel(w.VBox, SessionView):
     def refresh(self) -> None:
         """Re-read conflicts or suspicious labels and show the first."""
         s = self.session
-        from ..core.quality import agreement, annotations
+        from ..core.review.quality import agreement, annotations
         events = s.store.to_frame_all()  # the label log, read once for everything below
         ag = agreement(annotations(events))
         self.summary.value = f"<small>{escape(ag.summary())}</small>" + _confusion_html(ag.confusion)
@@ -84,7 +84,7 @@ class ReviewPanel(w.VBox, SessionView):
         self._show(self.items[0] if self.items else None)
 
     def _show_stats(self, events: Any) -> None:
-        from ..core.quality import annotator_stats
+        from ..core.review.quality import annotator_stats
         stats = annotator_stats(events, self._flagged)
         if not len(stats):
             self.stats.value = ""
@@ -162,7 +162,7 @@ class ReviewPanel(w.VBox, SessionView):
 
 def _given_by(events: Any) -> dict[str, list[str]]:
     """Sample id -> the annotators whose current label it carries (decisions left out)."""
-    from ..core.quality import annotations
+    from ..core.review.quality import annotations
     ann = annotations(events)
     out: dict[str, list[str]] = {}
     for sid, who in zip(ann["sample_id"], ann["annotator"]):

@@ -6,7 +6,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from ._dispatch import SessionView
+from .support.dispatch import SessionView
 from .render import escape
 
 

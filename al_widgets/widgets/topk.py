@@ -5,7 +5,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from ._dispatch import SessionView
+from .support.dispatch import SessionView
 from .render import Renderer, escape, sample_html
 
 

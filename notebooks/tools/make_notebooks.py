@@ -91,8 +91,8 @@ from sklearn.pipeline import make_pipeline
 
 from al_widgets import ActiveLearningSession, Pool, simulate, available_strategies
 from al_widgets.core import ScoringContext
-from al_widgets.core.race import Task, our_selector, race, run_loop, summarize
-from al_widgets.core.uncertainty import uncertainty_decomposition
+from al_widgets.core.sim.race import Task, our_selector, race, run_loop, summarize
+from al_widgets.core.scoring.uncertainty import uncertainty_decomposition
 
 rng = np.random.default_rng(0)
 X, y = make_moons(n_samples=400, noise=0.25, random_state=0)
@@ -135,7 +135,7 @@ md("""## Part 2: the race
 
 A simulated oracle answers from the true labels. Every strategy starts from the same 10 random
 labels, acquires 10 per round up to 80, and is repeated over three seeds. The race uses the same
-code as `benchmarks/bench_strategies.py` (`al_widgets.core.race`), which races every strategy,
+code as `benchmarks/bench_strategies.py` (`al_widgets.core.sim.race`), which races every strategy,
 and scikit-activeml's counterparts, over 12 tasks. The grey line is **random sampling**: the
 baseline every strategy has to beat.
 

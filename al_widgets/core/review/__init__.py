@@ -1,0 +1,1 @@
+"""Annotation quality: overlap samples, agreement between annotators, conflicts, labels likely to be wrong, and the reviewer's decisions."""

@@ -1,0 +1,63 @@
+"""Review: reviewer decisions on conflicts and on labels the model flags as likely wrong (a session mixin)."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..data.rows import take_rows
+from .quality import conflicts, decisions, label_issues
+
+
+class ReviewMixin:
+    """Methods of :class:`ActiveLearningSession` for reviewers (admins)."""
+
+    def conflicts(self, events: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Samples of this pool whose annotators disagree and that nobody has decided yet.
+
+        Adds the pool ``index`` column to :func:`al_widgets.core.review.quality.conflicts`; ``events``: the
+        store's :meth:`~LabelStore.to_frame_all` if the caller already read it.
+        """
+        df = conflicts(self.store if events is None else events)
+        known = [self.pool.has_id(sid) for sid in df["sample_id"]] if len(df) else []
+        df = df[known] if len(df) else df
+        return df.assign(index=[self.pool.index_of(s) for s in df["sample_id"]])
+
+    def suspicious_labels(self, top: int = 50, cv: int = 5, events: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Labels most likely to be wrong (confident learning on out-of-fold predictions).
+
+        Samples a reviewer already decided are left out.  Columns: ``index``, ``sample_id``,
+        ``given``, ``suggested``, ``self_confidence``, ``suggested_proba``.
+        """
+        with self._cond:
+            labels = dict(self._labels)
+        if self.pool.task != "classification" or len(labels) < 4:
+            return pd.DataFrame(columns=["index", "sample_id", "given", "suggested", "self_confidence",
+                                         "suggested_proba"])
+        decided = set(decisions(self.store if events is None else events)["sample_id"])
+        idx = np.array([i for i in labels if self.pool.ids[i] not in decided], dtype=int)
+        y = np.array([labels[i] for i in idx], dtype=object)
+        flags = label_issues(self.model, take_rows(self.pool.X, idx), y, list(self.pool.classes), cv=cv,
+                             random_state=self.random_state)
+        flags = flags.head(top)
+        pos = flags["position"].to_numpy(dtype=int)
+        return flags.drop(columns="position").assign(index=idx[pos], sample_id=[self.pool.ids[i] for i in idx[pos]])
+
+    def decide(self, index: int, label: Any, kind: str = "adjudicated") -> None:
+        """Record a reviewer's decision on ``index`` (one more event; nothing is deleted) and retrain.
+
+        ``kind``: ``"adjudicated"`` (a conflict between annotators) or ``"review"`` (a flagged label
+        confirmed or corrected).  The decision is the sample's training label from now on.
+        """
+        self._require_admin("decide labels")
+        if kind not in ("adjudicated", "review"):
+            raise ValueError(f"kind must be 'adjudicated' or 'review', got {kind!r}")
+        index = self._check_index(index)
+        label = self.pool.check_label(label)
+        with self._cond:
+            self.store.add_label(self.pool.ids[index], label, self.annotator, strategy=kind)
+            self._load_store_labels()
+            self._dirty = True
+        self.emit("decided", index=index, label=label, kind=kind)
+        self.request_retrain()

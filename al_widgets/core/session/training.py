@@ -1,0 +1,272 @@
+"""One retrain: fit, re-score the pool, rank the queue, evaluate.  Pure functions, no state."""
+from __future__ import annotations
+
+import copy
+import functools
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn import config_context
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+
+from ..scoring.committee import final_estimator, is_native_ensemble
+from ..scoring.uncertainty import has_attr
+from ..scoring.context import ScoringContext, as_numeric_matrix
+from .curves import evaluate
+from ..data.rows import n_rows, take_rows
+from ..strategies.base import QueryStrategy, top_k
+from ..strategies.coldstart import cold_start
+from .settings import SessionSettings
+
+
+@dataclass
+class RetrainResult:
+    """Everything a retrain produces; applied to the session in one step."""
+
+    model: Any
+    order: np.ndarray
+    order_scores: np.ndarray
+    scores: np.ndarray
+    uncertainty: dict[str, np.ndarray]
+    prediction: np.ndarray | None
+    confidence: np.ndarray | None
+    metrics: dict[str, float]
+    cold_start: bool
+    n_labels: int
+    fit_seconds: float = 0.0
+    score_seconds: float = 0.0
+    message: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+    seq: int = 0
+    """Monotonic number of the retrain that produced this result (set by the session)."""
+    strategy: str = ""
+    """Name of the strategy that ranked ``order``."""
+    labeled: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))
+    """Pool indices of the labels the model was trained on."""
+
+
+def can_train(y: np.ndarray, task: str) -> str | None:
+    """``None`` if a model can be fitted on labels ``y``, else the reason in words."""
+    if task == "regression":
+        return None if len(y) >= 2 else "need at least two labels to train; showing diverse samples"
+    y = np.asarray(y)
+    if not len(y) or not np.any(y != y[0]):  # fewer than two distinct classes
+        return "need at least two classes to train; showing diverse samples"
+    return None
+
+
+def fit_model(model: Any, previous: Any, X: Any, y: np.ndarray, incremental: bool | None,
+              X_new: Any = None, y_new: Any = None, full: bool = False) -> tuple[Any, str]:
+    """Fit for a retrain; returns the fitted model and how: ``"full"``, ``"warm"`` or ``"partial"``.
+
+    ``"full"``: a fresh ``clone`` fitted on every label (always with ``full``, without a previous
+    model, or with ``incremental=False``).  ``"warm"``: a copy of ``previous`` re-fitted on every
+    label from its own solution (models whose ``warm_start`` re-optimises the same objective, the
+    class set unchanged; a warm start the model refuses falls back to a full fit).
+    ``"partial"`` (``incremental=True`` only): ``partial_fit`` of the new labels alone, with the
+    classes the model already knows (a new class means a full fit).
+    """
+    if previous is None or full or incremental is False:
+        return clone(model).fit(X, y), "full"
+    if incremental and X_new is not None and hasattr(final_estimator(model), "partial_fit") \
+            and not isinstance(model, Pipeline) and _same_classes(previous, y):
+        # a class the model has not seen yet needs a full fit: partial_fit keeps the first call's classes
+        fitted = copy.deepcopy(previous)
+        known = getattr(final_estimator(previous), "classes_", None)
+        fitted.partial_fit(X_new, y_new, classes=known) if known is not None else fitted.partial_fit(X_new, y_new)
+        return fitted, "partial"
+    param = _warm_start_param(model)
+    if param is not None and _same_classes(previous, y):
+        fitted = copy.deepcopy(previous).set_params(**{param: True})
+        try:
+            return fitted.fit(X, y), "warm"
+        except ValueError:  # e.g. a pipeline whose features changed shape: start from scratch
+            pass
+    return clone(model).fit(X, y), "full"
+
+
+def _warm_start_param(model: Any) -> str | None:
+    """The ``warm_start`` parameter's name when warm starting re-optimises the same objective.
+
+    Linear models fitted by a solver (LogisticRegression, ElasticNet, ...) and MLPs restart it
+    from the previous solution; ensembles' warm start means "add estimators" (no refit at all)
+    and SGD-type models restart their epochs, so they are left out.
+    """
+    est = final_estimator(model)
+    module = type(est).__module__
+    if module.startswith("sklearn.linear_model"):
+        if has_attr(est, "partial_fit"):  # SGD, perceptron, passive-aggressive: a warm start restarts the
+            return None  # epochs and their stopping rule; measured slower than a fresh fit (bench_core)
+    elif not module.startswith("sklearn.neural_network"):
+        return None
+    if "warm_start" not in est.get_params(deep=False):
+        return None
+    if isinstance(model, Pipeline):
+        return f"{model.steps[-1][0]}__warm_start"
+    return "warm_start" if est is model else None
+
+
+def _same_classes(previous: Any, y: np.ndarray) -> bool:
+    classes = getattr(final_estimator(previous), "classes_", None)
+    if classes is None:  # a regressor
+        return True
+    return set(np.asarray(classes).tolist()) == set(np.asarray(y).tolist())
+
+
+def class_array(classes: list) -> np.ndarray:
+    """``classes`` as an array to index predicted class positions with: numeric when every class is a
+    number (indexing and comparing it never holds the GIL for long; integers in the smallest integer
+    type that holds them, 1 byte per sample for up to 256 classes), object otherwise.  Read-only,
+    made once per class list."""
+    try:  # keyed by the types too: 1, 1.0 and True are equal as dict keys
+        return _class_array(tuple(classes), tuple(map(type, classes)))
+    except TypeError:  # an unhashable class value
+        return _make_class_array(list(classes))
+
+
+@functools.lru_cache(maxsize=32)
+def _class_array(classes: tuple, types: tuple) -> np.ndarray:
+    out = _make_class_array(list(classes))
+    out.setflags(write=False)
+    return out
+
+
+def _make_class_array(classes: list) -> np.ndarray:
+    if classes and all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) for c in classes):
+        return np.asarray(classes, dtype=np.result_type(np.min_scalar_type(min(classes)),
+                                                        np.min_scalar_type(max(classes))))
+    if all(isinstance(c, (int, float, np.integer, np.floating)) and not isinstance(c, bool) for c in classes):
+        return np.asarray(classes, dtype=float)
+    return np.asarray(classes, dtype=object)
+
+
+def pool_uncertainty(ctx: ScoringContext, epistemic: bool) -> dict[str, np.ndarray]:
+    """Uncertainty arrays over the whole pool for display (map colours, top-k panel)."""
+    if ctx.is_regression:
+        return {"std": ctx.regression_std, "uncertainty": ctx.regression_std}
+    entropy = ctx.summary["entropy"].astype(np.float32, copy=False)  # the one the views show (map colours); margin etc. are the
+    out = {"entropy": entropy, "uncertainty": entropy}  # strategies' business, scored once by them
+    if epistemic:
+        dec = ctx.decomposition
+        out["epistemic"], out["aleatoric"] = dec["epistemic"], dec["aleatoric"]
+    return out
+
+
+def rank_queue(strategy: QueryStrategy, ctx: ScoringContext, batch_size: int,
+               queue_length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Queue order: the strategy's batch first, then the best remaining by score.
+
+    Returns the ordered pool indices, their scores and the score array over the
+    whole pool (NaN where not a candidate).
+    """
+    n_cand = len(ctx.candidates)
+    ctx.batch_size = max(min(batch_size, n_cand), 1)
+    full = np.full(n_rows(ctx.X), np.nan, dtype=np.float32)  # per-pool scores for display: float32
+    if n_cand == 0:
+        return np.empty(0, dtype=int), np.empty(0), full
+    strategy.validate()
+    scores = np.asarray(strategy.score(ctx), dtype=float)  # once per retrain
+    full[ctx.candidates] = scores
+    k = min(batch_size, n_cand)
+    if type(strategy).query_scored is QueryStrategy.query_scored:  # its batch is the top k: one ranking
+        pos = top_k(scores, max(min(queue_length, n_cand), k), strategy.rng())
+        order = ctx.candidates[pos]
+        return order, scores[pos], full
+    batch, batch_scores = strategy.query_scored(ctx, k, scores)
+    rest = ctx.candidates[top_k(scores, min(queue_length + len(batch), n_cand), strategy.rng())]
+    rest = rest[~np.isin(rest, batch)][: max(queue_length - len(batch), 0)]
+    order = np.concatenate([batch, rest]).astype(int)
+    return order, np.concatenate([batch_scores, full[rest]]), full
+
+
+COLD_START_SAMPLE = 2000
+"""Cold-start k-means looks at most this many candidates (a uniform sample): representative
+picks for k of a few dozen do not need the whole pool, and a 100k-document pool is then ready in a
+fraction of a second instead of vectorizing every document before the first page shows."""
+
+
+def cold_start_features(model: Any, X: Any, rows: np.ndarray | None = None) -> Any:
+    """Numeric features for a cold start: ``X`` itself, or the pipeline's transformers fitted unsupervised.
+
+    ``rows``: only these rows of ``X`` (the transformers are fitted on them alone).
+    """
+    if rows is not None:
+        X = take_rows(X, rows)
+    direct = as_numeric_matrix(X)
+    if direct is not None:
+        return direct
+    if isinstance(model, Pipeline) and len(model.steps) > 1:
+        return clone(model[:-1]).fit_transform(X)
+    return None
+
+
+def cold_start_result(model: Any, X: Any, candidates: np.ndarray, n_labels: int, k: int, queue_length: int,
+                      random_state: int | None, message: str) -> RetrainResult:
+    """Result used before a model can be trained: representative (k-means) samples first.
+
+    Pools larger than :data:`COLD_START_SAMPLE` are clustered on a uniform sample of the candidates.
+    """
+    rng = np.random.default_rng(random_state)
+    sample = candidates
+    if len(candidates) > COLD_START_SAMPLE:
+        sample = np.sort(rng.choice(candidates, COLD_START_SAMPLE, replace=False))
+    features = cold_start_features(model, X, sample) if len(sample) else None
+    if features is not None:
+        order, scores = cold_start(features, np.arange(len(sample)), min(k, len(sample)), random_state)
+        order = sample[order]
+    else:
+        order, scores = np.empty(0, dtype=int), np.empty(0)
+        message = message.replace("diverse", "random")
+    n_rest = max(queue_length - len(order), 0)
+    pick = rng.choice(len(candidates), min(n_rest + len(order), len(candidates)), replace=False)
+    rest = candidates[pick]
+    rest = rest[~np.isin(rest, order)][:n_rest]
+    order = np.concatenate([order, rest]).astype(int)
+    scores = np.concatenate([scores, np.zeros(len(rest))])
+    full = np.full(n_rows(X), np.nan)
+    return RetrainResult(None, order, scores, full, {}, None, None, {}, True, n_labels, message=message)
+
+
+def retrain(model: Any, previous: Any, strategy: QueryStrategy, X: Any, labeled: np.ndarray, y: np.ndarray,
+            candidates: np.ndarray, classes: list | None, task: str, settings: SessionSettings, *,
+            X_test: Any = None, y_test: Any = None, new_mask: np.ndarray | None = None,
+            full: bool = False) -> RetrainResult:
+    """Fit on ``X[labeled], y`` and re-score ``candidates``; see :class:`RetrainResult`.
+
+    ``settings.epistemic=None`` computes the committee split only when it is cheap or already
+    needed: a native ensemble, or a strategy that uses a committee.
+    """
+    batch_size, queue_length = settings.batch_size, settings.queue_length
+    committee_size, epistemic, random_state = settings.committee_size, settings.epistemic, settings.random_state
+    incremental = settings.incremental
+    reason = can_train(y, task)
+    if reason is not None:
+        return cold_start_result(model, X, candidates, len(y), batch_size, queue_length, random_state, reason)
+    t0 = time.perf_counter()
+    # The pool's features were checked finite when it was built, and a model that fitted once has
+    # valid parameters: scikit-learn need not check either again on every refit and re-score.
+    with config_context(assume_finite=True, skip_parameter_validation=previous is not None):
+        X_l = take_rows(X, labeled)
+        X_new = y_new = None
+        if new_mask is not None and new_mask.any():
+            X_new, y_new = take_rows(X_l, np.flatnonzero(new_mask)), y[new_mask]
+        fitted, how = fit_model(model, previous, X_l, y, incremental, X_new, y_new, full=full)
+        t1 = time.perf_counter()
+        ctx = ScoringContext(fitted, X, candidates, X_l, y, classes, committee_size, random_state,
+                             labeled=labeled, batch_size=batch_size, task=task)
+        order, order_scores, scores = rank_queue(strategy, ctx, batch_size, queue_length)
+        if epistemic is None:
+            epistemic = is_native_ensemble(fitted) or strategy.needs_committee
+        unc = pool_uncertainty(ctx, epistemic and task == "classification")
+        if task == "classification":
+            prediction = class_array(classes)[ctx.summary["argmax"]]
+            confidence = ctx.summary["max"].astype(np.float32, copy=False)  # display only: float32 halves it
+        else:
+            prediction, confidence = ctx.prediction, None
+    metrics = evaluate(fitted, X_test, y_test, task) if X_test is not None else {}  # user data: checked
+    t2 = time.perf_counter()
+    return RetrainResult(fitted, order, order_scores, scores, unc, prediction, confidence, metrics, False,
+                         len(y), t1 - t0, t2 - t1, extra={"fit": how})

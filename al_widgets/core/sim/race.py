@@ -1,0 +1,126 @@
+"""Strategy races: many strategies, identical splits and initial sets, a simulated oracle.
+
+The race harness (``benchmarks/bench_strategies.py``) and the teaching notebook both use this
+module.  A *selector* is any callable ``select(labeled, model, k) -> pool indices`` (our strategies
+are wrapped by :func:`our_selector`; the benchmark wraps scikit-activeml's the same way), so every
+method sees exactly the same data, initial labels and model.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from ..scoring.context import ScoringContext
+from ..data.rows import take_rows
+from ..strategies.catalog import get_strategy
+
+Selector = Callable[[np.ndarray, Any, int], np.ndarray]
+
+
+@dataclass
+class Task:
+    """One race task: a pool with its hidden labels and a held-out test set."""
+
+    name: str
+    X: Any
+    y: np.ndarray
+    X_test: Any
+    y_test: np.ndarray
+    model: Any
+
+
+def initial_set(y: np.ndarray, size: int, seed: int) -> np.ndarray:
+    """The seed's random initial labels (the same for every method)."""
+    return np.random.default_rng(seed).choice(len(y), size=min(size, len(y)), replace=False)
+
+
+def our_selector(strategy: str, task: Task, seed: int, **params: Any) -> Selector:
+    """Wrap one of our registered strategies (a fresh instance per run, seeded)."""
+    strat = get_strategy(strategy, random_state=seed, **params)
+    classes = np.unique(task.y).tolist()
+    n = len(task.y)
+
+    def select(labeled: np.ndarray, model: Any, k: int) -> np.ndarray:
+        cand = np.setdiff1d(np.arange(n), labeled)
+        ctx = ScoringContext(model, task.X, cand, take_rows(task.X, labeled), task.y[labeled], classes,
+                             random_state=seed, labeled=labeled, batch_size=k)
+        return strat.query(ctx, k)[0]
+
+    select.strategy = strat  # type: ignore[attr-defined]
+    return select
+
+
+def run_loop(task: Task, select: Selector, initial: np.ndarray, budget: int, batch_size: int,
+             seed: int) -> pd.DataFrame:
+    """Fit, evaluate, query ``batch_size``, repeat until ``budget`` labels; one row per fit.
+
+    While the labels hold a single class no model can be fitted: the batch is then drawn at
+    random (the same rule for every method).
+    """
+    labeled = np.asarray(initial, dtype=int)
+    rows = []
+    rng = np.random.default_rng([seed, 7])
+    while True:
+        y_l = task.y[labeled]
+        model = None
+        if len(np.unique(y_l)) >= 2:
+            model = clone(task.model).fit(take_rows(task.X, labeled), y_l)
+            acc = float(np.mean(model.predict(task.X_test) == task.y_test))
+        else:
+            acc = float(np.mean(task.y_test == y_l[0]))  # what a constant guess scores
+        rows.append({"n_labels": len(labeled), "accuracy": acc})
+        k = min(batch_size, budget - len(labeled))
+        if k <= 0:
+            break
+        t0 = time.perf_counter()
+        if model is None:
+            picks = rng.choice(np.setdiff1d(np.arange(len(task.y)), labeled), k, replace=False)
+        else:
+            picks = np.asarray(select(labeled, model, k), dtype=int)
+        rows[-1]["query_seconds"] = time.perf_counter() - t0
+        if len(picks) != k or len(set(picks.tolist()) | set(labeled.tolist())) != len(labeled) + k:
+            raise RuntimeError(f"selector returned {picks!r}: not {k} new distinct samples")
+        labeled = np.concatenate([labeled, picks])
+    return pd.DataFrame(rows)
+
+
+def race(tasks: list[Task], methods: dict[str, Callable[[Task, int], Selector]], seeds: range | list[int],
+         initial: int = 10, budget: int = 100, batch_size: int = 10,
+         progress: Callable[[str], Any] | None = None) -> pd.DataFrame:
+    """Every method on every task and seed, from the same initial labels.
+
+    ``methods`` maps a display name to ``make(task, seed) -> selector``.  Returns the long table
+    of curves (task, method, seed, n_labels, accuracy, query_seconds).
+    """
+    frames = []
+    for task in tasks:
+        for seed in seeds:
+            init = initial_set(task.y, initial, seed)
+            for name, make in methods.items():
+                df = run_loop(task, make(task, seed), init, budget, batch_size, seed)
+                df["task"], df["method"], df["seed"] = task.name, name, seed
+                frames.append(df)
+                if progress is not None:
+                    progress(f"{task.name} {name} seed {seed}: AUBC {df['accuracy'].mean():.3f}")
+    return pd.concat(frames, ignore_index=True)
+
+
+def summarize(curves: pd.DataFrame, full_accuracy: dict[str, float] | None = None) -> pd.DataFrame:
+    """Per task and method: AUBC (mean accuracy over the budget curve) mean and std over seeds,
+    final accuracy, labels needed to reach 98 % of the full-data accuracy, seconds per query."""
+    per_run = curves.groupby(["task", "method", "seed"]).agg(
+        aubc=("accuracy", "mean"), final=("accuracy", "last"), query_seconds=("query_seconds", "mean"))
+    if full_accuracy:
+        def reach(df: pd.DataFrame) -> float:
+            target = 0.98 * full_accuracy[df.name[0]]
+            hit = df.loc[df["accuracy"] >= target, "n_labels"]
+            return float(hit.iloc[0]) if len(hit) else np.nan
+        per_run["labels_to_98"] = curves.groupby(["task", "method", "seed"]).apply(reach, include_groups=False)
+    out = per_run.groupby(["task", "method"]).agg(["mean", "std"])
+    out.columns = [f"{a}_{b}" for a, b in out.columns]
+    return out.reset_index()

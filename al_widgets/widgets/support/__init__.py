@@ -1,0 +1,1 @@
+"""Plumbing the views share: UI-thread dispatch, figure health, sparse colour values, lasso geometry, keys."""
