@@ -77,10 +77,8 @@ def test_annotator_kernel_builds_no_strategy_controls(tmp_path, monkeypatch):
 
     from al_widgets.app import AppConfig, build_app
     from al_widgets.widgets.controls import Controls
-    monkeypatch.setenv("AL_WIDGETS_USER", "alice")
-    monkeypatch.setenv("AL_WIDGETS_ROLE", "annotator")
     before = set(_instances)
-    app = build_app(AppConfig(store=str(tmp_path / "s.sqlite"), umap=False))
+    app = build_app(AppConfig(store=str(tmp_path / "s.sqlite"), umap=False), user="alice", role="annotator")
     try:
         new = [_instances[k] for k in set(_instances) - before]
         assert app.dashboard.controls is None and not any(isinstance(x, Controls) for x in new)

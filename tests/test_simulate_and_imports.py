@@ -104,3 +104,29 @@ def test_the_import_graph_reader_finds_a_cycle(tmp_path, monkeypatch):
     (pkg / "core" / "b.py").write_text("def f():\n    from .a import y  # function-local: still a cycle\n")
     monkeypatch.setattr(import_graph, "ROOT", pkg)
     assert import_graph.cycles(import_graph.graph()) == [["al_widgets.core.a", "al_widgets.core.b"]]
+
+
+def test_the_engine_needs_only_its_base_dependencies():
+    """Issue 21: ``pip install al_widgets`` (no extras) is enough for ``al_widgets.core``: every module it
+    imports at load time is a base dependency; Voila, JupyterLab and the widgets are extras."""
+    import ast
+    import re
+    import sys
+    import tomllib
+
+    from import_graph import ROOT
+    project = tomllib.loads((ROOT.parent / "pyproject.toml").read_text())["project"]
+    base = {re.split(r"[<>=\[ ]", d)[0].lower() for d in project["dependencies"]}
+    assert not base & {"voila", "jupyterlab", "ipywidgets", "plotly", "umap-learn", "dask"}
+    assert {"app", "widgets", "scale", "test"} <= set(project["optional-dependencies"])
+    dist = {"numpy": "numpy", "scipy": "scipy", "pandas": "pandas", "sklearn": "scikit-learn",
+            "krippendorff": "krippendorff"}
+    for path in (ROOT / "core").rglob("*.py"):
+        for node in ast.parse(path.read_text()).body:  # module level: what loading the module needs
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else []
+            for name in names:
+                top = name.split(".")[0]
+                if top in sys.stdlib_module_names or top in ("al_widgets", "__future__"):
+                    continue
+                assert dist.get(top) in base, f"{path.relative_to(ROOT)} imports {top} at load time"

@@ -13,14 +13,15 @@ from al_widgets.core import LabelStore
 def test_labels_undo_and_resume(tmp_path):
     path = tmp_path / "s.sqlite"
     with LabelStore(path) as st:
-        st.add_label("a", 1, "ann", 2.5, "entropy", 0.9)
-        st.add_label("b", "cat", "ann")
+        first = st.add_label("a", 1, "ann", 2.5, "entropy", 0.9)
+        second = st.add_label("b", "cat", "ann")
         st.add_label("a", 2, "bob")
         assert st.labels() == {"a": 2, "b": "cat"}
-        [rec] = st.undo_last_action("ann")
+        [rec] = st.undo_events([second], "ann")
         assert rec.sample_id == "b" and rec.label == "cat"
         assert st.labels() == {"a": 2}
-        assert [r.sample_id for r in st.undo_last_action("ann")] == ["a"]  # ann's first label of a
+        assert st.undo_events([second], "ann") == []  # undone once: nothing more to undo
+        assert [r.sample_id for r in st.undo_events([first], "ann")] == ["a"]  # ann's first label of a
         assert st.labels() == {"a": 2}  # bob's label stands
     with LabelStore(path) as st:  # reopen: everything is there, undo is recorded, not destructive
         assert st.labels() == {"a": 2}
@@ -144,8 +145,8 @@ def test_claims_are_exclusive_until_the_lease_expires(tmp_path):
     assert b.claim("B", ["9"], 1, lease_seconds=-1) == ["9"]  # expired lease
     assert a.claim("A", ["9"], 1) == ["9"]
     assert a.claimed_by_others("A") == {"2"}
-    a.add_label("4", 1, "A")
-    a.undo_last_action("A")  # an undone label makes the sample claimable again
+    seq = a.add_label("4", 1, "A")
+    a.undo_events([seq], "A")  # an undone label makes the sample claimable again
     assert b.claim("B", ["4"], 1) == ["4"]
 
 
@@ -161,8 +162,8 @@ def test_old_store_without_batch_column_is_upgraded(tmp_path):
     conn.close()
     with LabelStore(path) as st:
         assert st.labels() == {"a": 1}
-        st.add_labels([("b", 2), ("c", 3)], "y")
-        assert [r.sample_id for r in st.undo_last_action("y")] == ["c", "b"]
+        bulk = st.add_labels([("b", 2), ("c", 3)], "y")
+        assert [r.sample_id for r in st.undo_events(bulk.seqs, "y")] == ["c", "b"]
         assert st.labels() == {"a": 1}
 
 

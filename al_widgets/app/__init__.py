@@ -53,8 +53,17 @@ def last_annotator(store: str | None) -> str | None:
         return None
 
 
-def build_app(config: AppConfig | None = None) -> Any:
-    """The app's root widget (what the Voila notebook displays)."""
+def build_app(config: AppConfig | None = None, user: str | None = None, role: str = "admin") -> Any:
+    """The app's root widget (what the Voila notebook displays).
+
+    Parameters
+    ----------
+    config : AppConfig, optional
+        What to serve (default: :meth:`AppConfig.from_env`).
+    user, role : str, optional
+        The signed-in person (the server passes them: see ``app/voila_main.py``); without a user
+        the app is single-user, with a name box, and the page is an admin's.
+    """
     import ipywidgets as w
 
     from ..widgets import ALDashboard
@@ -62,9 +71,7 @@ def build_app(config: AppConfig | None = None) -> Any:
 
     config = config or AppConfig.from_env()
     data = load(config)
-    user = os.environ.get("AL_WIDGETS_USER")  # set by the server from the sign-in (app/voila_main.py)
-    role = os.environ.get("AL_WIDGETS_ROLE", "admin") if user else "admin"
-    role = role if role in ("admin", "annotator") else "annotator"
+    role = (role if role in ("admin", "annotator") else "annotator") if user else "admin"
     session = build_session(config, data, annotator=user, role=role, signed_in=bool(user))
     kwargs = {"cache_dir": config.cache_dir} if config.cache_dir else {}
     dash = ALDashboard(session, umap=config.umap, true_labels=data.true_labels, keyboard_scope="page",

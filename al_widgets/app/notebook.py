@@ -8,9 +8,10 @@ import nbformat
 APP_SOURCE = """\
 # al_widgets labeling app. Served by Voila (code hidden); configured by AL_WIDGETS_CONFIG
 # (a JSON file) or AL_WIDGETS_* environment variables; defaults to the built-in digits dataset.
+# The server puts the signed-in person in SIGN_IN (a hidden first cell); a page cannot change it.
 from al_widgets.app import build_app
 
-app = build_app()
+app = build_app(**globals().get("SIGN_IN", {}))
 app"""
 
 

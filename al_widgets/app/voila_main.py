@@ -184,9 +184,10 @@ def prelaunch(req_handler: Any, notebook: Any, cwd: str) -> Any:
 
 
 def with_signed_in_user(notebook: Any, user: Any) -> Any:
-    """Put the signed-in person's name and role into the kernel's environment (a first, hidden cell).
+    """Hand the signed-in person's name and role to the app (a first, hidden cell: ``SIGN_IN``).
 
-    The app records every label under this name; the text box for a name is gone.
+    The app notebook calls ``build_app(**SIGN_IN)``; every label is recorded under this name, and
+    no widget of the page can change it.
     """
     import json
 
@@ -197,9 +198,7 @@ def with_signed_in_user(notebook: Any, user: Any) -> Any:
         return notebook
     from .users import Users
     role = Users(users_file).role(name) or "annotator"
-    source = ("import os\n"
-              f"os.environ['AL_WIDGETS_USER'] = {json.dumps(name)}\n"
-              f"os.environ['AL_WIDGETS_ROLE'] = {json.dumps(role)}")
+    source = f"SIGN_IN = {{'user': {json.dumps(name)}, 'role': {json.dumps(role)}}}"
     notebook.cells.insert(0, nbformat.v4.new_code_cell(source, id="al-widgets-sign-in"))
     return notebook
 

@@ -65,7 +65,7 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
     Events
     ------
     ``labeled``, ``undone``, ``skipped``, ``unskipped``, ``retrain_started``, ``retrained``,
-    ``status``, ``error``, ``strategy_changed``, ``current_changed``.
+    ``status``, ``error``, ``strategy_changed``, ``current_changed``, ``decided``.
     """
 
     def __init__(self, model: Any, pool: Pool, strategy: str | QueryStrategy = "entropy",

@@ -1,4 +1,9 @@
-"""One retrain: fit, re-score the pool, rank the queue, evaluate.  Pure functions, no state."""
+"""One retrain: fit, re-score the pool, rank the queue, evaluate.
+
+Functions of their arguments, with two exceptions stated where they are: a small cache of the
+last fitted feature pipeline (``functools.lru_cache``), and the scoring context's ``batch_size``,
+which :func:`rank_queue` sets for the strategy it calls.
+"""
 from __future__ import annotations
 
 import copy

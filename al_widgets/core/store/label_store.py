@@ -410,24 +410,6 @@ class LabelStore:
             return [LabelRecord(r[0], r[1], json.loads(r[2]), r[3], r[4]) for r in rows]
         return self._write(op) if seqs else []
 
-    def undo_last_action(self, annotator: str | None = None) -> list[LabelRecord]:
-        """Cancel the newest active label, or every label of its batch if it was a bulk action."""
-        def op(conn: sqlite3.Connection) -> list[LabelRecord]:
-            active, args = _ACTIVE, ()
-            if annotator is not None:
-                active += " AND annotator = ?"
-                args = (annotator,)
-            row = conn.execute(active + " ORDER BY seq DESC LIMIT 1", args).fetchone()
-            if row is None:
-                return []
-            rows = [row] if row[5] is None else conn.execute(
-                active + " AND batch = ? ORDER BY seq DESC", args + (row[5],)).fetchall()
-            now = time.time()
-            conn.executemany("INSERT INTO events (sample_id, action, annotator, ts, undoes) VALUES (?, 'undo', ?, ?, ?)",
-                             [(r[1], annotator or r[3], now, r[0]) for r in rows])
-            return [LabelRecord(r[0], r[1], json.loads(r[2]), r[3], r[4]) for r in rows]
-        return self._write(op)
-
     # ------------------------------------------------------------ reading
     def labels(self, rule: str = "newest") -> dict[str, Any]:
         """The training label of every labeled sample id (see :data:`RULES`; samples in conflict left out)."""

@@ -1,9 +1,9 @@
-"""Batch- and cold-start-aware strategies: CoreSet, TypiClust and BADGE.
+"""Batch- and cold-start-aware strategies: CoreSet, TypiClust, BADGE, CLUE and focused CLUE.
 
-Written from the papers (Sener & Savarese 2018; Hacohen, Dekel & Weinshall 2022; Ash et al. 2020),
-with scikit-activeml's implementations read for comparison.  All three pick a *batch* that covers
-the pool instead of k near-duplicates of the single most uncertain sample; each also gives every
-candidate a score (the queue after the batch, and the map's colours).
+Written from the papers (Sener & Savarese 2018; Hacohen, Dekel & Weinshall 2022; Ash et al. 2020;
+Prabhu et al. 2021 for CLUE), with scikit-activeml's implementations read for comparison.  All five
+pick a *batch* that covers the pool instead of k near-duplicates of the single most uncertain
+sample; each also gives every candidate a score (the queue after the batch, and the map's colours).
 """
 from __future__ import annotations
 
