@@ -184,3 +184,38 @@ def test_features_of_rows_vectorizes_only_those_rows():
     np.testing.assert_allclose(part.toarray(), original(docs[[3, 5]]).toarray())
     idx, _ = get_strategy("focused_clue", random_state=0).query(ctx, 2)
     assert len(set(idx.tolist())) == 2 and sorted(seen[1:]) == [4, 6]  # scoring saw all 6, k-means its 4 candidates
+
+
+@pytest.mark.parametrize("name", ["coreset", "typiclust", "badge"])
+def test_a_strategy_keeps_no_state_between_rounds(name, digits_fit):
+    """Issue 21: per-round state lived on the strategy (CoreSet.min_dist_, BADGE.A_) and was read by a
+    later round's ``query_scored`` whenever it had as many candidates.  It lives in the round's context."""
+    X, y, labeled, model = digits_fit
+    s = get_strategy(name, random_state=0)
+    s.score(_ctx(X, labeled, y, k=5, model=model))  # round 1 scored ...
+    assert set(vars(s)) - {"_rng_state"} == set(s.get_params())  # ... and left nothing on the strategy
+    X2 = np.random.default_rng(1).permutation(X)  # round 2: as many candidates, other data
+    s.set_params(random_state=7)  # (a new random stream, to compare with a fresh strategy)
+    fresh = get_strategy(name, random_state=7)
+    scores = np.ones(len(X) - len(labeled))
+    got = s.query_scored(_ctx(X2, labeled, y, k=5, model=model), 5, scores)
+    want = fresh.query_scored(_ctx(X2, labeled, y, k=5, model=model), 5, scores)
+    np.testing.assert_array_equal(got[0], want[0])
+
+
+def test_one_rule_for_integer_and_number_parameters():
+    from al_widgets.core import SessionSettings
+    from al_widgets.core.params import check_k
+    assert check_k(np.int64(3)) == 3 and type(check_k(np.int32(3))) is int
+    for bad in (True, 0, -1, 2.0, "3", None):
+        with pytest.raises(ValueError, match="k .*must be a positive integer"):
+            check_k(bad)
+    assert SessionSettings(batch_size=np.int64(4), overlap=np.float32(0.5)).batch_size == 4  # numpy numbers pass
+    with pytest.raises(ValueError, match="batch_size must be a positive integer, got True"):
+        SessionSettings(batch_size=True)
+    with pytest.raises(ValueError, match="overlap must be a share between 0 and 1, got 1.5"):
+        SessionSettings(overlap=1.5)
+    with pytest.raises(ValueError, match="n_neighbors must be a positive integer"):
+        get_strategy("typiclust", n_neighbors=np.float64(2.5)).validate()
+    get_strategy("typiclust", n_neighbors=np.int64(5)).validate()
+    get_strategy("auto", warmup=np.int32(2)).validate()

@@ -55,6 +55,13 @@ class ScoringContext:
         self.labeled = None if labeled is None else np.asarray(labeled, dtype=int)
         self.batch_size = batch_size
         self.task = task
+        self._scratch: dict[int, dict[str, Any]] = {}
+
+    def scratch(self, owner: Any) -> dict[str, Any]:
+        """Per-round working state of ``owner`` (a strategy): what its ``score`` computed for its
+        ``query_scored``.  It lives and dies with this context (one retrain), never on the strategy,
+        so a later round can never read it."""
+        return self._scratch.setdefault(id(owner), {})
 
     @cached_property
     def is_regression(self) -> bool:

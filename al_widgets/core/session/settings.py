@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from ..params import check_number
+
 
 @dataclass
 class SessionSettings:
@@ -69,20 +71,13 @@ class SessionSettings:
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first bad setting."""
         for name in ("batch_size", "retrain_every", "committee_size", "queue_length", "full_refit_every"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if self.budget is not None and (isinstance(self.budget, bool) or not isinstance(self.budget, int)
-                                        or self.budget < 1):
-            raise ValueError(f"budget must be a positive integer or None, got {self.budget!r}")
+            check_number(getattr(self, name), name, "int", 1)
+        check_number(self.budget, "budget", "int", 1, allow_none=True, what="a positive integer or None")
         if self.incremental not in (None, True, False):
             raise ValueError(f"incremental must be True, False or None, got {self.incremental!r}")
-        if not isinstance(self.lease_seconds, (int, float)) or not self.lease_seconds > 0:
-            raise ValueError(f"lease_seconds must be positive, got {self.lease_seconds!r}")
-        if isinstance(self.overlap, bool) or not isinstance(self.overlap, (int, float)) or not 0 <= self.overlap <= 1:
-            raise ValueError(f"overlap must be a share between 0 and 1, got {self.overlap!r}")
-        if isinstance(self.overlap_k, bool) or not isinstance(self.overlap_k, int) or self.overlap_k < 2:
-            raise ValueError(f"overlap_k must be an integer >= 2, got {self.overlap_k!r}")
+        check_number(self.lease_seconds, "lease_seconds", "real", 0, closed="neither", what="positive")
+        check_number(self.overlap, "overlap", "real", 0, 1, what="a share between 0 and 1")
+        check_number(self.overlap_k, "overlap_k", "int", 2, what="an integer >= 2")
         if self.conflict_rule not in (None, "newest", "majority", "exclude"):
             raise ValueError(f"conflict_rule must be 'newest', 'majority', 'exclude' or None, got {self.conflict_rule!r}")
 

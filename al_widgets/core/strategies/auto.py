@@ -40,6 +40,7 @@ from sklearn.base import clone
 
 from ..scoring.context import ScoringContext
 from ..data.rows import take_rows
+from ..params import check_number
 from .base import QueryStrategy, check_k, check_positive_ints
 from .catalog import REGISTRY, get_strategy
 
@@ -123,12 +124,9 @@ class AutoSelector(QueryStrategy):
         if self.start not in arms:
             raise ValueError(f"start must be one of the arms {arms}, got {self.start!r}")
         check_positive_ints(self, "repeats")
-        if isinstance(self.z, bool) or not isinstance(self.z, (int, float)) or not 0 <= self.z < 100:
-            raise ValueError(f"z must be a number in [0, 100), got {self.z!r}")
-        if isinstance(self.forget, bool) or not isinstance(self.forget, (int, float)) or not 0 <= self.forget <= 1:
-            raise ValueError(f"forget must be in [0, 1], got {self.forget!r}")
-        if isinstance(self.warmup, bool) or not isinstance(self.warmup, (int, np.integer)) or self.warmup < 0:
-            raise ValueError(f"warmup must be a non-negative integer, got {self.warmup!r}")
+        check_number(self.z, "z", "real", 0, 100, closed="left", what="a number in [0, 100)")
+        check_number(self.forget, "forget", "real", 0, 1, what="in [0, 1]")
+        check_number(self.warmup, "warmup", "int", 0, what="a non-negative integer")
 
     def _state(self) -> None:
         if getattr(self, "arms_", None) is None:

@@ -10,11 +10,12 @@ every round yet reproducible from ``random_state``.  The names the UI offers liv
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from ..params import check_k, check_positive_ints  # noqa: F401 - re-exported for the strategies
 from ..scoring.context import ScoringContext
 
 
@@ -100,17 +101,3 @@ class QueryStrategy(BaseEstimator):
         """Like :meth:`query`, with the candidates' ``scores`` already computed (scored once per retrain)."""
         pos = top_k(scores, k, self.rng())
         return ctx.candidates[pos], scores[pos]
-
-
-def check_positive_ints(obj: Any, *names: str) -> None:
-    """Raise ``ValueError`` naming the first of ``obj``'s attributes ``names`` that is not a positive integer."""
-    for name in names:
-        value = getattr(obj, name)
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-
-def check_k(k: Any) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k (the number of samples to query) must be a positive integer, got {k!r}")
-    return int(k)

@@ -17,6 +17,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from ..scoring.committee import transform_for_final
 from ..scoring.context import ScoringContext, row_norms
+from ..params import check_number
 from .base import QueryStrategy, check_k, check_positive_ints, top_k
 from ..scoring.uncertainty import SCORES
 
@@ -52,10 +53,11 @@ class CoreSet(QueryStrategy):
         """Distance of each candidate to its nearest labeled sample (``inf`` -> the largest finite + 1)."""
         F = _as_rows(ctx.numeric_features)
         labeled = np.setdiff1d(np.arange(F.shape[0]), ctx.candidates) if ctx.labeled is None else ctx.labeled
-        self.min_dist_ = self._nearest_labeled(F, ctx.candidates, np.asarray(labeled, dtype=int))
-        finite = self.min_dist_[np.isfinite(self.min_dist_)]
+        min_dist = self._nearest_labeled(F, ctx.candidates, np.asarray(labeled, dtype=int))
+        ctx.scratch(self)["min_dist"] = min_dist
+        finite = min_dist[np.isfinite(min_dist)]
         top = (finite.max() if len(finite) else 0.0) + 1.0
-        return np.where(np.isfinite(self.min_dist_), self.min_dist_, top)
+        return np.where(np.isfinite(min_dist), min_dist, top)
 
     @staticmethod
     def _nearest_labeled(F: Any, candidates: np.ndarray, labeled: np.ndarray) -> np.ndarray:
@@ -72,8 +74,9 @@ class CoreSet(QueryStrategy):
         rng = self.rng()
         F = _as_rows(ctx.numeric_features)[ctx.candidates]
         norms2 = row_norms(F).astype(np.float64) ** 2
-        d2 = getattr(self, "min_dist_", None)
-        d2 = np.full(len(ctx.candidates), np.inf) if d2 is None or len(d2) != len(ctx.candidates) else d2 ** 2
+        if "min_dist" not in ctx.scratch(self):
+            self.score(ctx)
+        d2 = ctx.scratch(self)["min_dist"] ** 2
         chosen: list[int] = []
         for _ in range(k):
             d2[chosen] = -1.0  # never twice
@@ -127,13 +130,13 @@ class TypiClust(QueryStrategy):
         rng = self.rng()
         Km = MiniBatchKMeans if n > 5000 else KMeans
         km = Km(n_clusters=n_clusters, n_init=3, random_state=int(rng.integers(2**31))).fit(F)
-        self.cluster_ = km.labels_
+        cluster = km.labels_
         covered = np.zeros(n_clusters, dtype=bool)
-        covered[self.cluster_[labeled.astype(int)]] = True
-        self.covered_ = covered
+        covered[cluster[labeled.astype(int)]] = True
+        ctx.scratch(self).update(cluster=cluster, covered=covered)
         typ = np.zeros(n)
         for c in np.flatnonzero(~covered):
-            members = np.flatnonzero(self.cluster_ == c)
+            members = np.flatnonzero(cluster == c)
             typ[members] = self._typicality(F, members, rng)
         return typ[ctx.candidates]
 
@@ -149,9 +152,12 @@ class TypiClust(QueryStrategy):
 
     def query_scored(self, ctx: ScoringContext, k: int, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         k = min(check_k(k), len(ctx.candidates))
-        clusters = self.cluster_[ctx.candidates]
-        sizes = np.bincount(self.cluster_, minlength=len(self.covered_)).astype(float)
-        sizes[self.covered_] = 0
+        if "cluster" not in ctx.scratch(self):
+            self.score(ctx)
+        cluster, covered = ctx.scratch(self)["cluster"], ctx.scratch(self)["covered"]
+        clusters = cluster[ctx.candidates]
+        sizes = np.bincount(cluster, minlength=len(covered)).astype(float)
+        sizes[covered] = 0
         chosen: list[int] = []
         rng = self.rng()
         for c in top_k(sizes, int((sizes > 0).sum()), rng)[:k]:
@@ -211,15 +217,16 @@ class BADGE(QueryStrategy):
 
     def score(self, ctx: ScoringContext) -> np.ndarray:
         A, Z = gradient_embedding_factors(ctx)
-        self.A_, self.Z_ = A[ctx.candidates], Z[ctx.candidates]
-        self.norms2_ = (A[ctx.candidates] ** 2).sum(axis=1) * row_norms(self.Z_) ** 2
-        return self.norms2_.copy()
+        A, Z = A[ctx.candidates], Z[ctx.candidates]
+        norms2 = (A ** 2).sum(axis=1) * row_norms(Z) ** 2
+        ctx.scratch(self).update(A=A, Z=Z, norms2=norms2)
+        return norms2.copy()
 
     def query_scored(self, ctx: ScoringContext, k: int, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         k = min(check_k(k), len(ctx.candidates))
-        if getattr(self, "A_", None) is None or len(self.A_) != len(ctx.candidates):
+        if "A" not in ctx.scratch(self):
             self.score(ctx)
-        A, Z, norms2 = self.A_, self.Z_, self.norms2_
+        A, Z, norms2 = (ctx.scratch(self)[k] for k in ("A", "Z", "norms2"))
         rng = self.rng()
         # the zero gradient counts as a centre already (as scikit-activeml does): a confidently
         # predicted sample teaches nothing, so it is never drawn for being far from the picks
@@ -285,7 +292,7 @@ class CLUE(QueryStrategy):
         check_positive_ints(self, "n_init", "max_candidates")
         if self.uncertainty not in SCORES:
             raise ValueError(f"uncertainty must be one of {sorted(SCORES)}, got {self.uncertainty!r}")
-        if isinstance(self.power, bool) or not isinstance(self.power, (int, float)) or not 0 < self.power <= 50:
+        if not _in_range(self.power, 0, 50):
             raise ValueError(f"power must be a number in (0, 50], got {self.power!r}")
 
     def score(self, ctx: ScoringContext) -> np.ndarray:
@@ -337,3 +344,12 @@ class FocusedCLUE(CLUE):
                  power: float = 3.0, random_state: int | None = None) -> None:
         super().__init__(n_init=n_init, max_candidates=max_candidates, uncertainty=uncertainty, power=power,
                          random_state=random_state)
+
+
+def _in_range(value: Any, low: float, high: float) -> bool:
+    """``low < value <= high`` for a real number (numpy numbers too; never a bool)."""
+    try:
+        check_number(value, "value", "real", low, high, closed="right")
+    except ValueError:
+        return False
+    return True
