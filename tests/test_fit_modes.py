@@ -21,7 +21,7 @@ def _label_next(s, y, n=1):
     for _ in range(n):
         item = s.next_item()
         s.submit(item.index, int(y[item.index]))
-        modes.append(s.result_.extra["fit"])
+        modes.append(s.result_.fit)
     return modes
 
 
@@ -29,12 +29,12 @@ def test_linear_models_warm_start_by_default_with_a_periodic_full_refit(small_di
     X, y = small_digits
     s = _session(small_digits, tmp_path, LogisticRegression(max_iter=2000, tol=1e-8), full_refit_every=3)
     s.retrain()
-    assert s.result_.extra["fit"] == "full"
+    assert s.result_.fit == "full"
     assert _label_next(s, y, 6) == ["warm", "warm", "full", "warm", "warm", "full"]
     _label_next(s, y, 1)  # a warm fit: the same model as a fresh fit, up to the solver's tolerance
     idx = s.result_.labeled
     fresh = LogisticRegression(max_iter=2000, tol=1e-8).fit(X[idx], y[idx])
-    assert s.result_.extra["fit"] == "warm"
+    assert s.result_.fit == "warm"
     np.testing.assert_allclose(s.result_.model.predict_proba(X), fresh.predict_proba(X), atol=2e-3)
     assert s.model.get_params()["warm_start"] is False  # the user's model is untouched
     s.close()
@@ -69,19 +69,19 @@ def test_a_changed_or_undone_label_forces_a_full_refit(small_digits, tmp_path):
     assert _label_next(s, y, 2) == ["partial", "partial"]
     item = s.next_item()
     s.submit(item.index, int(y[item.index]))
-    assert s.result_.extra["fit"] == "partial"
+    assert s.result_.fit == "partial"
     s.submit(item.index, (int(y[item.index]) + 1) % 10, overwrite=True)  # the model learned the old label
-    assert s.result_.extra["fit"] == "full"
+    assert s.result_.fit == "full"
     assert _label_next(s, y, 1) == ["partial"]
     s.undo()
-    assert s.result_.extra["fit"] == "full"
+    assert s.result_.fit == "full"
     assert _label_next(s, y, 1) == ["partial"]
     s.retrain_every = 2  # a corrected label and a new one in the same retrain: still a full refit
     learned = s.result_.labeled[-1]
     s.submit(int(learned), (int(y[learned]) + 1) % 10, overwrite=True)
     item = s.next_item()
     s.submit(item.index, int(y[item.index]))
-    assert s.result_.extra["fit"] == "full"
+    assert s.result_.fit == "full"
     s.close()
 
 
@@ -97,13 +97,13 @@ def test_a_new_class_means_a_full_fit(small_digits, tmp_path, model, incremental
     s.retrain()
     seen = int(np.flatnonzero(y == 1)[-1])
     s.submit(seen, 1)
-    assert s.result_.extra["fit"] == ("warm" if incremental is None else "partial")
+    assert s.result_.fit == ("warm" if incremental is None else "partial")
     other = int(np.flatnonzero(y == 2)[0])
     s.submit(other, 2)  # partial_fit cannot learn a class its first call did not know: a full fit
-    assert s.result_.extra["fit"] == "full" and 2 in s.result_.model.classes_
+    assert s.result_.fit == "full" and 2 in s.result_.model.classes_
     seen = int(np.flatnonzero(y == 2)[1])
     s.submit(seen, 2)
-    assert s.result_.extra["fit"] == ("warm" if incremental is None else "partial")
+    assert s.result_.fit == ("warm" if incremental is None else "partial")
     s.close()
 
 

@@ -472,3 +472,18 @@ def test_provenance_is_who_picked_the_sample_even_after_a_rerank(make_session):
     s.focus(clicked)  # clicked on the map
     s.submit(clicked, 2)
     assert s.store.to_frame()["strategy"].tolist()[-2:] == ["margin", "user-choice"]
+
+
+def test_a_retrain_result_is_immutable_with_typed_fields(make_session):
+    """Issue 21: the result was a grab-bag (an untyped ``extra`` dict, fields set after construction)."""
+    import dataclasses
+    s = make_session()
+    s.retrain()
+    item = s.next_item()
+    s.submit(item.index, 3)
+    res = s.retrain()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.order = np.arange(3)
+    assert not hasattr(res, "extra") and res.fit in ("full", "warm", "partial")
+    assert 0 <= res.prediction_change <= 1 and res.cluster is None
+    assert len(res.trained) == res.n_labels == s.n_labeled

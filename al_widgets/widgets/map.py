@@ -233,10 +233,10 @@ class UncertaintyMap(w.VBox, SessionView):
             return SparseValues(n, list(labels), [lookup[v] + 1 for v in labels.values()], fill=0.0), \
                 dict(colorscale=discrete_colorscale(["#dddddd"] + palette), cmin=-0.5, cmax=len(classes) + 0.5,
                      showscale=True, ticks=(list(range(len(classes) + 1)), ["not labeled"] + [str(c) for c in classes]))
-        tracked = None if res is None or res.cold_start else res.extra.get("tracked")
+        tracked = None if res is None or res.cold_start or res.cluster is None else res.cluster.tracked
         if mode != "uncertainty" or tracked is None:  # predicted classes stay on the cluster
             return SparseValues(n, [], [], fill=0.0), grey
-        return SparseValues(n, *tracked, density=res.extra.get("density")), \
+        return SparseValues(n, *tracked, density=res.cluster.density), \
             dict(colorscale="Viridis", cmin=None, cmax=None, showscale=True)
 
     def request_redraw(self, colours: bool = False) -> None:

@@ -320,7 +320,9 @@ def distributed_retrain(model: Any, previous: Any, strategy: Any, pool: DaskPool
     ``prediction``/``uncertainty`` are empty (the views show what they can without them).
     """
     from ..session.curves import evaluate
-    from ..session.training import COLD_START_SAMPLE, RetrainResult, can_train, cold_start_result, fit_model
+    from ..session.training import (COLD_START_SAMPLE, ClusterStats, RetrainResult, can_train, cold_start_result,
+                                    fit_model)
+    import dataclasses
     import time
     score = check_strategy(strategy)
     batch_size, queue_length = settings.batch_size, settings.queue_length
@@ -331,9 +333,8 @@ def distributed_retrain(model: Any, previous: Any, strategy: Any, pool: DaskPool
                             labeled)[:COLD_START_SAMPLE]
         res = cold_start_result(model, pool.rows(free), np.arange(len(free)), len(y), batch_size,
                                 min(queue_length, len(free)), settings.random_state, reason)
-        res.order = free[res.order]
-        res.scores = TopScores(pool.n, res.order, res.order_scores)
-        return res
+        order = free[res.order]
+        return dataclasses.replace(res, order=order, scores=TopScores(pool.n, order, res.order_scores))
     t0 = time.perf_counter()
     X_l = pool.rows(labeled)
     X_new = y_new = None
@@ -346,9 +347,9 @@ def distributed_retrain(model: Any, previous: Any, strategy: Any, pool: DaskPool
     metrics = evaluate(fitted, X_test, y_test, "classification") if X_test is not None else {}
     t2 = time.perf_counter()
     return RetrainResult(fitted, order, order_scores, TopScores(pool.n, order, order_scores), {}, None, None,
-                         metrics, False, len(y), t1 - t0, t2 - t1,
-                         extra={"fit": how, "mean_uncertainty": stats.get("mean_score", float("nan")),
-                                "density": stats.get("density"), "tracked": stats.get("tracked")})
+                         metrics, False, len(y), t1 - t0, t2 - t1, fit=how,
+                         cluster=ClusterStats(stats.get("mean_score", float("nan")), stats.get("density"),
+                                              stats.get("tracked")))
 
 
 def check_strategy(strategy: Any) -> str:

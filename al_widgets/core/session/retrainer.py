@@ -5,6 +5,8 @@ small); it relies on the session's pool, store, queue, curve, settings, locks an
 """
 from __future__ import annotations
 
+import dataclasses
+
 import threading
 from typing import Any
 
@@ -91,10 +93,11 @@ class RetrainLoop:
                 self._set_status(f"retrain failed: {type(exc).__name__}: {exc}", "error")
                 self.emit("error", error=exc)
                 return None
-            res.seq, res.labeled = seq, idx
-            res.strategy = "cold start" if res.cold_start else getattr(strategy, "chosen_name", strategy.name)
-            if not res.cold_start and hasattr(strategy, "explain"):  # auto: which strategy it chose, and why
-                res.extra["strategy_choice"] = strategy.explain()
+            res = dataclasses.replace(
+                res, seq=seq, labeled=idx,
+                strategy="cold start" if res.cold_start else getattr(strategy, "chosen_name", strategy.name),
+                # auto: which strategy it chose, and why
+                strategy_choice=strategy.explain() if not res.cold_start and hasattr(strategy, "explain") else "")
             return self._apply(res, epoch, strategy)
 
     def _apply(self, res: RetrainResult, epoch: int, strategy: QueryStrategy) -> RetrainResult | None:
@@ -111,10 +114,10 @@ class RetrainLoop:
                 reason = f"discarded a retrain ranked by {strategy.name!r} (strategy changed)"
             else:
                 reason = None
-                res.extra["prediction_change"] = _prediction_change(self.result_, res)
+                res = dataclasses.replace(res, prediction_change=_prediction_change(self.result_, res))
                 self.result_ = res
-                self._trained_labels = res.extra.pop("trained_labels", TrainedLabels())
-                self._fits_since_full = 0 if res.extra.get("fit", "full") == "full" else self._fits_since_full + 1
+                self._trained_labels = res.trained if res.trained is not None else TrainedLabels()
+                self._fits_since_full = 0 if res.fit == "full" else self._fits_since_full + 1
         if reason is not None:
             self._set_status(reason, "info")
             return None
@@ -137,7 +140,7 @@ class RetrainLoop:
             res = retrain(self.model, previous, strategy, self.pool.X, idx, y, np.flatnonzero(unlabeled),
                           self.pool.classes, self.pool.task, self.settings, X_test=self.X_test, y_test=self.y_test,
                           new_mask=new_mask, full=full)
-        res.extra["trained_labels"] = TrainedLabels(idx, y)
+        res = dataclasses.replace(res, trained=TrainedLabels(idx, y))
         return res
 
     def _record(self, res: RetrainResult) -> None:
@@ -146,12 +149,12 @@ class RetrainLoop:
             return
         unc = res.uncertainty.get("uncertainty")
         if unc is None:  # a Dask pool: the cluster sent the mean along with the top candidates
-            mean_unc = float(res.extra.get("mean_uncertainty", float("nan")))
+            mean_unc = res.cluster.mean_uncertainty if res.cluster is not None else float("nan")
         else:  # over the unlabeled samples: the whole sum minus the labeled ones (no pool-sized mask)
             n_unlabeled = len(unc) - len(res.labeled)
             mean_unc = (float(unc.sum(dtype=float)) - float(unc[res.labeled].sum(dtype=float))) / n_unlabeled \
                 if n_unlabeled > 0 else 0.0
-        change = res.extra.get("prediction_change", float("nan"))
+        change = res.prediction_change
         progressive = {self.progressive.metric: self.progressive.value(), "n_progressive": len(self.progressive)}
         self.curve.record(res.n_labels, res.metrics, mean_unc, **progressive, strategy=res.strategy,
                           fit_seconds=res.fit_seconds, score_seconds=res.score_seconds, prediction_change=change)
@@ -162,7 +165,7 @@ class RetrainLoop:
             metric = "no test set" if value != value else \
                 f"{self.progressive.metric.replace('_', ' ')} {value:.3f} (last {self.progressive.window} labels)"
         moved = "" if change != change else f"; {change:.1%} of pool predictions changed"
-        choice = f"; {res.extra['strategy_choice']}" if res.extra.get("strategy_choice") else ""
+        choice = f"; {res.strategy_choice}" if res.strategy_choice else ""
         self._set_status(f"retrained on {res.n_labels} labels in {ms:.0f} ms; {metric}{moved}{choice}", "ok")
 
     def close(self, timeout: float = 30.0) -> None:

@@ -28,8 +28,29 @@ from .settings import SessionSettings
 
 
 @dataclass
+@dataclass(frozen=True)
+class ClusterStats:
+    """What a re-score on a Dask cluster returns besides the ranking (the pool never comes back).
+
+    Attributes
+    ----------
+    mean_uncertainty : float
+        Mean score over the unlabeled pool.
+    density : tuple or None
+        Per grid cell of the map: the sum of scores and the count of unlabeled samples.
+    tracked : tuple or None
+        The map's marker samples: their pool indices and scores.
+    """
+
+    mean_uncertainty: float = float("nan")
+    density: tuple | None = None
+    tracked: tuple | None = None
+
+
+@dataclass(frozen=True)
 class RetrainResult:
-    """Everything a retrain produces; applied to the session in one step."""
+    """Everything a retrain produces: immutable, applied to the session in one step and handed to the
+    views as it is (``dataclasses.replace`` makes a changed copy)."""
 
     model: Any
     order: np.ndarray
@@ -44,13 +65,22 @@ class RetrainResult:
     fit_seconds: float = 0.0
     score_seconds: float = 0.0
     message: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    fit: str = "full"
+    """How the model was fitted: ``"full"``, ``"warm"`` or ``"partial"`` (see :func:`fit_model`)."""
     seq: int = 0
     """Monotonic number of the retrain that produced this result (set by the session)."""
     strategy: str = ""
     """Name of the strategy that ranked ``order``."""
     labeled: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))
     """Pool indices of the labels the model was trained on."""
+    trained: Any = None
+    """The labels the model learned (a :class:`~al_widgets.core.session.label_arrays.TrainedLabels`)."""
+    strategy_choice: str = ""
+    """For ``auto``: which strategy ranked this result, and why (plain words)."""
+    prediction_change: float = float("nan")
+    """Share of pool predictions that changed since the previous result (the stopping signal)."""
+    cluster: ClusterStats | None = None
+    """A Dask pool's statistics for the views (``None`` in memory)."""
 
 
 def can_train(y: np.ndarray, task: str) -> str | None:
@@ -274,4 +304,4 @@ def retrain(model: Any, previous: Any, strategy: QueryStrategy, X: Any, labeled:
     metrics = evaluate(fitted, X_test, y_test, task) if X_test is not None else {}  # user data: checked
     t2 = time.perf_counter()
     return RetrainResult(fitted, order, order_scores, scores, unc, prediction, confidence, metrics, False,
-                         len(y), t1 - t0, t2 - t1, extra={"fit": how})
+                         len(y), t1 - t0, t2 - t1, fit=how)
