@@ -303,3 +303,27 @@ def _cells_of(xy):
     span = np.where(hi > lo, hi - lo, 1.0)
     cells = np.minimum(((xy - lo) / span * GRID).astype(np.int32), GRID - 1)
     return cells[:, 0] * GRID + cells[:, 1]
+
+
+def test_one_retrain_for_every_pool(client, data):
+    """Issue 21: in-memory and Dask pools (and DaskActiveLearner) go through one ``retrain``; the Dask
+    backend ranks by the same margin as the in-memory one."""
+    import inspect
+
+    from al_widgets.core import Pool, SessionSettings, get_strategy
+    from al_widgets.core.backends import dask_pool
+    from al_widgets.core.session.training import InMemoryBackend, retrain
+    X, y = data
+    X, y = X[:3_000], y[:3_000]
+    labeled = np.arange(0, 3_000, 100)
+    settings = SessionSettings(batch_size=5, queue_length=20, incremental=False, random_state=0)
+    model = LogisticRegression(max_iter=500)
+    mem = retrain(model, None, get_strategy("margin"), InMemoryBackend(Pool(X, classes=[0, 1, 2, 3])),
+                  labeled, y[labeled], settings)
+    dpool = Pool.from_dask(da.from_array(X, chunks=(1_000, 20)), classes=[0, 1, 2, 3], client=client)
+    dsk = retrain(model, None, get_strategy("margin"), dpool.backend(), labeled, y[labeled], settings)
+    np.testing.assert_array_equal(mem.order[:20], dsk.order[:20])
+    np.testing.assert_allclose(mem.order_scores[:20], dsk.order_scores[:20], atol=1e-5)
+    assert dsk.cluster is not None and mem.cluster is None
+    assert not hasattr(dask_pool, "distributed_retrain")  # the second path is gone
+    assert "retrain(" in inspect.getsource(dask_pool.DaskActiveLearner.retrain)  # and the third one's loop

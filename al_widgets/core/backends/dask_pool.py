@@ -14,10 +14,11 @@ Requires the ``scale`` extra (``pip install al_widgets[scale]``: dask, distribut
 """
 from __future__ import annotations
 
+import dataclasses
+
 from typing import Any
 
 import numpy as np
-from sklearn.base import clone
 
 from ..data.labels import LabelCoercer
 from ..data.labels import MISSING, check_label
@@ -137,6 +138,10 @@ class DaskPool:
 
     def has_id(self, sample_id: Any) -> bool:
         return str(sample_id) in self.ids
+
+    def backend(self) -> "DaskBackend":
+        """How the one retrain reaches this pool (:class:`DaskBackend`)."""
+        return DaskBackend(self)
 
     def check_label(self, label: Any) -> Any:
         """The rules of :meth:`Pool.check_label`: any spelling of a class, a clear error otherwise."""
@@ -294,13 +299,21 @@ class DaskActiveLearner:
             self.labels[int(i)] = lab
 
     def retrain(self) -> tuple[np.ndarray, np.ndarray]:
-        """Fit a clone of the model on the labeled rows, then re-rank the pool; returns the top batch."""
+        """Fit a clone of the model on the labeled rows, then re-rank the pool; returns the top batch.
+
+        The same retrain a session runs (:func:`~al_widgets.core.session.training.retrain`)."""
+        from ..session.settings import SessionSettings
+        from ..session.training import retrain
+        from ..strategies.catalog import get_strategy
         idx = np.array(sorted(self.labels), dtype=np.int64)
         y = np.array([self.labels[i] for i in idx])
         if len(set(y.tolist())) < 2:
             raise ValueError("label samples of at least two classes before training")
-        self.model_ = clone(self.model).fit(self.pool.rows(idx), y)
-        self.top_ = self.pool.top_k(self.model_, self.batch_size, idx, SUPPORTED[self.strategy])
+        settings = SessionSettings(batch_size=self.batch_size, queue_length=self.batch_size, incremental=False)
+        name = "least_confident" if self.strategy == "least_confidence" else self.strategy
+        res = retrain(self.model, None, get_strategy(name), DaskBackend(self.pool), idx, y, settings)
+        self.model_ = res.model
+        self.top_ = (res.order[: self.batch_size], res.order_scores[: self.batch_size])
         return self.top_
 
     def query(self) -> tuple[np.ndarray, np.ndarray]:
@@ -308,48 +321,39 @@ class DaskActiveLearner:
         return self.top_ if self.top_ is not None else self.retrain()
 
 
-def distributed_retrain(model: Any, previous: Any, strategy: Any, pool: DaskPool, labeled: np.ndarray,
-                        y: np.ndarray, settings: Any, *, X_test: Any = None, y_test: Any = None,
-                        new_mask: np.ndarray | None = None, full: bool = False) -> Any:
-    """One retrain of a session on a :class:`DaskPool` (the session calls it instead of ``retrain``).
+class DaskBackend:
+    """How :func:`~al_widgets.core.session.training.retrain` reaches a :class:`DaskPool`: the labeled rows
+    are fetched, the model is fitted in the kernel, and the pool is ranked on the cluster (only the
+    top ``queue_length`` candidates, the mean score and the map's statistics come back).  The
+    result has no per-sample arrays: ``scores`` holds the candidates' scores only, ``prediction`` and
+    ``uncertainty`` are empty (the views show what they can without them)."""
 
-    The labeled rows are fetched, the model fitted in the kernel, and the pool ranked on the
-    cluster: only the top ``queue_length`` candidates (and the mean score) come back.  Before two
-    classes are labeled, the cold start clusters a uniform sample of at most 2,000 fetched rows.
-    The result has no per-sample arrays: ``scores`` holds the candidates' scores only and
-    ``prediction``/``uncertainty`` are empty (the views show what they can without them).
-    """
-    from ..session.curves import evaluate
-    from ..session.training import (COLD_START_SAMPLE, ClusterStats, RetrainResult, can_train, cold_start_result,
-                                    fit_model)
-    import dataclasses
-    import time
-    score = check_strategy(strategy)
-    batch_size, queue_length = settings.batch_size, settings.queue_length
-    reason = can_train(y, "classification")
-    if reason is not None:
+    def __init__(self, pool: DaskPool) -> None:
+        self.pool, self.task, self.classes = pool, pool.task, pool.classes
+
+    def rows(self, indices: np.ndarray) -> np.ndarray:
+        return self.pool.rows(indices)
+
+    def cold_start(self, model: Any, labeled: np.ndarray, n_labels: int, settings: Any, reason: str) -> Any:
+        """Representative samples of a uniform sample of at most 2,000 fetched rows."""
+        from ..session.training import COLD_START_SAMPLE, cold_start_result
+        pool = self.pool
         rng = np.random.default_rng(settings.random_state)
         free = np.setdiff1d(rng.choice(pool.n, min(COLD_START_SAMPLE + len(labeled), pool.n), replace=False),
                             labeled)[:COLD_START_SAMPLE]
-        res = cold_start_result(model, pool.rows(free), np.arange(len(free)), len(y), batch_size,
-                                min(queue_length, len(free)), settings.random_state, reason)
+        res = cold_start_result(model, pool.rows(free), np.arange(len(free)), n_labels, settings.batch_size,
+                                min(settings.queue_length, len(free)), settings.random_state, reason)
         order = free[res.order]
         return dataclasses.replace(res, order=order, scores=TopScores(pool.n, order, res.order_scores))
-    t0 = time.perf_counter()
-    X_l = pool.rows(labeled)
-    X_new = y_new = None
-    if new_mask is not None and new_mask.any():
-        X_new, y_new = X_l[new_mask], y[new_mask]
-    fitted, how = fit_model(model, previous, X_l, y, settings.incremental, X_new, y_new, full=full)
-    t1 = time.perf_counter()
-    stats: dict = {}
-    order, order_scores = pool.top_k(fitted, queue_length, labeled, score, stats=stats)
-    metrics = evaluate(fitted, X_test, y_test, "classification") if X_test is not None else {}
-    t2 = time.perf_counter()
-    return RetrainResult(fitted, order, order_scores, TopScores(pool.n, order, order_scores), {}, None, None,
-                         metrics, False, len(y), t1 - t0, t2 - t1, fit=how,
-                         cluster=ClusterStats(stats.get("mean_score", float("nan")), stats.get("density"),
-                                              stats.get("tracked")))
+
+    def rank(self, fitted: Any, X_labeled: Any, labeled: np.ndarray, y: np.ndarray, strategy: Any,
+             settings: Any) -> Any:
+        from ..session.training import ClusterStats, Ranking
+        score = check_strategy(strategy)
+        stats: dict = {}
+        order, order_scores = self.pool.top_k(fitted, settings.queue_length, labeled, score, stats=stats)
+        return Ranking(order, order_scores, TopScores(self.pool.n, order, order_scores), {}, None, None,
+                       ClusterStats(stats.get("mean_score", float("nan")), stats.get("density"), stats.get("tracked")))
 
 
 def check_strategy(strategy: Any) -> str:

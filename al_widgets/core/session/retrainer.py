@@ -130,16 +130,8 @@ class RetrainLoop:
         previous = self.result_.model if self.result_ is not None else None
         new_mask, moved = self._trained_labels.compare(idx, y)  # a learned label changed or taken back: refit in full
         full = moved or self._fits_since_full + 1 >= self.settings.full_refit_every
-        if getattr(self.pool, "is_distributed", False):  # ranked on the cluster (core/distributed.py)
-            from ..backends.dask_pool import distributed_retrain
-            res = distributed_retrain(self.model, previous, strategy, self.pool, idx, y, self.settings,
-                                      X_test=self.X_test, y_test=self.y_test, new_mask=new_mask, full=full)
-        else:
-            unlabeled = np.ones(self.pool.n, dtype=bool)
-            unlabeled[idx] = False
-            res = retrain(self.model, previous, strategy, self.pool.X, idx, y, np.flatnonzero(unlabeled),
-                          self.pool.classes, self.pool.task, self.settings, X_test=self.X_test, y_test=self.y_test,
-                          new_mask=new_mask, full=full)
+        res = retrain(self.model, previous, strategy, self._backend, idx, y, self.settings, X_test=self.X_test,
+                      y_test=self.y_test, new_mask=new_mask, full=full)
         res = dataclasses.replace(res, trained=TrainedLabels(idx, y))
         return res
 

@@ -25,7 +25,7 @@ from .label_arrays import LabelMap, TrainedLabels
 from .retrainer import RetrainLoop
 from ..review.service import ReviewMixin
 from ..strategies.base import QueryStrategy, check_k
-from .training import RetrainResult
+from .training import InMemoryBackend, RetrainResult
 
 
 class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
@@ -97,6 +97,8 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         self.store.bind(pool.identity(), pool.name, pool.classes, allow_mismatch)
         self.store.release_dead()  # claims of a killed kernel are free again now, not after the lease
         self.owner = f"{annotator}-{uuid.uuid4().hex[:8]}"
+        # where the rows live and how they are ranked: here, or on a Dask cluster (pool.backend())
+        self._backend = pool.backend() if hasattr(pool, "backend") else InMemoryBackend(pool)
         self.queue = AnnotationQueue(pool.ids, self.store, self.owner, self.settings.lease_seconds)
         self.curve = LearningCurveTracker()
         self.progressive = ProgressiveValidation(task=pool.task)

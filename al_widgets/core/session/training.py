@@ -10,7 +10,7 @@ import copy
 import functools
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from sklearn import config_context
@@ -265,34 +265,67 @@ def cold_start_result(model: Any, X: Any, candidates: np.ndarray, n_labels: int,
     return RetrainResult(None, order, scores, full, {}, None, None, {}, True, n_labels, message=message)
 
 
-def retrain(model: Any, previous: Any, strategy: QueryStrategy, X: Any, labeled: np.ndarray, y: np.ndarray,
-            candidates: np.ndarray, classes: list | None, task: str, settings: SessionSettings, *,
-            X_test: Any = None, y_test: Any = None, new_mask: np.ndarray | None = None,
-            full: bool = False) -> RetrainResult:
-    """Fit on ``X[labeled], y`` and re-score ``candidates``; see :class:`RetrainResult`.
+@dataclass(frozen=True)
+class Ranking:
+    """What a pool backend computes from a fitted model: the queue's order and the views' arrays."""
 
-    ``settings.epistemic=None`` computes the committee split only when it is cheap or already
-    needed: a native ensemble, or a strategy that uses a committee.
-    """
-    batch_size, queue_length = settings.batch_size, settings.queue_length
-    committee_size, epistemic, random_state = settings.committee_size, settings.epistemic, settings.random_state
-    incremental = settings.incremental
-    reason = can_train(y, task)
-    if reason is not None:
-        return cold_start_result(model, X, candidates, len(y), batch_size, queue_length, random_state, reason)
-    t0 = time.perf_counter()
-    # The pool's features were checked finite when it was built, and a model that fitted once has
-    # valid parameters: scikit-learn need not check either again on every refit and re-score.
-    with config_context(assume_finite=True, skip_parameter_validation=previous is not None):
-        X_l = take_rows(X, labeled)
-        X_new = y_new = None
-        if new_mask is not None and new_mask.any():
-            X_new, y_new = take_rows(X_l, np.flatnonzero(new_mask)), y[new_mask]
-        fitted, how = fit_model(model, previous, X_l, y, incremental, X_new, y_new, full=full)
-        t1 = time.perf_counter()
-        ctx = ScoringContext(fitted, X, candidates, X_l, y, classes, committee_size, random_state,
-                             labeled=labeled, batch_size=batch_size, task=task)
-        order, order_scores, scores = rank_queue(strategy, ctx, batch_size, queue_length)
+    order: np.ndarray
+    order_scores: np.ndarray
+    scores: Any
+    uncertainty: dict[str, np.ndarray]
+    prediction: np.ndarray | None
+    confidence: np.ndarray | None
+    cluster: ClusterStats | None = None
+
+
+class PoolBackend(Protocol):
+    """Where a pool's rows live and how they are scored: in this process, or on a Dask cluster
+    (:class:`~al_widgets.core.backends.dask_pool.DaskBackend`).  :func:`retrain` is the one retrain
+    of every pool; a backend provides only what differs."""
+
+    task: str
+
+    def rows(self, indices: np.ndarray) -> Any:
+        """The feature rows ``indices`` (the labeled rows a model is fitted on)."""
+
+    def cold_start(self, model: Any, labeled: np.ndarray, n_labels: int, settings: SessionSettings,
+                   reason: str) -> RetrainResult:
+        """The result before a model can be trained: representative samples first."""
+
+    def rank(self, fitted: Any, X_labeled: Any, labeled: np.ndarray, y: np.ndarray, strategy: QueryStrategy,
+             settings: SessionSettings) -> Ranking:
+        """Score and rank the unlabeled pool with ``fitted``."""
+
+
+class InMemoryBackend:
+    """A :class:`~al_widgets.core.data.pool.Pool` in this process: every candidate is scored here."""
+
+    def __init__(self, pool: Any) -> None:
+        self.pool, self.task, self.classes = pool, pool.task, pool.classes
+
+    def candidates(self, labeled: np.ndarray) -> np.ndarray:
+        unlabeled = np.ones(self.pool.n, dtype=bool)
+        unlabeled[labeled] = False
+        return np.flatnonzero(unlabeled)
+
+    def rows(self, indices: np.ndarray) -> Any:
+        return take_rows(self.pool.X, indices)
+
+    def cold_start(self, model: Any, labeled: np.ndarray, n_labels: int, settings: SessionSettings,
+                   reason: str) -> RetrainResult:
+        return cold_start_result(model, self.pool.X, self.candidates(labeled), n_labels, settings.batch_size,
+                                 settings.queue_length, settings.random_state, reason)
+
+    def rank(self, fitted: Any, X_labeled: Any, labeled: np.ndarray, y: np.ndarray, strategy: QueryStrategy,
+             settings: SessionSettings) -> Ranking:
+        """``settings.epistemic=None`` computes the committee split only when it is cheap or already
+        needed: a native ensemble, or a strategy that uses a committee."""
+        task, classes = self.task, self.classes
+        ctx = ScoringContext(fitted, self.pool.X, self.candidates(labeled), X_labeled, y, classes,
+                             settings.committee_size, settings.random_state, labeled=labeled,
+                             batch_size=settings.batch_size, task=task)
+        order, order_scores, scores = rank_queue(strategy, ctx, settings.batch_size, settings.queue_length)
+        epistemic = settings.epistemic
         if epistemic is None:
             epistemic = is_native_ensemble(fitted) or strategy.needs_committee
         unc = pool_uncertainty(ctx, epistemic and task == "classification")
@@ -301,7 +334,33 @@ def retrain(model: Any, previous: Any, strategy: QueryStrategy, X: Any, labeled:
             confidence = ctx.summary["max"].astype(np.float32, copy=False)  # display only: float32 halves it
         else:
             prediction, confidence = ctx.prediction, None
-    metrics = evaluate(fitted, X_test, y_test, task) if X_test is not None else {}  # user data: checked
+        return Ranking(order, order_scores, scores, unc, prediction, confidence)
+
+
+def retrain(model: Any, previous: Any, strategy: QueryStrategy, backend: PoolBackend, labeled: np.ndarray,
+            y: np.ndarray, settings: SessionSettings, *, X_test: Any = None, y_test: Any = None,
+            new_mask: np.ndarray | None = None, full: bool = False) -> RetrainResult:
+    """The one retrain of every pool: fit on the labeled rows, rank the rest, evaluate.
+
+    Before a model can be trained (:func:`can_train`) the backend's cold start decides; then the
+    model is fitted here (:func:`fit_model`: full, warm or partial), the backend ranks the pool
+    (:meth:`PoolBackend.rank`), and a held-out set, if any, gives the metrics.
+    """
+    reason = can_train(y, backend.task)
+    if reason is not None:
+        return backend.cold_start(model, labeled, len(y), settings, reason)
+    t0 = time.perf_counter()
+    # The pool's features were checked finite when it was built, and a model that fitted once has
+    # valid parameters: scikit-learn need not check either again on every refit and re-score.
+    with config_context(assume_finite=True, skip_parameter_validation=previous is not None):
+        X_l = backend.rows(labeled)
+        X_new = y_new = None
+        if new_mask is not None and new_mask.any():
+            X_new, y_new = take_rows(X_l, np.flatnonzero(new_mask)), y[new_mask]
+        fitted, how = fit_model(model, previous, X_l, y, settings.incremental, X_new, y_new, full=full)
+        t1 = time.perf_counter()
+        r = backend.rank(fitted, X_l, labeled, y, strategy, settings)
+    metrics = evaluate(fitted, X_test, y_test, backend.task) if X_test is not None else {}  # user data: checked
     t2 = time.perf_counter()
-    return RetrainResult(fitted, order, order_scores, scores, unc, prediction, confidence, metrics, False,
-                         len(y), t1 - t0, t2 - t1, fit=how)
+    return RetrainResult(fitted, r.order, r.order_scores, r.scores, r.uncertainty, r.prediction, r.confidence,
+                         metrics, False, len(y), t1 - t0, t2 - t1, fit=how, cluster=r.cluster)
