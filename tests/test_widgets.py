@@ -453,3 +453,22 @@ def test_a_sample_labeled_elsewhere_while_on_screen_is_replaced_not_refused(make
     s.submit_many(bulk, 2)  # a lasso including the sample on screen
     assert panel.item.index not in bulk
     panel.detach()
+
+
+def test_a_label_costs_its_own_write_not_a_round_of_store_reads(make_session, tmp_path):
+    """Issue 21: per label the views read the other annotators' claims twice (top-k and the map's
+    overlay); one read is reused for a second now."""
+    s = make_session(store=tmp_path / "s.sqlite", retrain_every=10**6)
+    s.retrain()
+    d = ALDashboard(s, umap=False, cache_dir=tmp_path / "cache")
+    statements = []
+    s.store._conn.set_trace_callback(statements.append)
+    try:
+        for _ in range(3):
+            d.labeling.label(s.pool.classes[0])
+        reads = [q for q in statements if "FROM claims WHERE owner !=" in q and "expires >=" in q]  # not claim()'s own
+        writes = [q for q in statements if q.lstrip().upper().startswith("INSERT INTO EVENTS")]
+        assert len(writes) == 3 and len(reads) <= 1, (len(reads), len(writes))
+    finally:
+        s.store._conn.set_trace_callback(None)
+        d.detach()

@@ -272,10 +272,9 @@ class UncertaintyMap(w.VBox, SessionView):
         res = self.session.result_
         if change["new"] == "epistemic" and res is not None and not res.cold_start \
                 and "epistemic" not in res.uncertainty and self.session.pool.task == "classification":
-            self.session.epistemic = True  # computed from the next re-score on
             self._epistemic_pending = True
             self.layout_info.value = "<small>computing epistemic uncertainty (committee)…</small>"
-            self.session.request_retrain()
+            self.session.request_epistemic()
         self.recolor()
 
     def recolor(self) -> None:
@@ -430,8 +429,7 @@ class UncertaintyMap(w.VBox, SessionView):
         rng = np.random.default_rng(self.session.random_state or 0)
         self.shown = stratified_sample(self._cell, self.sample_size, rng)
         if self.distributed:  # each re-score on the cluster also sums per cell and scores the markers
-            self.session.pool.set_grid(lo, span, GRID)
-            self.session.pool.track(self.shown)
+            self.session.request_map_statistics(lo, span, GRID, self.shown)
 
     def _density(self, vals: np.ndarray, settings: dict) -> tuple[np.ndarray, Any]:
         """Per grid cell: the mean colour value (continuous modes) or log10 of the count (classes)."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Container
 
@@ -56,6 +57,10 @@ class AnnotationQueue:
         self._skipped: list[int] = []
         self._current: QueueItem | None = None
         self.n_skips = 0
+        self._others: tuple[float, set[str]] = (-1e18, set())
+        self.others_ttl = 1.0
+        """Seconds a read of the other annotators' claims is reused by :meth:`peek` (views call it after
+        every label; a claim made meanwhile only means a card may show a sample someone just took)."""
 
     def rerank(self, indices: np.ndarray, scores: np.ndarray, strategy: str) -> None:
         """Replace the ranking (most informative first); skipped items stay at the back."""
@@ -77,7 +82,7 @@ class AnnotationQueue:
     def peek(self, k: int, exclude: Container[int] = frozenset()) -> list[QueueItem]:
         """The next ``k`` items in rank order, without claiming them."""
         with self._lock:
-            taken = self.store.claimed_by_others(self.owner)
+            taken = self._claimed_by_others()
             out = []
             for rank, i in enumerate(self._order):
                 if i in exclude or self.ids[i] in taken:
@@ -103,6 +108,14 @@ class AnnotationQueue:
             score = self._scores.get(idx, float("nan"))
             self._current = QueueItem(idx, sid, score, self._strategy, self._order.index(idx), self._strategy, score)
             return self._current
+
+    def _claimed_by_others(self) -> set[str]:
+        now = time.monotonic()
+        read_at, ids = self._others
+        if now - read_at > self.others_ttl:
+            ids = self.store.claimed_by_others(self.owner)
+            self._others = (now, ids)
+        return ids
 
     def _order_index(self, sample_id: str) -> int:
         for i in self._order:

@@ -283,6 +283,20 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
             item = self.queue.next(exclude=self._labels)
         return item
 
+    def request_epistemic(self) -> None:
+        """A view wants the epistemic/aleatoric split: computed from the next re-score on (now)."""
+        if self.settings.epistemic is not True:
+            self.settings = self.settings.replace(epistemic=True)
+        self.request_retrain()
+
+    def request_map_statistics(self, low: np.ndarray, span: np.ndarray, grid: int, markers: np.ndarray) -> None:
+        """A map of a Dask pool wants, from every re-score on the cluster, the per-cell score sums of
+        its ``grid`` x ``grid`` density layer (cells from ``low`` and ``span``) and the scores of its
+        ``markers`` (pool indices).  In-memory pools have every score already: nothing to do."""
+        if hasattr(self.pool, "set_grid"):
+            self.pool.set_grid(low, span, grid)
+            self.pool.track(markers)
+
     def preview(self) -> QueueItem | None:
         """The sample :meth:`next_item` would most likely hand out, without claiming it."""
         items = self.queue.peek(1, exclude=self._labels)
