@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--budget", type=int, default=200)
         s.add_argument("--overlap", type=float, default=0.0,
                        help="share of samples labeled by two different annotators (agreement and conflict review)")
+        s.add_argument("--audit", type=float, default=0.1,
+                       help="share of labels drawn at random to estimate accuracy without a test set (default 0.1; "
+                            "0 turns it off)")
         s.add_argument("--blind", action="store_true",
                        help="annotators never see the model's guesses or its learning curve (second opinions "
                             "on overlap samples never show the guess anyway)")
@@ -84,13 +87,15 @@ def _config(args: argparse.Namespace) -> AppConfig:
         raise ConfigError(f"unknown strategy {args.strategy!r}; choose one of {', '.join(available_strategies())}")
     if args.batch_size < 1:
         raise ConfigError("--batch-size must be at least 1")
+    if not 0 <= args.audit <= 0.5:
+        raise ConfigError(f"--audit must be a share between 0 and 0.5, got {args.audit}")
     if not 0 <= args.overlap <= 1:
         raise ConfigError(f"--overlap must be a share between 0 and 1, got {args.overlap}")
     dataset = "digits" if args.command == "demo" else args.data
     store = args.store or default_store(dataset)
     cfg = AppConfig(store=str(Path(store).resolve()), strategy=args.strategy, batch_size=args.batch_size,
                     budget=args.budget, umap=not args.no_umap, allow_mismatch=args.force, overlap=args.overlap,
-                    blind=args.blind)
+                    blind=args.blind, audit=args.audit)
     if args.command == "serve":
         cfg.dataset = str(Path(args.data).resolve())
         cfg.text_column, cfg.label_column, cfg.id_column = args.text_column, args.label_column, args.id_column

@@ -30,7 +30,8 @@ def build_session(config: AppConfig, data: AppData | None = None, annotator: str
                                     y_test=data.y_test, batch_size=config.batch_size, budget=config.budget,
                                     annotator=annotator or f"expert-{uuid.uuid4().hex[:4]}", background=background,
                                     allow_mismatch=config.allow_mismatch, random_state=0, overlap=config.overlap,
-                                    signed_in=signed_in, role=role)
+                                    signed_in=signed_in, role=role,
+                                    audit=config.audit if data.X_test is None else 0.0)
     atexit.register(session.close)  # a closed tab's kernel exits: free its claims for the others
     return session
 

@@ -38,6 +38,8 @@ class AppConfig:
     """Share of samples labeled by two different annotators (agreement, conflict review)."""
     blind: bool = False
     """Annotators never see the model's guesses or its learning curve (admins always do)."""
+    audit: float = 0.1
+    """Share of labels drawn at random to estimate accuracy, when the data has no test set."""
 
     def __post_init__(self) -> None:
         if self.store is None:
@@ -80,7 +82,7 @@ def _parse(name: str, raw: str) -> Any:
         return [c.strip() for c in raw.split(",") if c.strip()]
     if name in ("batch_size", "budget"):
         return int(raw)
-    if name == "overlap":
+    if name in ("overlap", "audit"):
         return float(raw)
     if name in ("umap", "allow_mismatch", "blind"):
         return raw.strip().lower() not in ("0", "false", "no", "off")

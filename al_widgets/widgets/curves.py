@@ -13,6 +13,7 @@ from .render import escape
 
 METRIC, UNCERTAINTY, BASELINE, CHANGE = range(4)  # the newest points of each line (and the baseline)
 HISTORY = {METRIC: 4, UNCERTAINTY: 5, CHANGE: 6}  # older points: resent only when the tail rolls over
+EST_LOW, EST_HIGH, ESTIMATE = 7, 8, 9  # the audit estimate and its 90 % band (no test set)
 _NAMES = {"progressive_accuracy": "accuracy on each new label before training on it (last 20)",
           "progressive_mae": "error on each new label before training on it (last 20)"}
 
@@ -69,7 +70,15 @@ class LearningCurves(w.VBox, SessionView):
         history = [go.Scatter(x=[], y=[], legendgroup=str(i), showlegend=False, hoverinfo="skip",
                               **{**lines[i], "name": lines[i]["name"] + " (earlier)"}) for i in HISTORY]
         self.figure = go.FigureWidget(
-            data=[*tails, baseline, go.Scatter(x=[], y=[], legendgroup=str(CHANGE), **lines[CHANGE]), *history],
+            data=[*tails, baseline, go.Scatter(x=[], y=[], legendgroup=str(CHANGE), **lines[CHANGE]), *history,
+                  go.Scatter(x=[], y=[], mode="lines", line=dict(width=0), showlegend=False, hoverinfo="skip",
+                             legendgroup="estimate", name="estimate low"),
+                  go.Scatter(x=[], y=[], mode="lines", line=dict(width=0), fill="tonexty",
+                             fillcolor="rgba(26,127,55,0.18)", legendgroup="estimate", name="90 % interval"),
+                  go.Scatter(x=[], y=[], mode="lines+markers", legendgroup="estimate",
+                             name="estimated accuracy (audit labels)" if session.pool.task == "classification"
+                             else "estimated RMSE (audit labels)",
+                             line=dict(color="#1a7f37", width=3), marker=dict(size=5, color="#1a7f37"))],
             layout=go.Layout(height=320, margin=dict(l=40, r=40, t=30, b=30),
                              xaxis=dict(title="labels", rangemode="tozero"),
                              yaxis=dict(title=self.metric if held_out else "progressive " + self.metric.split("_")[1],
@@ -79,7 +88,9 @@ class LearningCurves(w.VBox, SessionView):
                              legend=dict(orientation="h", y=1.25)))
         self.health = FigureHealth(self.figure, "learning curve", self._dispatcher)
         self.note = w.HTML(self._note(held_out))
-        super().__init__([self.figure, self.health.warning, self.note], **kwargs)
+        self.advice = w.HTML()
+        self.advice.add_class("alw-stop-advice")
+        super().__init__([self.advice, self.figure, self.health.warning, self.note], **kwargs)
         self.add_class("alw-curves")
         self.baseline: Any = None
         self._listen(session, {"retrained": lambda result: self.refresh()})
@@ -111,8 +122,10 @@ class LearningCurves(w.VBox, SessionView):
     def _note(held_out: bool) -> str:
         if held_out:
             return ""
-        return ("<small>No test set: the curve checks each new label against the model's prediction "
-                "before it was trained on it. Uncertain samples are hard, so this is pessimistic.</small>")
+        return ("<small>No test set. Green, with its 90 % band: the accuracy estimated from <i>audit</i> labels "
+                "(samples drawn at random, each checked before the model trained on it; "
+                "<code>SessionSettings(audit=0.1)</code>). Blue: every new label checked the same way; the "
+                "strategy picks hard samples, so this line is pessimistic.</small>")
 
     def series(self, line: int = METRIC) -> tuple[list, list]:
         """The whole line ``line`` (``METRIC``, ``UNCERTAINTY`` or ``CHANGE``) as drawn: older + newest points."""
@@ -141,7 +154,19 @@ class LearningCurves(w.VBox, SessionView):
                 if roll:
                     old = self.figure.data[HISTORY[line]]
                     old.x, old.y = x[:self._history], ys[:self._history]
+            if "estimate" in df:  # the headline without a test set: the estimate with its band
+                for trace, column in ((EST_LOW, "estimate_low"), (EST_HIGH, "estimate_high"), (ESTIMATE, "estimate")):
+                    self.figure.data[trace].x, self.figure.data[trace].y = x, _column(df, column)
+        self._show_advice()
         self.health.sent()
+
+    def _show_advice(self) -> None:
+        """The stop advice in plain words, above the plot (the engine's evidence, this view's wording)."""
+        advice = self.session.stop_advice()
+        colour = "#1a7f37" if advice.stop else "#57606a"
+        self.advice.value = (f"<div style='color:{colour};font-size:0.95em'>"
+                             f"<b>{'You can stop labeling' if advice.stop else 'More labels still help'}</b>: "
+                             f"{escape(advice.reason)}</div>")
 
     def _draw_baseline(self, df: Any) -> None:
         self.baseline = df

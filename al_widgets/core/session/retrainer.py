@@ -148,6 +148,11 @@ class RetrainLoop:
                 if n_unlabeled > 0 else 0.0
         change = res.prediction_change
         progressive = {self.progressive.metric: self.progressive.value(), "n_progressive": len(self.progressive)}
+        if self.stability is not None and res.prediction is not None:
+            self.stability.record(res.n_labels, res.prediction)
+        est = self.accuracy_estimate()
+        if est.known:
+            progressive.update(estimate=est.value, estimate_low=est.low, estimate_high=est.high, estimate_n=est.n)
         self.curve.record(res.n_labels, res.metrics, mean_unc, **progressive, strategy=res.strategy,
                           fit_seconds=res.fit_seconds, score_seconds=res.score_seconds, prediction_change=change)
         ms = (res.fit_seconds + res.score_seconds) * 1000

@@ -25,6 +25,7 @@ from .label_arrays import LabelMap, TrainedLabels
 from .retrainer import RetrainLoop
 from ..review.service import ReviewMixin
 from ..strategies.base import QueryStrategy, check_k
+from .estimates import AccuracyEstimate, StabilityTracker, StopAdvice, accuracy_from_audits, advice, rmse_from_audits
 from .training import InMemoryBackend, RetrainResult
 
 
@@ -106,6 +107,13 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         self.skipped_labels: dict[str, str] = {}  # stored labels this pool cannot use, and why
         self._store_seq = 0  # the newest store event merged into _labels
         self._overlap = overlap_mask(pool.ids, self.settings.overlap)
+        self._audit_rng = np.random.default_rng(None if self.settings.random_state is None
+                                                else [int(self.settings.random_state), 7])
+        self._estimate_cache: tuple[int, AccuracyEstimate | None] = (-1, None)
+        # the stop set: predictions on a fixed uniform sample, compared window labels apart (stop advice)
+        self.stability = StabilityTracker(pool.n, window=max(10, self.settings.batch_size),
+                                          random_state=self.settings.random_state) \
+            if not getattr(pool, "is_distributed", False) else None
         self._overlap_cache: tuple[int, list[str]] = (-1, [])
         resumed = self._load_store_labels()
         # the curve so far (this page's earlier visits, teammates' kernels), then every new row kept
@@ -277,11 +285,52 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
                     item = self.queue.offer(index, "overlap")
                     if item is not None:
                         return item
+        if self.settings.audit > 0 and self.queue.current is None and self.result_ is not None \
+                and not self.result_.cold_start and self._audit_rng.random() < self.settings.audit:
+            item = self._audit_item()
+            if item is not None:
+                return item
         item = self.queue.next(exclude=self._labels)
         if item is None and self.result_ is None and not self.busy:
             self.retrain()
             item = self.queue.next(exclude=self._labels)
         return item
+
+    def _audit_item(self) -> QueueItem | None:
+        """A uniformly drawn unlabeled sample, handed out like any other (the annotator cannot tell)."""
+        for _ in range(20):
+            index = int(self._audit_rng.integers(self.pool.n))
+            if index in self._labels or self._overlap[index]:
+                continue
+            item = self.queue.offer(index, "audit")
+            if item is not None:
+                return item
+        return None
+
+    def accuracy_estimate(self, window: int = 50) -> AccuracyEstimate:
+        """The current model's quality without a test set, from audit labels (see
+        :mod:`al_widgets.core.session.estimates`): accuracy, or RMSE for regression, with a 90 %
+        interval.  Every annotator's audit labels in the store count; a reload keeps them."""
+        newest = self.store.newest_seq()
+        if self._estimate_cache[0] == newest and self._estimate_cache[1] is not None:
+            return self._estimate_cache[1]
+        checks = self.store.audit_checks()
+        if self.pool.task == "regression":
+            est = rmse_from_audits([float(p) - float(y) for y, p in checks], window)
+        else:
+            hits = []
+            for y, p in checks:
+                try:
+                    hits.append(float(self.pool.check_label(y) == self.pool.check_label(p)))
+                except ValueError:
+                    continue
+            est = accuracy_from_audits(hits, window)
+        self._estimate_cache = (newest, est)
+        return est
+
+    def stop_advice(self) -> StopAdvice:
+        """Do more labels still pay off?  Stabilizing predictions on a fixed stop set, with the estimate."""
+        return advice(self.stability, self.accuracy_estimate(), self.n_labeled)
 
     def request_epistemic(self) -> None:
         """A view wants the epistemic/aleatoric split: computed from the next re-score on (now)."""
@@ -349,10 +398,16 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         current = self.queue.current
         on_screen = current is not None and current.index == index
         strategy = current.picked_by if on_screen else "user-choice"  # provenance: who picked it, then
+        predicted = None
+        if strategy == "audit" and self.result_ is not None and self.result_.prediction is not None \
+                and index not in self._trained_labels:  # checked before the model trains on it
+            predicted = self.result_.prediction[index]
+            predicted = predicted.item() if isinstance(predicted, np.generic) else predicted
         overlap_k = self.settings.overlap_k if self._overlap[index] else 1
         with self._cond:  # stored and counted in one step: a retrain snapshot sees both or neither
             seq = self.store.add_label(self.pool.ids[index], label, who, seconds, strategy,
-                                       self._score_of(index), only_if_unlabeled=not overwrite, overlap_k=overlap_k)
+                                       self._score_of(index), only_if_unlabeled=not overwrite, overlap_k=overlap_k,
+                                       predicted=predicted)
             self._check_progressive([index], label)
             self._labels[index] = label
             if overlap_k > 1:  # a second opinion may put the sample in conflict: the store's rule decides

@@ -45,6 +45,10 @@ class SessionSettings:
         annotator's session agrees.
     overlap_k : int
         Annotators per overlap sample (at least 2).
+    audit : float in [0, 0.5]
+        Share of the samples handed out that are drawn uniformly at random from the unlabeled pool
+        (interleaved with the strategy's picks) to estimate the model's quality without a test
+        set (:meth:`ActiveLearningSession.accuracy_estimate`).
     conflict_rule : {"newest", "majority", "exclude"} or None
         Training label of a sample whose annotators disagree (a reviewer's decision always wins);
         ``None``: ``"majority"`` with overlap (a two-annotator split is a conflict and is left out of
@@ -64,6 +68,7 @@ class SessionSettings:
     overlap: float = 0.0
     overlap_k: int = 2
     conflict_rule: str | None = None
+    audit: float = 0.0
 
     def __post_init__(self) -> None:
         self.validate()
@@ -78,6 +83,7 @@ class SessionSettings:
         check_number(self.lease_seconds, "lease_seconds", "real", 0, closed="neither", what="positive")
         check_number(self.overlap, "overlap", "real", 0, 1, what="a share between 0 and 1")
         check_number(self.overlap_k, "overlap_k", "int", 2, what="an integer >= 2")
+        check_number(self.audit, "audit", "real", 0, 0.5, what="a share between 0 and 0.5")
         if self.conflict_rule not in (None, "newest", "majority", "exclude"):
             raise ValueError(f"conflict_rule must be 'newest', 'majority', 'exclude' or None, got {self.conflict_rule!r}")
 

@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS events (
     strategy TEXT,
     score REAL,
     undoes INTEGER REFERENCES events(seq),
-    batch TEXT
+    batch TEXT,
+    predicted TEXT
 );
 CREATE INDEX IF NOT EXISTS events_sample ON events(sample_id);
 CREATE INDEX IF NOT EXISTS events_undoes ON events(undoes);
@@ -267,6 +268,8 @@ class LabelStore:
         cols = {r[1] for r in self._conn.execute("PRAGMA table_info(events)")}
         if "batch" not in cols:  # stores written before bulk actions were grouped
             self._conn.execute("ALTER TABLE events ADD COLUMN batch TEXT")
+        if "predicted" not in cols:  # stores written before audit labels kept the model's prediction
+            self._conn.execute("ALTER TABLE events ADD COLUMN predicted TEXT")
         claim_cols = {r[1] for r in self._conn.execute("PRAGMA table_info(claims)")}
         if "pid" not in claim_cols:  # stores written before claims knew their process
             self._conn.execute("ALTER TABLE claims ADD COLUMN pid INTEGER")
@@ -321,7 +324,7 @@ class LabelStore:
 
     def add_label(self, sample_id: Any, label: Any, annotator: str = "anonymous", seconds: float | None = None,
                   strategy: str | None = None, score: float | None = None, only_if_unlabeled: bool = False,
-                  overlap_k: int = 1) -> int:
+                  overlap_k: int = 1, predicted: Any = None) -> int:
         """Append a label and commit it; returns its sequence number.
 
         With ``only_if_unlabeled`` the write is refused (:class:`AlreadyLabeled`) when the sample
@@ -347,9 +350,10 @@ class LabelStore:
                     raise AlreadyLabeled(f"sample {sample_id!r} was labeled {json.loads(row[2])!r} by {row[3]} "
                                          "while it was on screen here; nothing was overwritten")
             cur = conn.execute(
-                "INSERT INTO events (sample_id, action, label, annotator, ts, seconds, strategy, score) "
-                "VALUES (?, 'label', ?, ?, ?, ?, ?, ?)",
-                (str(sample_id), payload, annotator, time.time(), seconds, strategy, score))
+                "INSERT INTO events (sample_id, action, label, annotator, ts, seconds, strategy, score, predicted) "
+                "VALUES (?, 'label', ?, ?, ?, ?, ?, ?, ?)",
+                (str(sample_id), payload, annotator, time.time(), seconds, strategy, score,
+                 None if predicted is None else json.dumps(predicted)))
             conn.execute("DELETE FROM claims WHERE sample_id = ?", (str(sample_id),))
             return int(cur.lastrowid)
         return self._write(op)
@@ -427,6 +431,18 @@ class LabelStore:
                 (k, annotator)).fetchall()
         return [r[0] for r in rows]
 
+    def audit_checks(self) -> list[tuple[Any, Any]]:
+        """``(label, prediction before training)`` of every active audit label, oldest first."""
+        with self._lock:
+            try:
+                rows = self._conn.execute(
+                    "SELECT label, predicted FROM events e WHERE action = 'label' AND strategy = 'audit' "
+                    "AND predicted IS NOT NULL AND NOT EXISTS (SELECT 1 FROM events u WHERE u.undoes = e.seq) "
+                    "ORDER BY seq").fetchall()
+            except sqlite3.OperationalError:  # an older store opened read-only
+                return []
+        return [(json.loads(a), json.loads(b)) for a, b in rows]
+
     def newest_annotator(self) -> str | None:
         """Who gave the newest label (not counting reviewers' decisions)."""
         with self._lock:
@@ -463,7 +479,9 @@ class LabelStore:
         """Every event (labels and undos) in order."""
         with self._lock:
             df = pd.read_sql_query("SELECT * FROM events ORDER BY seq", self._conn)
-        df["label"] = pd.Series([json.loads(v) if isinstance(v, str) else None for v in df["label"]], dtype=object)
+        for col in ("label", "predicted"):
+            if col in df:
+                df[col] = pd.Series([json.loads(v) if isinstance(v, str) else None for v in df[col]], dtype=object)
         return df
 
     def to_frame_all(self) -> pd.DataFrame:

@@ -1,0 +1,194 @@
+"""How good is the model, and when can labeling stop, without a test set.
+
+**Audit labels.**  With ``SessionSettings(audit=0.1)`` one sample in ten handed out is drawn
+uniformly at random from the unlabeled pool (interleaved: the annotator cannot tell).  Each audit
+label is checked against the prediction the model made *before* it trained on that label; a
+uniformly drawn sample checked by a model that never saw it is an unbiased test of that model.
+Audit labels are training labels too, and that does not bias the check: the check is made first.
+The estimate of the current model's accuracy is the share of hits among the newest audits (a
+window, since older audits tested weaker models: if anything the estimate is pessimistic while
+the model still improves), with a Wilson score interval.  Regression: the RMSE of the audit
+residuals, with a bootstrap interval.
+
+**Stop advice** follows the stabilizing-predictions rule (Bloodgood & Vijay-Shanker, 2009): the
+model's predictions on a fixed *stop set* (a uniform sample of the pool) are compared with those of
+the model ``window`` labels earlier by Cohen's kappa; when the last three comparisons are all
+above ``0.99``, more labels barely change the model, and labeling can stop.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+Z90 = 1.6448536269514722
+"""Two-sided 90 % normal quantile."""
+
+
+@dataclass(frozen=True)
+class AccuracyEstimate:
+    """An estimate of the current model's quality with a 90 % interval.
+
+    Attributes
+    ----------
+    value, low, high : float
+        The estimate and its 90 % interval (NaN when there is nothing to rest on).
+    n : int
+        How many checks it rests on.
+    method : str
+        How it was made, in words.
+    metric : str
+        ``"accuracy"`` (classification) or ``"rmse"`` (regression).
+    """
+
+    value: float
+    low: float
+    high: float
+    n: int
+    method: str
+    metric: str = "accuracy"
+
+    @property
+    def known(self) -> bool:
+        return self.n > 0 and self.value == self.value
+
+    def __str__(self) -> str:
+        if not self.known:
+            return f"no estimate yet ({self.method})"
+        return f"estimated {self.metric} {self.value:.2f} ({self.low:.2f}–{self.high:.2f}, 90 %; {self.n} audit labels)"
+
+
+@dataclass(frozen=True)
+class StopAdvice:
+    """Whether more labels still pay off, with the evidence.
+
+    Attributes
+    ----------
+    stop : bool
+        True when the model has stopped changing (see the module docstring).
+    reason : str
+        Plain words, for people.
+    kappas : list of (int, float)
+        ``(labels, kappa)``: agreement of the model at that many labels with the model ``window``
+        labels earlier, on the stop set.
+    estimate : AccuracyEstimate
+    """
+
+    stop: bool
+    reason: str
+    kappas: list = field(default_factory=list)
+    estimate: AccuracyEstimate | None = None
+
+
+def wilson(hits: int, n: int, z: float = Z90) -> tuple[float, float]:
+    """Wilson score interval for ``hits`` successes in ``n`` trials (``(nan, nan)`` for ``n = 0``)."""
+    if n <= 0:
+        return float("nan"), float("nan")
+    p = hits / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def accuracy_from_audits(hits: list[float], window: int = 50) -> AccuracyEstimate:
+    """The share of correct pre-training predictions among the newest ``window`` audit labels."""
+    recent = hits[-window:]
+    n = len(recent)
+    if n == 0:
+        return AccuracyEstimate(float("nan"), float("nan"), float("nan"), 0,
+                                "no audit labels yet (SessionSettings(audit=0.1) draws one label in ten at random)")
+    k = int(round(sum(recent)))
+    low, high = wilson(k, n)
+    return AccuracyEstimate(k / n, low, high, n,
+                            f"audit: {n} uniformly drawn labels, each checked before training (Wilson 90 %)")
+
+
+def rmse_from_audits(residuals: list[float], window: int = 50, seed: int = 0) -> AccuracyEstimate:
+    """RMSE of the newest ``window`` audit residuals, with a bootstrap 90 % interval."""
+    r = np.asarray(residuals[-window:], dtype=float)
+    if not len(r):
+        return AccuracyEstimate(float("nan"), float("nan"), float("nan"), 0, "no audit labels yet", "rmse")
+    value = float(np.sqrt(np.mean(r ** 2)))
+    boot = np.random.default_rng(seed).choice(r, size=(1000, len(r)), replace=True)
+    dist = np.sqrt(np.mean(boot ** 2, axis=1))
+    low, high = (float(np.quantile(dist, 0.05)), float(np.quantile(dist, 0.95))) if len(r) > 1 else (0.0, math.inf)
+    return AccuracyEstimate(value, low, high, len(r), f"audit: {len(r)} residuals before training (bootstrap 90 %)",
+                            "rmse")
+
+
+def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float:
+    """Cohen's kappa between two label arrays (1.0 when both are one identical constant)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if len(a) == 0:
+        return float("nan")
+    values, inv = np.unique(np.concatenate([a, b]), return_inverse=True)
+    ia, ib = inv[: len(a)], inv[len(a):]
+    p_o = float(np.mean(ia == ib))
+    pa = np.bincount(ia, minlength=len(values)) / len(a)
+    pb = np.bincount(ib, minlength=len(values)) / len(b)
+    p_e = float(pa @ pb)
+    return 1.0 if p_e >= 1.0 else (p_o - p_e) / (1 - p_e)
+
+
+class StabilityTracker:
+    """Predictions on a fixed stop set after each retrain, compared ``window`` labels apart.
+
+    Parameters
+    ----------
+    n : int
+        Pool size.
+    size : int
+        Stop-set size (a uniform sample of the pool, fixed for the session).
+    window : int
+        Labels between the two models a kappa compares.
+    threshold : float
+        Kappa above which a comparison counts as stable.
+    runs : int
+        Consecutive stable comparisons needed to advise stopping.
+    random_state : int or None
+    """
+
+    def __init__(self, n: int, size: int = 1000, window: int = 10, threshold: float = 0.99, runs: int = 3,
+                 random_state: int | None = 0) -> None:
+        self.stop_set = np.sort(np.random.default_rng(random_state).choice(n, min(size, n), replace=False))
+        self.window, self.threshold, self.runs = window, threshold, runs
+        self._predictions: dict[int, np.ndarray] = {}
+        self.kappas: list[tuple[int, float]] = []
+
+    def record(self, n_labels: int, prediction: np.ndarray) -> None:
+        """The model trained on ``n_labels`` labels predicts ``prediction`` (the whole pool)."""
+        mine = np.asarray(prediction)[self.stop_set]
+        self._predictions = {k: v for k, v in self._predictions.items() if k < n_labels}  # undone labels
+        self.kappas = [(k, v) for k, v in self.kappas if k < n_labels]
+        earlier = [k for k in self._predictions if k <= n_labels - self.window]
+        if earlier:
+            ref = max(earlier)
+            if not self.kappas or self.kappas[-1][0] <= n_labels - self.window:
+                self.kappas.append((n_labels, cohen_kappa(self._predictions[ref], mine)))
+        self._predictions[n_labels] = mine
+
+    def stable(self) -> bool:
+        last = self.kappas[-self.runs:]
+        return len(last) == self.runs and all(k >= self.threshold for _, k in last)
+
+
+def advice(tracker: StabilityTracker | None, estimate: AccuracyEstimate, n_labels: int) -> StopAdvice:
+    """Plain-words stop advice from the stability of predictions and the estimate."""
+    est = f"; {estimate}" if estimate.known else ""
+    if tracker is None:
+        return StopAdvice(False, "no advice for this pool (predictions are not kept)" + est, [], estimate)
+    kappas = list(tracker.kappas)
+    if tracker.stable():
+        return StopAdvice(True, f"the model has stopped changing: its predictions agree with those of "
+                                f"{tracker.window} labels earlier (kappa ≥ {tracker.threshold}) "
+                                f"{tracker.runs} times in a row{est}", kappas, estimate)
+    if not kappas:
+        need = tracker.window - n_labels % tracker.window if n_labels else tracker.window
+        return StopAdvice(False, f"keep labeling: too early to tell (about {need} more labels before the first "
+                                 f"comparison){est}", kappas, estimate)
+    last = kappas[-1][1]
+    return StopAdvice(False, f"keep labeling: the model is still changing (kappa {last:.3f} against the model "
+                             f"{tracker.window} labels earlier; stop at ≥ {tracker.threshold} "
+                             f"{tracker.runs} times in a row){est}", kappas, estimate)
