@@ -246,3 +246,47 @@ def test_a_warm_kernel_page_is_never_stale(tmp_path, browser):
             assert current_id(page) not in given
         finally:
             page.close()
+
+
+def test_without_a_test_set_the_page_shows_the_estimate_band_and_stop_advice(tmp_path, browser):
+    """Issue 23: audit labels give an estimate with its 90 % band (the curve's headline) and advice."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.datasets import make_blobs
+    X, y = make_blobs(600, centers=3, cluster_std=2.0, random_state=3)
+    names = np.array(["a", "b", "c"])[y]
+    df = pd.DataFrame(X, columns=["f1", "f2"]).assign(id=[f"s{i}" for i in range(600)], label=None)
+    df.loc[:5, "label"] = names[:6]
+    csv = tmp_path / "blobs.csv"
+    df.to_csv(csv, index=False)
+    truth = dict(zip(df["id"], names))
+    with VoilaServer(["serve", str(csv), "--label-column", "label", "--id-column", "id", "--store",
+                      str(tmp_path / "l.sqlite"), "--no-umap", "--audit", "0.4", "--strategy", "margin"],
+                     tmp_path / "voila.log", env={"AL_WIDGETS_CACHE": str(tmp_path / "cache")}) as srv:
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        try:
+            page.goto(srv.url, timeout=180_000)
+            wait_ready(page)
+            for _ in range(30):
+                shown = current_id(page)
+                page.locator(".alw-class-button", has_text=f"] {truth[shown]}").first.click()
+                wait_next(page, shown)
+            with LabelStore(tmp_path / "l.sqlite", readonly=True) as st:
+                n_audit = len(st.audit_checks())
+            assert n_audit >= 3
+            page.wait_for_function(
+                "(n) => { const d = document.querySelector('.alw-curves .js-plotly-plot');"
+                " return d && d.data && d.data[9] && d.data[9].y && d.data[9].y.length > 0"
+                " && d.data[9].y[d.data[9].y.length - 1] !== null; }", arg=n_audit, timeout=90_000)
+            est = page.evaluate("() => { const d = document.querySelector('.alw-curves .js-plotly-plot').data;"
+                                " const last = (t) => t.y[t.y.length - 1];"
+                                " return {low: last(d[7]), high: last(d[8]), value: last(d[9]), fill: d[8].fill,"
+                                " name: d[9].name}; }")
+            assert 0 <= est["low"] <= est["value"] <= est["high"] <= 1 and est["fill"] == "tonexty"
+            assert "audit" in est["name"]
+            advice = page.locator(".alw-stop-advice").inner_text()
+            assert ("More labels still help" in advice or "You can stop labeling" in advice)
+            assert "estimated accuracy" in advice
+            page.screenshot(path=str(tmp_path / "estimate.png"))
+        finally:
+            page.close()

@@ -132,3 +132,17 @@ def test_the_curve_shows_the_estimate_with_its_band_and_the_advice(tmp_path):
     assert fig.data[EST_HIGH].fill == "tonexty" and "audit" in fig.data[ESTIMATE].name
     assert "More labels still help" in curves.advice.value and "estimated accuracy" in curves.advice.value
     s.close()
+
+
+def test_the_forecast_recovers_a_known_learning_curve():
+    from al_widgets.core.session.estimates import forecast
+    rng = np.random.default_rng(0)
+    n = np.arange(20, 161, 10)
+    acc = 0.95 - 1.2 * n ** -0.6 + rng.normal(0, 0.002, len(n))  # reaches 0.91 at (1.2 / 0.04) ** (1 / 0.6) = 290
+    f = forecast(list(zip(n, acc)), 0.91)
+    # measured: 351 (314-508) against the true 290; the bootstrap over points is narrow for extrapolation
+    assert f is not None and abs(f.labels - 290) / 290 < 0.3 and f.low <= f.labels <= (f.high or np.inf)
+    assert "labels would reach 0.91" in str(f)
+    out = forecast(list(zip(n, acc)), 0.99)  # above the curve's ceiling
+    assert out.labels is None and "out of reach" in str(out)
+    assert forecast([(10, 0.5), (20, 0.6)], 0.9) is None  # too few points

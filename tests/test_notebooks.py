@@ -61,6 +61,7 @@ def test_teaching(tmp_path, env):
     assert "queried in the far cluster: {'entropy': 0," in text  # the sampling-bias plot shows the miss
     assert "replay rounds. auto is using" in text  # the auto section in plain words, one row per replay
     assert "has the best mean accuracy over the budget" in text  # the text agrees with the table
+    assert "the interval held the test accuracy at" in text  # Part 7: estimating without a test set
     assert "…" not in text.split("what it does")[-1][:4000]  # strategy descriptions in full
     assert "final accuracy" in _text_html(nb)  # Part 4b's table is displayed, not computed and dropped
     heatmaps = [o for c in nb.cells for o in c.get("outputs", []) if "heatmap" in str(o.get("data", {}))]

@@ -79,7 +79,8 @@ For a class: what an active learner does, step by step, on data you can see.
 * **Part 3**: two kinds of uncertainty: *aleatoric* (the classes overlap) and *epistemic* (the model has not seen enough).
 * **Part 4**: a cold start, and what sampling bias looks like.
 * **Part 5**: `auto`, a strategy that chooses strategies, and what it can and cannot see.
-* **Part 6**: the dashboard in teaching mode, with random sampling drawn beside your labels."""),
+* **Part 6**: the dashboard in teaching mode, with random sampling drawn beside your labels.
+* **Part 7**: how good is the model without a test set, and when can labeling stop?"""),
 code("""import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -318,6 +319,50 @@ code("""for _ in range(20):   # a student answering (from the true labels)
     teaching_dashboard.labeling.label(int(y[item.index]))
 teach.wait_idle()
 print(teach.status)   # the grey baseline appears on the curve above a few seconds later"""),
+md("""## Part 7: how good is the model without a test set, and when to stop
+
+Real projects rarely have a test set. Checking each new label against the prediction made before
+training on it (*progressive validation*) is honest but pessimistic under active learning: the
+strategy picks the hard samples. **Audit labels** fix that: with `audit=0.15`, about one sample in
+seven is drawn uniformly at random from the pool (the annotator cannot tell). A random sample
+checked by a model that has not seen it is an unbiased test, so the share of audits the model got
+right estimates its accuracy, with a 90 % interval (Wilson). The audit labels then train the model
+like any other.
+
+**When to stop?** When the model stops changing: its predictions on a fixed random *stop set*
+agree with those of the model ten labels earlier (Cohen's kappa ≥ 0.99) three times in a row
+(*stabilizing predictions*, Bloodgood & Vijay-Shanker 2009). Here the session has a test set only
+so that we can check the estimate against the truth."""),
+code("""audit_session = ActiveLearningSession(model, Pool(X, classes=[0, 1]), "margin", X_test=X_test, y_test=y_test,
+                                     batch_size=5, background=False, random_state=0, audit=0.15)
+rows = []
+for _ in range(120):
+    item = audit_session.next_item()
+    audit_session.submit(item.index, int(y[item.index]))
+    est = audit_session.accuracy_estimate()
+    res = audit_session.result_
+    if est.known and res is not None and not res.cold_start:
+        rows.append({"labels": audit_session.n_labeled, "test accuracy": res.metrics["accuracy"],
+                     "estimate": est.value, "low": est.low, "high": est.high,
+                     "stop": audit_session.stop_advice().stop})
+est_curve = pd.DataFrame(rows)
+fig = go.Figure([
+    go.Scatter(x=est_curve["labels"], y=est_curve["low"], line=dict(width=0), showlegend=False),
+    go.Scatter(x=est_curve["labels"], y=est_curve["high"], line=dict(width=0), fill="tonexty",
+               fillcolor="rgba(26,127,55,0.2)", name="90 % interval"),
+    go.Scatter(x=est_curve["labels"], y=est_curve["estimate"], name="estimate from audit labels",
+               line=dict(color="#1a7f37", width=3)),
+    go.Scatter(x=est_curve["labels"], y=est_curve["test accuracy"], name="test accuracy (the truth)",
+               line=dict(color="black", dash="dot"))])
+first_stop = est_curve.loc[est_curve["stop"], "labels"].min() if est_curve["stop"].any() else None
+if first_stop is not None:
+    fig.add_vline(x=first_stop, line_dash="dash", annotation_text="stop advice")
+fig.update_layout(height=330, xaxis_title="labels", yaxis_title="accuracy", yaxis_range=[0.5, 1.02])
+inside = ((est_curve["low"] <= est_curve["test accuracy"]) & (est_curve["test accuracy"] <= est_curve["high"])).mean()
+print(f"the interval held the test accuracy at {inside:.0%} of the retrains; "
+      f"{len(audit_session.store.audit_checks())} of {audit_session.n_labeled} labels were audits")
+print(audit_session.stop_advice().reason)
+fig"""),
 ], "notebooks/02_teaching_active_learning.ipynb")
 
 save([

@@ -192,3 +192,66 @@ def advice(tracker: StabilityTracker | None, estimate: AccuracyEstimate, n_label
     return StopAdvice(False, f"keep labeling: the model is still changing (kappa {last:.3f} against the model "
                              f"{tracker.window} labels earlier; stop at ≥ {tracker.threshold} "
                              f"{tracker.runs} times in a row){est}", kappas, estimate)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Labels needed to reach ``target``, from the learning curve extrapolated (``None`` fields: not reachable
+    by the fitted curve, or too few points)."""
+
+    target: float
+    labels: float | None
+    low: float | None
+    high: float | None
+    ceiling: float
+
+    def __str__(self) -> str:
+        if self.labels is None:
+            return f"the curve levels off near {self.ceiling:.2f}: {self.target:.2f} looks out of reach"
+        upper = "no upper bound" if self.high is None else f"{self.high:.0f}"
+        return f"about {self.labels:.0f} labels would reach {self.target:.2f} ({self.low:.0f}–{upper}, 90 %)"
+
+
+def _power_law(n: np.ndarray, a: float, b: float, c: float) -> np.ndarray:
+    return a - b * np.power(n, -c)
+
+
+def forecast(points: list[tuple[float, float]], target: float, n_boot: int = 200, seed: int = 0) -> Forecast | None:
+    """Fit ``acc(n) = a - b n^-c`` (inverse power law, the usual learning-curve model) to ``points``
+    ``(labels, accuracy)`` and solve for ``target``; a bootstrap over the points gives a 90 % interval.
+
+    Returns ``None`` with fewer than five points."""
+    from scipy.optimize import curve_fit
+    pts = np.array(sorted(points), dtype=float)
+    if len(pts) < 5:
+        return None
+    n, acc = pts[:, 0], pts[:, 1]
+
+    def solve(n_: np.ndarray, acc_: np.ndarray) -> tuple[float, float] | None:
+        try:
+            (a, b, c), _ = curve_fit(_power_law, n_, acc_, p0=(min(acc_.max() + 0.05, 1.0), 1.0, 0.5),
+                                     bounds=([0, 0, 0.05], [1.0, 100.0, 3.0]), maxfev=5000)
+        except (RuntimeError, ValueError):
+            return None
+        if target >= a:
+            return None, a
+        return float((b / (a - target)) ** (1 / c)), a
+
+    base = solve(n, acc)
+    if base is None:
+        return None
+    labels, ceiling = base
+    rng = np.random.default_rng(seed)
+    boots = []
+    for _ in range(n_boot):
+        pick = rng.choice(len(n), len(n), replace=True)
+        if len(np.unique(n[pick])) < 4:
+            continue
+        out = solve(n[pick], acc[pick])
+        boots.append(np.inf if out is None or out[0] is None else out[0])
+    if labels is None or not boots:
+        return Forecast(target, None, None, None, ceiling)
+    boots = np.sort(np.asarray(boots, dtype=float))
+    low = float(boots[int(0.05 * (len(boots) - 1))])
+    high = float(boots[int(np.ceil(0.95 * (len(boots) - 1)))])
+    return Forecast(target, max(labels, n.max()), max(low, n.max()), None if not np.isfinite(high) else high, ceiling)
