@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -79,6 +80,8 @@ class StopAdvice:
     reason: str
     kappas: list = field(default_factory=list)
     estimate: AccuracyEstimate | None = None
+    forecast: Any = None
+    """A :class:`Forecast` of the labels needed for the next step up in accuracy (or ``None``)."""
 
 
 def wilson(hits: int, n: int, z: float = Z90) -> tuple[float, float]:
@@ -174,24 +177,27 @@ class StabilityTracker:
         return len(last) == self.runs and all(k >= self.threshold for _, k in last)
 
 
-def advice(tracker: StabilityTracker | None, estimate: AccuracyEstimate, n_labels: int) -> StopAdvice:
-    """Plain-words stop advice from the stability of predictions and the estimate."""
+def advice(tracker: StabilityTracker | None, estimate: AccuracyEstimate, n_labels: int,
+           outlook: "Forecast | None" = None) -> StopAdvice:
+    """Plain-words stop advice from the stability of predictions, the estimate and the forecast."""
     est = f"; {estimate}" if estimate.known else ""
+    if outlook is not None:
+        est += f"; {outlook.describe(n_labels)}"
     if tracker is None:
-        return StopAdvice(False, "no advice for this pool (predictions are not kept)" + est, [], estimate)
+        return StopAdvice(False, "no advice for this pool (predictions are not kept)" + est, [], estimate, outlook)
     kappas = list(tracker.kappas)
     if tracker.stable():
         return StopAdvice(True, f"the model has stopped changing: its predictions agree with those of "
                                 f"{tracker.window} labels earlier (kappa ≥ {tracker.threshold}) "
-                                f"{tracker.runs} times in a row{est}", kappas, estimate)
+                                f"{tracker.runs} times in a row{est}", kappas, estimate, outlook)
     if not kappas:
         need = tracker.window - n_labels % tracker.window if n_labels else tracker.window
         return StopAdvice(False, f"keep labeling: too early to tell (about {need} more labels before the first "
-                                 f"comparison){est}", kappas, estimate)
+                                 f"comparison){est}", kappas, estimate, outlook)
     last = kappas[-1][1]
     return StopAdvice(False, f"keep labeling: the model is still changing (kappa {last:.3f} against the model "
                              f"{tracker.window} labels earlier; stop at ≥ {tracker.threshold} "
-                             f"{tracker.runs} times in a row){est}", kappas, estimate)
+                             f"{tracker.runs} times in a row){est}", kappas, estimate, outlook)
 
 
 @dataclass(frozen=True)
@@ -206,17 +212,24 @@ class Forecast:
     ceiling: float
 
     def __str__(self) -> str:
+        return self.describe()
+
+    def describe(self, n_now: float = 0) -> str:
+        """Plain words; with ``n_now`` (labels so far) the count is of *more* labels."""
         if self.labels is None:
             return f"the curve levels off near {self.ceiling:.2f}: {self.target:.2f} looks out of reach"
-        upper = "no upper bound" if self.high is None else f"{self.high:.0f}"
-        return f"about {self.labels:.0f} labels would reach {self.target:.2f} ({self.low:.0f}–{upper}, 90 %)"
+        more = " more" if n_now else ""
+        low = max(self.low - n_now, 0)
+        upper = "no upper bound" if self.high is None else f"{self.high - n_now:.0f}"
+        return (f"about {max(self.labels - n_now, 0):.0f}{more} labels would reach {self.target:.2f} "
+                f"({low:.0f}–{upper}, 90 %)")
 
 
 def _power_law(n: np.ndarray, a: float, b: float, c: float) -> np.ndarray:
     return a - b * np.power(n, -c)
 
 
-def forecast(points: list[tuple[float, float]], target: float, n_boot: int = 200, seed: int = 0) -> Forecast | None:
+def forecast(points: list[tuple[float, float]], target: float, n_boot: int = 50, seed: int = 0) -> Forecast | None:
     """Fit ``acc(n) = a - b n^-c`` (inverse power law, the usual learning-curve model) to ``points``
     ``(labels, accuracy)`` and solve for ``target``; a bootstrap over the points gives a 90 % interval.
 

@@ -25,7 +25,8 @@ from .label_arrays import LabelMap, TrainedLabels
 from .retrainer import RetrainLoop
 from ..review.service import ReviewMixin
 from ..strategies.base import QueryStrategy, check_k
-from .estimates import AccuracyEstimate, StabilityTracker, StopAdvice, accuracy_from_audits, advice, rmse_from_audits
+from .estimates import (AccuracyEstimate, StabilityTracker, StopAdvice, accuracy_from_audits, advice, forecast,
+                        rmse_from_audits)
 from .training import InMemoryBackend, RetrainResult
 
 
@@ -110,6 +111,7 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         self._audit_rng = np.random.default_rng(None if self.settings.random_state is None
                                                 else [int(self.settings.random_state), 7])
         self._estimate_cache: tuple[int, AccuracyEstimate | None] = (-1, None)
+        self._forecast_cache: tuple[Any, Any] = (None, None)
         # the stop set: predictions on a fixed uniform sample, compared window labels apart (stop advice)
         self.stability = StabilityTracker(pool.n, window=max(10, self.settings.batch_size),
                                           random_state=self.settings.random_state) \
@@ -330,7 +332,17 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
 
     def stop_advice(self) -> StopAdvice:
         """Do more labels still pay off?  Stabilizing predictions on a fixed stop set, with the estimate."""
-        return advice(self.stability, self.accuracy_estimate(), self.n_labeled)
+        est = self.accuracy_estimate()
+        outlook = None
+        frame = self.curve.to_frame()
+        if est.known and est.metric == "accuracy" and "estimate" in frame:
+            points = list(frame[["n_labels", "estimate"]].dropna().itertuples(index=False, name=None))
+            target = min(round(est.value + 0.025, 2), 0.99)
+            key = (len(points) // 5, target)
+            if self._forecast_cache[0] != key:  # fifty curve fits: every fifth new curve point, not per look
+                self._forecast_cache = (key, forecast(points, target) if target > est.value else None)
+            outlook = self._forecast_cache[1]
+        return advice(self.stability, est, self.n_labeled, outlook)
 
     def request_epistemic(self) -> None:
         """A view wants the epistemic/aleatoric split: computed from the next re-score on (now)."""
