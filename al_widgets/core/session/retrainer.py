@@ -148,8 +148,7 @@ class RetrainLoop:
                 if n_unlabeled > 0 else 0.0
         change = res.prediction_change
         progressive = {self.progressive.metric: self.progressive.value(), "n_progressive": len(self.progressive)}
-        if self.stability is not None and res.prediction is not None:
-            self.stability.record(res.n_labels, res.prediction)
+        self.monitor.record(res.n_labels, res.prediction)
         est = self.accuracy_estimate()
         if est.known:
             progressive.update(estimate=est.value, estimate_low=est.low, estimate_high=est.high, estimate_n=est.n)

@@ -25,8 +25,8 @@ from .label_arrays import LabelMap, TrainedLabels
 from .retrainer import RetrainLoop
 from ..review.service import ReviewMixin
 from ..strategies.base import QueryStrategy, check_k
-from .estimates import (AccuracyEstimate, StabilityTracker, StopAdvice, accuracy_from_audits, advice, forecast,
-                        rmse_from_audits)
+from .estimates import AccuracyEstimate, StopAdvice
+from .monitor import QualityMonitor
 from .training import InMemoryBackend, RetrainResult
 
 
@@ -108,19 +108,13 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         self.skipped_labels: dict[str, str] = {}  # stored labels this pool cannot use, and why
         self._store_seq = 0  # the newest store event merged into _labels
         self._overlap = overlap_mask(pool.ids, self.settings.overlap)
-        self._audit_rng = np.random.default_rng(None if self.settings.random_state is None
-                                                else [int(self.settings.random_state), 7])
-        self._estimate_cache: tuple[int, AccuracyEstimate | None] = (-1, None)
-        self._forecast_cache: tuple[Any, Any] = (None, None)
-        # the stop set: predictions on a fixed uniform sample, compared window labels apart (stop advice)
-        self.stability = StabilityTracker(pool.n, window=max(10, self.settings.batch_size),
-                                          random_state=self.settings.random_state) \
-            if not getattr(pool, "is_distributed", False) else None
+
         self._overlap_cache: tuple[int, list[str]] = (-1, [])
         resumed = self._load_store_labels()
         # the curve so far (this page's earlier visits, teammates' kernels), then every new row kept
         self.curve.load(self.store.curve_points(), up_to=len(self._labels))
         self.curve.on_record = self._keep_curve_row
+        self.monitor = QualityMonitor(pool, self.store, self.curve, self.settings)  # estimates, stop advice
         self._cond = threading.Condition(threading.RLock())
         self._requested = self._busy = self._closed = False
         self._worker: threading.Thread | None = None
@@ -287,10 +281,11 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
                     item = self.queue.offer(index, "overlap")
                     if item is not None:
                         return item
-        if self.settings.audit > 0 and self.queue.current is None and self.result_ is not None \
-                and not self.result_.cold_start and self._audit_rng.random() < self.settings.audit:
-            item = self._audit_item()
-            if item is not None:
+        if self.queue.current is None and self.result_ is not None and not self.result_.cold_start \
+                and self.monitor.draw_audit(self.settings.audit):
+            index = self.monitor.audit_index(_Either(self._labels, self._overlap))
+            item = self.queue.offer(index, "audit") if index is not None else None
+            if item is not None:  # a uniform draw, handed out like any other (the annotator cannot tell)
                 return item
         item = self.queue.next(exclude=self._labels)
         if item is None and self.result_ is None and not self.busy:
@@ -298,51 +293,16 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
             item = self.queue.next(exclude=self._labels)
         return item
 
-    def _audit_item(self) -> QueueItem | None:
-        """A uniformly drawn unlabeled sample, handed out like any other (the annotator cannot tell)."""
-        for _ in range(20):
-            index = int(self._audit_rng.integers(self.pool.n))
-            if index in self._labels or self._overlap[index]:
-                continue
-            item = self.queue.offer(index, "audit")
-            if item is not None:
-                return item
-        return None
-
     def accuracy_estimate(self, window: int = 50) -> AccuracyEstimate:
         """The current model's quality without a test set, from audit labels (see
         :mod:`al_widgets.core.session.estimates`): accuracy, or RMSE for regression, with a 90 %
         interval.  Every annotator's audit labels in the store count; a reload keeps them."""
-        newest = self.store.newest_seq()
-        if self._estimate_cache[0] == newest and self._estimate_cache[1] is not None:
-            return self._estimate_cache[1]
-        checks = self.store.audit_checks()
-        if self.pool.task == "regression":
-            est = rmse_from_audits([float(p) - float(y) for y, p in checks], window)
-        else:
-            hits = []
-            for y, p in checks:
-                try:
-                    hits.append(float(self.pool.check_label(y) == self.pool.check_label(p)))
-                except ValueError:
-                    continue
-            est = accuracy_from_audits(hits, window)
-        self._estimate_cache = (newest, est)
-        return est
+        return self.monitor.estimate(window)
 
     def stop_advice(self) -> StopAdvice:
-        """Do more labels still pay off?  Stabilizing predictions on a fixed stop set, with the estimate."""
-        est = self.accuracy_estimate()
-        outlook = None
-        frame = self.curve.to_frame()
-        if est.known and est.metric == "accuracy" and "estimate" in frame:
-            points = list(frame[["n_labels", "estimate"]].dropna().itertuples(index=False, name=None))
-            target = min(round(est.value + 0.025, 2), 0.99)
-            key = (len(points) // 5, target)
-            if self._forecast_cache[0] != key:  # fifty curve fits: every fifth new curve point, not per look
-                self._forecast_cache = (key, forecast(points, target) if target > est.value else None)
-            outlook = self._forecast_cache[1]
-        return advice(self.stability, est, self.n_labeled, outlook)
+        """Do more labels still pay off?  Stabilizing predictions on a fixed stop set, the estimate and
+        a forecast of the labels the next step up would take."""
+        return self.monitor.advice(self.n_labeled)
 
     def request_epistemic(self) -> None:
         """A view wants the epistemic/aleatoric split: computed from the next re-score on (now)."""
@@ -539,3 +499,13 @@ def _check_pool_strategy(pool: Any, strategy: QueryStrategy) -> None:
     if getattr(pool, "is_distributed", False):
         from ..backends.dask_pool import check_strategy
         check_strategy(strategy)
+
+
+class _Either:
+    """``i in _Either(labels, mask)``: labeled, or an overlap sample (never an audit)."""
+
+    def __init__(self, labels: Any, mask: np.ndarray) -> None:
+        self.labels, self.mask = labels, mask
+
+    def __contains__(self, index: int) -> bool:
+        return index in self.labels or bool(self.mask[index])
