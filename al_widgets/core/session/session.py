@@ -27,6 +27,7 @@ from ..review.service import ReviewMixin
 from ..strategies.base import QueryStrategy, check_k
 from .estimates import AccuracyEstimate, StopAdvice
 from .monitor import QualityMonitor
+from ..data.embed import PoolSearch
 from .training import InMemoryBackend, RetrainResult
 
 
@@ -115,6 +116,7 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         self.curve.load(self.store.curve_points(), up_to=len(self._labels))
         self.curve.on_record = self._keep_curve_row
         self.monitor = QualityMonitor(pool, self.store, self.curve, self.settings)  # estimates, stop advice
+        self.finder = PoolSearch(pool)  # search by meaning (embedded on first use)
         self._cond = threading.Condition(threading.RLock())
         self._requested = self._busy = self._closed = False
         self._worker: threading.Thread | None = None
@@ -298,6 +300,16 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         :mod:`al_widgets.core.session.estimates`): accuracy, or RMSE for regression, with a 90 %
         interval.  Every annotator's audit labels in the store count; a reload keeps them."""
         return self.monitor.estimate(window)
+
+    def search(self, text: str, k: int = 10, unlabeled: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Pool indices of the ``k`` samples closest in meaning to ``text`` (best first) and their cosine
+        similarity; ``unlabeled``: only samples without a label.  Text pools: the built-in offline
+        model (:mod:`al_widgets.core.data.embed`), embedded once and cached."""
+        return self.finder.search(text, k, list(self._labels) if unlabeled else ())
+
+    def similar(self, index: int, k: int = 10, unlabeled: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` samples most like sample ``index`` ("more like this")."""
+        return self.finder.similar(self._check_index(index), k, list(self._labels) if unlabeled else ())
 
     def stop_advice(self) -> StopAdvice:
         """Do more labels still pay off?  Stabilizing predictions on a fixed stop set, the estimate and

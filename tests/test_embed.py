@@ -1,0 +1,78 @@
+"""Semantic features built in, offline (issue 22, first part): embed, cache, search by meaning."""
+import socket
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+pytest.importorskip("wordllama")
+
+from al_widgets.core import ActiveLearningSession, Pool  # noqa: E402
+from al_widgets.core.data.embed import embed, nearest  # noqa: E402
+
+
+def test_the_built_in_text_model_embeds_with_the_network_refused(tmp_path):
+    code = textwrap.dedent(f"""
+        import socket
+        def refuse(*a, **k):
+            raise OSError("network refused by the test")
+        socket.socket.connect = refuse
+        socket.create_connection = refuse
+        from al_widgets.core.data.embed import embed
+        out = embed(["a cat on a mat", "stock prices fell"], cache_dir={str(tmp_path)!r})
+        print(out.shape, out.dtype)
+    """)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "(2, 256) float32" in r.stdout
+
+
+def test_same_texts_same_rows_and_a_second_call_hits_the_cache(tmp_path, monkeypatch):
+    texts = ["the goalkeeper saved a penalty", "rain is expected tomorrow", "the striker scored twice"]
+    first = embed(texts, cache_dir=tmp_path)
+    assert first.shape == (3, 256) and first.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(first, axis=1), 1, atol=1e-5)  # cosines are dot products
+    assert len(list((tmp_path / "embeddings").glob("*.npy"))) == 1
+    import al_widgets.core.data.embed as mod
+    monkeypatch.setattr(mod, "_text_embedder", lambda items: (_ for _ in ()).throw(AssertionError("recomputed")))
+    np.testing.assert_array_equal(embed(texts, cache_dir=tmp_path), first)  # from the cache
+
+
+def test_a_callable_is_an_embedder_and_its_shape_is_checked(tmp_path):
+    out = embed([[1, 0], [0, 2]], embedder=lambda xs: np.asarray(xs, dtype=float), cache_dir=None)
+    np.testing.assert_allclose(out, [[1, 0], [0, 1]])
+    with pytest.raises(ValueError, match="one row per item"):
+        embed(["a", "b"], embedder=lambda xs: np.zeros((1, 3)), cache_dir=None)
+    with pytest.raises(ValueError, match="unknown embedder"):
+        embed(["a"], embedder="bert-huge", cache_dir=None)
+
+
+def test_search_finds_a_topic_by_meaning_not_by_words(tmp_path):
+    """A query word that appears in no document finds its topic."""
+    docs = ["the striker scored a late goal", "the goalkeeper made a great save", "a penalty decided the match",
+            "heavy rain and strong wind tonight", "sunny skies with a light breeze", "snow is forecast for monday",
+            "the bank raised interest rates", "shares fell on the stock exchange", "inflation slowed last month"]
+    topic = ["sport"] * 3 + ["weather"] * 3 + ["money"] * 3
+    from sklearn.linear_model import LogisticRegression
+    s = ActiveLearningSession(LogisticRegression(), Pool(np.eye(9), items=docs, classes=["sport", "weather", "money"]),
+                              "random", store=None, background=False)
+    s.finder.cache_dir = tmp_path
+    for query, want in (("football", "sport"), ("umbrella", "weather"), ("economy", "money")):
+        assert not any(query in d for d in docs)
+        idx, sims = s.search(query, k=3)
+        assert [topic[i] for i in idx].count(want) >= 2, (query, [docs[i] for i in idx])
+        assert sims[0] >= sims[-1]
+    more, _ = s.similar(0, k=2)  # more like "the striker scored a late goal"
+    assert 0 not in more and all(topic[i] == "sport" for i in more)
+    s.submit(1, "sport")
+    assert 1 not in s.search("goalkeeper", k=3, unlabeled=True)[0]
+    s.close()
+
+
+def test_nearest_by_hand():
+    m = np.array([[1, 0], [0.6, 0.8], [0, 1]], dtype=np.float32)
+    idx, sims = nearest(m, np.array([1, 0]), 2)
+    assert idx.tolist() == [0, 1] and sims.tolist() == pytest.approx([1.0, 0.6])
+    assert nearest(m, np.array([1, 0]), 5, exclude=[0])[0].tolist() == [1, 2]
