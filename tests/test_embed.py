@@ -76,3 +76,52 @@ def test_nearest_by_hand():
     idx, sims = nearest(m, np.array([1, 0]), 2)
     assert idx.tolist() == [0, 1] and sims.tolist() == pytest.approx([1.0, 0.6])
     assert nearest(m, np.array([1, 0]), 5, exclude=[0])[0].tolist() == [1, 2]
+
+
+def _imbalanced_text_pool(seed):
+    rng = np.random.default_rng(seed)
+    words = {"sport": ["goal", "striker", "match", "keeper", "league", "coach", "penalty", "referee"],
+             "weather": ["rain", "cloud", "storm", "sunny", "wind", "forecast", "snow", "temperature"],
+             "finance": ["bank", "loan", "interest", "shares", "market", "inflation", "budget", "tax"]}
+    filler = ["the", "today", "people", "said", "about", "city", "news", "week", "report", "new"]
+    classes = rng.choice(["sport", "weather", "finance"], 600, p=[0.9, 0.05, 0.05])
+    docs = [" ".join(rng.permutation(list(rng.choice(words[c], 2)) + list(rng.choice(filler, 4)))) for c in classes]
+    return docs, classes
+
+
+def labels_to_see_every_class(s, truth):
+    seen, n = set(), 0
+    while len(seen) < 3 and n < 200:
+        item = s.next_item()
+        s.submit(item.index, truth[item.index])
+        seen.add(truth[item.index])
+        n += 1
+    return n
+
+
+def test_the_first_labels_reach_every_class_of_an_imbalanced_text_pool(tmp_path):
+    """Issue 22: class names matched to the pool by meaning: 90/5/5 topics, every class within 4 labels
+    (a class name never appears in the documents); random sampling takes far longer."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    ours, rand = [], []
+    for seed in range(3):
+        docs, truth = _imbalanced_text_pool(seed)
+        assert not any(c in d for d in docs for c in ("sport", "weather", "finance"))
+        model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=500))
+        s = ActiveLearningSession(model, Pool(np.array(docs, dtype=object), classes=["sport", "weather", "finance"]),
+                                  "margin", store=None, background=False, random_state=seed)
+        s.finder.cache_dir = tmp_path
+        s.retrain()
+        ours.append(labels_to_see_every_class(s, truth))
+        s.close()
+        r = ActiveLearningSession(model, Pool(np.array(docs, dtype=object), classes=["sport", "weather", "finance"]),
+                                  "random", store=None, background=False, random_state=seed)
+        r.finder = None  # random sampling, no class search
+        r._backend.finder = None
+        r.retrain()
+        rand.append(labels_to_see_every_class(r, truth))
+        r.close()
+    assert max(ours) <= 4, ours
+    assert np.mean(rand) > 2 * np.mean(ours), (ours, rand)

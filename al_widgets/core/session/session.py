@@ -100,8 +100,9 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         self.store.bind(pool.identity(), pool.name, pool.classes, allow_mismatch)
         self.store.release_dead()  # claims of a killed kernel are free again now, not after the lease
         self.owner = f"{annotator}-{uuid.uuid4().hex[:8]}"
+        self.finder = PoolSearch(pool)  # search by meaning (embedded on first use), class coverage
         # where the rows live and how they are ranked: here, or on a Dask cluster (pool.backend())
-        self._backend = pool.backend() if hasattr(pool, "backend") else InMemoryBackend(pool)
+        self._backend = pool.backend() if hasattr(pool, "backend") else InMemoryBackend(pool, self.finder)
         self.queue = AnnotationQueue(pool.ids, self.store, self.owner, self.settings.lease_seconds)
         self.curve = LearningCurveTracker()
         self.progressive = ProgressiveValidation(task=pool.task)
@@ -116,7 +117,6 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         self.curve.load(self.store.curve_points(), up_to=len(self._labels))
         self.curve.on_record = self._keep_curve_row
         self.monitor = QualityMonitor(pool, self.store, self.curve, self.settings)  # estimates, stop advice
-        self.finder = PoolSearch(pool)  # search by meaning (embedded on first use)
         self._cond = threading.Condition(threading.RLock())
         self._requested = self._busy = self._closed = False
         self._worker: threading.Thread | None = None

@@ -7,6 +7,7 @@ which :func:`rank_queue` sets for the strategy it calls.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import time
 from dataclasses import dataclass, field
@@ -298,10 +299,33 @@ class PoolBackend(Protocol):
 
 
 class InMemoryBackend:
-    """A :class:`~al_widgets.core.data.pool.Pool` in this process: every candidate is scored here."""
+    """A :class:`~al_widgets.core.data.pool.Pool` in this process: every candidate is scored here.
 
-    def __init__(self, pool: Any) -> None:
+    ``finder`` (a :class:`~al_widgets.core.data.embed.PoolSearch`), for a pool of texts with named
+    classes: until every class has a label, the sample closest in meaning to each unseen class's
+    name goes first (:meth:`cover`), so the first labels reach every class, rare ones included.
+    """
+
+    def __init__(self, pool: Any, finder: Any = None) -> None:
         self.pool, self.task, self.classes = pool, pool.task, pool.classes
+        self.finder = finder
+
+    def cover(self, order: np.ndarray, order_scores: np.ndarray, labeled: np.ndarray,
+              y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``order`` with one sample per class nobody has labeled yet in front (text pools only)."""
+        if self.finder is None or self.task != "classification" or not _named(self.classes) \
+                or not self.finder.is_text():
+            return order, order_scores
+        seen = set(np.asarray(y).tolist())
+        unseen = [c for c in self.classes if c not in seen]
+        if not unseen:
+            return order, order_scores
+        picks = list(self.finder.class_picks(unseen, np.asarray(labeled, dtype=int)).values())
+        if not picks:
+            return order, order_scores
+        keep = ~np.isin(order, picks)
+        front = np.asarray(picks, dtype=int)
+        return np.concatenate([front, order[keep]]), np.concatenate([np.ones(len(front)), order_scores[keep]])
 
     def candidates(self, labeled: np.ndarray) -> np.ndarray:
         unlabeled = np.ones(self.pool.n, dtype=bool)
@@ -348,7 +372,8 @@ def retrain(model: Any, previous: Any, strategy: QueryStrategy, backend: PoolBac
     """
     reason = can_train(y, backend.task)
     if reason is not None:
-        return backend.cold_start(model, labeled, len(y), settings, reason)
+        res = backend.cold_start(model, labeled, len(y), settings, reason)
+        return _covered(backend, res, labeled, y)
     t0 = time.perf_counter()
     # The pool's features were checked finite when it was built, and a model that fitted once has
     # valid parameters: scikit-learn need not check either again on every refit and re-score.
@@ -362,5 +387,21 @@ def retrain(model: Any, previous: Any, strategy: QueryStrategy, backend: PoolBac
         r = backend.rank(fitted, X_l, labeled, y, strategy, settings)
     metrics = evaluate(fitted, X_test, y_test, backend.task) if X_test is not None else {}  # user data: checked
     t2 = time.perf_counter()
-    return RetrainResult(fitted, r.order, r.order_scores, r.scores, r.uncertainty, r.prediction, r.confidence,
-                         metrics, False, len(y), t1 - t0, t2 - t1, fit=how, cluster=r.cluster)
+    res = RetrainResult(fitted, r.order, r.order_scores, r.scores, r.uncertainty, r.prediction, r.confidence,
+                        metrics, False, len(y), t1 - t0, t2 - t1, fit=how, cluster=r.cluster)
+    return _covered(backend, res, labeled, y)
+
+
+def _named(classes: Any) -> bool:
+    """Class names that mean something to a text model: words of three letters or more
+    ("sport", "billing_issue"), not codes such as "a", "c3" or 1."""
+    return bool(classes) and all(isinstance(c, str) and len(c) >= 3 and c.replace("_", " ").replace("-", " ")
+                                 .replace(" ", "").isalpha() for c in classes)
+
+
+def _covered(backend: Any, res: RetrainResult, labeled: np.ndarray, y: np.ndarray) -> RetrainResult:
+    """The backend's class coverage, if it has one (see :meth:`InMemoryBackend.cover`)."""
+    if not hasattr(backend, "cover"):
+        return res
+    order, order_scores = backend.cover(res.order, res.order_scores, labeled, y)
+    return res if order is res.order else dataclasses.replace(res, order=order, order_scores=order_scores)
