@@ -125,3 +125,37 @@ def test_the_first_labels_reach_every_class_of_an_imbalanced_text_pool(tmp_path)
         r.close()
     assert max(ours) <= 4, ours
     assert np.mean(rand) > 2 * np.mean(ours), (ours, rand)
+
+
+def test_the_search_panel_finds_by_meaning_opens_and_labels_the_results_in_bulk(tmp_path):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from al_widgets.widgets import ALDashboard
+    docs, truth = _imbalanced_text_pool(5)
+    docs[3] = "<script>alert(1)</script> goal"  # text from the data stays text
+    s = ActiveLearningSession(make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=500)),
+                              Pool(np.array(docs, dtype=object), classes=["sport", "weather", "finance"]),
+                              "margin", store=tmp_path / "s.sqlite", background=False, random_state=0)
+    s.finder.cache_dir = tmp_path
+    d = ALDashboard(s, umap=False, cache_dir=tmp_path / "cache")
+    panel = d.search
+    found = panel.search("umbrella <b>")  # a word in no document
+    assert len(found) == 12 and sum(truth[i] == "weather" for i in found[:5]) >= 4
+    assert "&lt;b&gt;" in panel.message.value and "<b>" not in panel.message.value.replace("<b>1", "")
+    assert panel.bulk.selected == found and len(panel.open_buttons.children) == 12
+    panel.open_buttons.children[0].click()  # open the best result in the labeling panel
+    assert d.labeling.item.index == found[0]
+    weather = [i for i in found if truth[i] == "weather"]
+    panel.bulk.select(weather)
+    panel.bulk.label_as.value = "weather"
+    panel.bulk.button.click()
+    panel.bulk.confirm_button.click()
+    assert all(s.labels[i] == "weather" for i in weather)
+    assert s.undo()[1] == "weather" and not any(i in s.labels for i in weather)  # one undo
+    d.labeling.show_next()  # the sample on screen
+    more = panel.more_like_current()
+    assert more and d.labeling.item.index not in more
+    d.detach()
+    s.close()

@@ -88,6 +88,11 @@ class ALDashboard(w.VBox):
         top = [self.controls, self.team] if self.controls is not None else []
         self.review: Any = None
         bottom = [self.topk]
+        self.search: Any = None
+        if session.finder.is_text() and session.pool.task == "classification":  # search by meaning: text pools
+            from .search import SearchPanel
+            self.search = SearchPanel(session, renderer, blind=blind)
+            bottom.append(self.search)
         if not plain:  # conflicts and suspicious labels: admins only, built when first opened
             self.review_box = w.Accordion(children=[w.VBox()], titles=("Review: conflicts and suspicious labels",),
                                           selected_index=None)
