@@ -1,0 +1,179 @@
+"""Semantic features: one float32 row per item, offline, deterministic and cached on disk.
+
+Text: the built-in embedder is WordLlama's ``l2_supercat_256`` (MIT), a 256-dimensional static
+model whose weights and tokenizer ship inside the ``wordllama`` wheel; it is loaded from the
+installed package with downloads disabled, so nothing is fetched at run time.  Any callable
+``f(list_of_items) -> array`` is an embedder too (an image model of your own, a
+sentence-transformers model you have locally).  Rows are L2-normalized: a dot product is a cosine.
+
+Embeddings are cached under ``<cache>/embeddings/`` keyed by the items' content and the embedder.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..layout.embedding import DEFAULT_CACHE
+
+BATCH = 4096
+_MODELS: dict[str, Any] = {}
+_LOCK = threading.Lock()
+
+
+def builtin_text_model() -> Any:
+    """WordLlama's shipped 256-d model, loaded from the installed package (never downloaded)."""
+    with _LOCK:
+        if "wordllama" not in _MODELS:
+            try:
+                import importlib.resources
+
+                from wordllama import WordLlama
+            except ImportError:
+                raise ImportError("the built-in text embedder needs the 'wordllama' package: "
+                                  "pip install 'al_widgets[app]'") from None
+            here = importlib.resources.files("wordllama")
+            _MODELS["wordllama"] = WordLlama.load(config="l2_supercat", dim=256, cache_dir=str(here),
+                                                  disable_download=True)
+        return _MODELS["wordllama"]
+
+
+def _text_embedder(texts: list[str]) -> np.ndarray:
+    return np.asarray(builtin_text_model().embed(texts), dtype=np.float32)
+
+
+def resolve(embedder: str | Callable) -> tuple[str, Callable[[list], np.ndarray]]:
+    """``(name for the cache key, function)`` for ``embedder`` ("auto", "wordllama" or a callable)."""
+    if callable(embedder):
+        name = getattr(embedder, "__qualname__", type(embedder).__name__)
+        return f"callable:{getattr(embedder, '__module__', '')}.{name}", embedder
+    if embedder in ("auto", "wordllama"):
+        return "wordllama:l2_supercat_256", _text_embedder
+    raise ValueError(f"unknown embedder {embedder!r}: use 'auto' (the built-in text model) or a callable "
+                     "items -> array")
+
+
+def _key(name: str, items: Sequence[Any]) -> str:
+    h = hashlib.sha1(name.encode())
+    for item in items:
+        h.update(str(item).encode("utf-8", "replace"))
+        h.update(b"\x00")
+    return h.hexdigest()[:20]
+
+
+def embed(items: Sequence[Any], embedder: str | Callable = "auto", cache_dir: str | Path | None = DEFAULT_CACHE,
+          progress: Callable[[int, int], Any] | None = None) -> np.ndarray:
+    """One L2-normalized float32 row per item (see the module docstring).
+
+    Parameters
+    ----------
+    items : sequence
+        Texts for ``"auto"``; anything your callable takes.
+    embedder : "auto", "wordllama" or callable
+    cache_dir : path or None
+        Where embeddings are cached (``None``: no cache).
+    progress : callable, optional
+        ``progress(done, total)`` after every batch (a notebook or the app shows it).
+    """
+    items = list(items)
+    name, fn = resolve(embedder)
+    path = None if cache_dir is None else Path(cache_dir) / "embeddings" / f"{_key(name, items)}.npy"
+    if path is not None and path.exists():
+        try:
+            out = np.load(path)
+            if out.shape[0] == len(items):
+                return out
+        except (OSError, ValueError):
+            pass
+    if name.startswith("wordllama") and not all(isinstance(t, str) for t in items):
+        raise TypeError("the built-in embedder takes texts; give a callable for other items")
+    parts = []
+    for start in range(0, len(items), BATCH):
+        part = np.asarray(fn(items[start:start + BATCH]), dtype=np.float32)
+        if part.ndim != 2 or part.shape[0] != len(items[start:start + BATCH]):
+            raise ValueError(f"the embedder returned shape {part.shape} for {len(items[start:start + BATCH])} items; "
+                             "it must return one row per item")
+        parts.append(part)
+        if progress is not None:
+            progress(min(start + BATCH, len(items)), len(items))
+    out = np.concatenate(parts) if parts else np.empty((0, 0), dtype=np.float32)
+    norms = np.linalg.norm(out, axis=1, keepdims=True) if out.size else np.ones((0, 1), dtype=np.float32)
+    out = (out / np.where(norms > 0, norms, 1)).astype(np.float32)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+        np.save(tmp, out)
+        os.replace(tmp, path)
+    return out
+
+
+def nearest(matrix: np.ndarray, query: np.ndarray, k: int, exclude: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` rows of ``matrix`` most similar to ``query`` (cosine, rows normalized), best first;
+    rows in ``exclude`` left out.  Returns ``(indices, similarities)``."""
+    sims = matrix @ np.asarray(query, dtype=np.float32).ravel()
+    if len(exclude):
+        sims = sims.copy()
+        sims[np.asarray(list(exclude), dtype=int)] = -np.inf
+    k = min(int(k), int(np.isfinite(sims).sum()))
+    if k <= 0:
+        return np.empty(0, dtype=int), np.empty(0, dtype=np.float32)
+    top = np.argpartition(-sims, k - 1)[:k]
+    top = top[np.argsort(-sims[top], kind="stable")]
+    return top.astype(int), sims[top].astype(np.float32)
+
+
+class PoolSearch:
+    """Search a pool by meaning: ``search(text)`` and ``similar(index)`` over its items' embedding.
+
+    Parameters
+    ----------
+    pool : Pool
+        Its items (what people see) are embedded: texts with the built-in model.
+    embedder : "auto" or callable
+    cache_dir : path or None
+    """
+
+    def __init__(self, pool: Any, embedder: str | Callable = "auto", cache_dir: str | Path | None = DEFAULT_CACHE) -> None:
+        self.pool, self.embedder, self.cache_dir = pool, embedder, cache_dir
+        self._matrix: np.ndarray | None = None
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """The pool's embedding (computed once, cached on disk)."""
+        if self._matrix is None:
+            self._matrix = embed([self.pool.item(i) for i in range(self.pool.n)], self.embedder, self.cache_dir)
+        return self._matrix
+
+    def search(self, text: str, k: int = 10, exclude: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+        """Pool indices of the ``k`` items closest in meaning to ``text``, best first, and their similarity."""
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError("search needs some text")
+        query = embed([text], self.embedder, None)[0]
+        return nearest(self.matrix, query, k, exclude)
+
+    def similar(self, index: int, k: int = 10, exclude: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` items most like item ``index`` (itself left out)."""
+        return nearest(self.matrix, self.matrix[int(index)], k, [int(index), *exclude])
+
+    def is_text(self) -> bool:
+        """The pool shows texts (what the built-in embedder reads)."""
+        return self.pool.n > 0 and isinstance(self.pool.item(0), str) and not callable(self.embedder) \
+            or callable(self.embedder)
+
+    def class_picks(self, classes: Sequence[Any], unavailable: Sequence[int]) -> dict[Any, int]:
+        """For each class, the sample whose text is closest in meaning to the class's name (``a_b`` read
+        as "a b"), among samples not in ``unavailable``; one sample per class, none twice."""
+        names = [str(c).replace("_", " ").replace("-", " ") for c in classes]
+        queries = embed(names, self.embedder, None)
+        taken = list(unavailable)
+        out: dict[Any, int] = {}
+        for c, q in zip(classes, queries):
+            idx, _ = nearest(self.matrix, q, 1, taken)
+            if len(idx):
+                out[c] = int(idx[0])
+                taken.append(int(idx[0]))
+        return out
