@@ -30,7 +30,7 @@ class SearchPanel(w.VBox):
                  **kwargs: Any) -> None:
         self.session, self.k = session, k
         self.query = w.Text(placeholder="search the pool by meaning, e.g. 'late delivery'",
-                            layout=w.Layout(width="320px"))
+                            layout=w.Layout(width="320px"), continuous_update=False)  # Enter or leaving the box
         self.search_button = w.Button(description="Search", icon="search")
         self.similar_button = w.Button(description="More like this sample", tooltip="samples like the one on screen")
         self.message = w.HTML()
@@ -38,7 +38,7 @@ class SearchPanel(w.VBox):
         self.open_buttons = w.HBox(layout=w.Layout(flex_flow="row wrap"))
         self.bulk = BulkLabeler(session, renderer, blind=blind)
         self.search_button.on_click(lambda _b: self.search(self.query.value))
-        self.query.on_submit(lambda _t: self.search(self.query.value))
+        self.query.observe(lambda change: self.search(change["new"]) if change["new"].strip() else None, "value")
         self.similar_button.on_click(lambda _b: self.more_like_current())
         super().__init__([w.HTML("<b>Search</b>"), w.HBox([self.query, self.search_button, self.similar_button]),
                           self.message, self.open_buttons, self.bulk], **kwargs)
