@@ -290,3 +290,55 @@ def test_without_a_test_set_the_page_shows_the_estimate_band_and_stop_advice(tmp
             page.screenshot(path=str(tmp_path / "estimate.png"))
         finally:
             page.close()
+
+
+def test_search_by_meaning_open_a_result_label_in_bulk_and_undo(tmp_path, browser):
+    """Issue 22: in the Voila app of a text CSV, search, open a result, label results in bulk, undo."""
+    import sys
+
+    import pandas as pd
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from test_embed import _imbalanced_text_pool
+    docs, truth = _imbalanced_text_pool(7)
+    df = pd.DataFrame({"id": [f"d{i}" for i in range(len(docs))], "text": docs, "label": None})
+    csv = tmp_path / "news.csv"
+    df.to_csv(csv, index=False)
+    store = tmp_path / "l.sqlite"
+    with VoilaServer(["serve", str(csv), "--text-column", "text", "--id-column", "id", "--label-column", "label",
+                      "--classes", "sport,weather,finance", "--store", str(store), "--no-umap"], tmp_path / "voila.log",
+                     env={"AL_WIDGETS_CACHE": str(tmp_path / "cache")}) as srv:
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        try:
+            page.goto(srv.url, timeout=180_000)
+            wait_ready(page)
+            box = page.locator(".alw-search input[type=text]")
+            box.fill("umbrella")  # a word in no document
+            box.press("Enter")
+            page.wait_for_function("() => document.querySelectorAll('.alw-search button').length > 5", timeout=90_000)
+            opens = page.locator(".alw-search button", has_text="open ")
+            first = opens.first.inner_text().replace("open ", "").strip()
+            assert truth[int(first[1:])] == "weather"
+            opens.first.click()
+            page.wait_for_function("(id) => { const c = document.querySelector('.alw-labeling code');"
+                                   " return c && c.innerText === id; }", arg=first, timeout=60_000)
+            page.locator(".alw-search select").select_option(label="weather")
+            page.locator(".alw-search button", has_text="Label 12 points").click()
+            page.locator(".alw-search button", has_text="Confirm").click()
+            page.wait_for_function("() => document.querySelector('.alw-search').innerText.includes('labeled ')",
+                                   timeout=60_000)
+            with LabelStore(store, readonly=True) as st:
+                written = st.labels()
+            assert len(written) >= 10 and set(written.values()) == {"weather"}
+            hits = sum(truth[int(sid[1:])] == "weather" for sid in written)
+            assert hits >= len(written) - 2  # the search found the topic; a reviewer would fix the rest
+            page.locator(".alw-labeling button", has_text="Undo").click()  # one undo takes the bulk label back
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                with LabelStore(store, readonly=True) as st:
+                    if not st.labels():
+                        break
+                time.sleep(0.3)
+            with LabelStore(store, readonly=True) as st:
+                assert st.labels() == {}
+        finally:
+            page.close()

@@ -141,11 +141,23 @@ class PoolSearch:
         self.pool, self.embedder, self.cache_dir = pool, embedder, cache_dir
         self._matrix: np.ndarray | None = None
 
+    def _texts(self) -> list | None:
+        """What is embedded: the pool's texts (its features, as for a text column of a CSV, or the
+        items people see when those are texts); ``None`` for other pools."""
+        X = getattr(self.pool, "X", None)
+        if isinstance(X, (list, np.ndarray)) and len(X) and isinstance(X[0], str):
+            return list(X)
+        if self.pool.n and isinstance(self.pool.item(0), str):
+            return [self.pool.item(i) for i in range(self.pool.n)]
+        return None
+
     @property
     def matrix(self) -> np.ndarray:
         """The pool's embedding (computed once, cached on disk)."""
         if self._matrix is None:
-            self._matrix = embed([self.pool.item(i) for i in range(self.pool.n)], self.embedder, self.cache_dir)
+            texts = self._texts()
+            items = texts if texts is not None else [self.pool.item(i) for i in range(self.pool.n)]
+            self._matrix = embed(items, self.embedder, self.cache_dir)
         return self._matrix
 
     def search(self, text: str, k: int = 10, exclude: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
@@ -160,9 +172,9 @@ class PoolSearch:
         return nearest(self.matrix, self.matrix[int(index)], k, [int(index), *exclude])
 
     def is_text(self) -> bool:
-        """The pool shows texts (what the built-in embedder reads)."""
-        return self.pool.n > 0 and isinstance(self.pool.item(0), str) and not callable(self.embedder) \
-            or callable(self.embedder)
+        """The pool holds texts (what the built-in embedder reads), or the embedder is the user's own."""
+        return callable(self.embedder) or (not getattr(self.pool, "is_distributed", False)
+                                           and self._texts() is not None)
 
     def class_picks(self, classes: Sequence[Any], unavailable: Sequence[int]) -> dict[Any, int]:
         """For each class, the sample whose text is closest in meaning to the class's name (``a_b`` read
