@@ -324,8 +324,8 @@ def test_search_by_meaning_open_a_result_label_in_bulk_and_undo(tmp_path, browse
             page.locator(".alw-search select").select_option(label="weather")
             page.locator(".alw-search button", has_text="Label 12 points").click()
             page.locator(".alw-search button", has_text="Confirm").click()
-            page.wait_for_function("() => document.querySelector('.alw-search').innerText.includes('labeled ')",
-                                   timeout=60_000)
+            page.wait_for_function("() => document.querySelector('.alw-search').innerText.includes(' as weather')",
+                                   timeout=60_000)  # "labeled 12 as weather" (not "12 unlabeled samples …")
             with LabelStore(store, readonly=True) as st:
                 written = st.labels()
             assert len(written) >= 10 and set(written.values()) == {"weather"}
