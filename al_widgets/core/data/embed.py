@@ -141,13 +141,22 @@ class PoolSearch:
         self.pool, self.embedder, self.cache_dir = pool, embedder, cache_dir
         self._matrix: np.ndarray | None = None
 
-    def _texts(self) -> list | None:
-        """What is embedded: the pool's texts (its features, as for a text column of a CSV, or the
-        items people see when those are texts); ``None`` for other pools."""
+    def _source(self) -> str | None:
+        """Where the pool's texts are: ``"X"`` (its features, as for a CSV's text column), ``"items"``
+        (what people see), or ``None`` (not a text pool).  Looks at the first sample only."""
+        if getattr(self.pool, "is_distributed", False) or not self.pool.n:
+            return None
         X = getattr(self.pool, "X", None)
-        if isinstance(X, (list, np.ndarray)) and len(X) and isinstance(X[0], str):
-            return list(X)
-        if self.pool.n and isinstance(self.pool.item(0), str):
+        if isinstance(X, (list, np.ndarray)) and isinstance(X[0], str):
+            return "X"
+        return "items" if isinstance(self.pool.item(0), str) else None
+
+    def _texts(self) -> list | None:
+        """What is embedded: the pool's texts (see :meth:`_source`); ``None`` for other pools."""
+        source = self._source()
+        if source == "X":
+            return list(self.pool.X)
+        if source == "items":
             return [self.pool.item(i) for i in range(self.pool.n)]
         return None
 
@@ -173,8 +182,7 @@ class PoolSearch:
 
     def is_text(self) -> bool:
         """The pool holds texts (what the built-in embedder reads), or the embedder is the user's own."""
-        return callable(self.embedder) or (not getattr(self.pool, "is_distributed", False)
-                                           and self._texts() is not None)
+        return callable(self.embedder) or self._source() is not None
 
     def class_picks(self, classes: Sequence[Any], unavailable: Sequence[int]) -> dict[Any, int]:
         """For each class, the sample whose text is closest in meaning to the class's name (``a_b`` read
