@@ -166,7 +166,7 @@ class LearningCurves(w.VBox, SessionView):
         colour = "#1a7f37" if advice.stop else "#57606a"
         self.advice.value = (f"<div style='color:{colour};font-size:0.95em'>"
                              f"<b>{'You can stop labeling' if advice.stop else 'More labels still help'}</b>: "
-                             f"{escape(advice.reason)}</div>")
+                             f"{escape(advice.reason.removeprefix('keep labeling: '))}</div>")
 
     def _draw_baseline(self, df: Any) -> None:
         self.baseline = df
