@@ -87,7 +87,7 @@ def test_conflicts_are_left_out_of_training_until_a_reviewer_decides(tmp_path):
     st.add_label("x1", 3, annotator="carol", strategy="adjudicated")  # the decision: one more event
     assert st.labels("majority") == {"x1": 3, "x2": 1} and len(conflicts(st)) == 0
     assert len(st.history()) == 5  # nothing deleted
-    with pytest.raises(Exception, match="one of them yours"):
+    with pytest.raises(Exception, match="already has your label"):
         st.add_label("x2", 2, annotator="bob", only_if_unlabeled=True, overlap_k=2)
     with pytest.raises(ValueError, match="conflict rule"):
         resolve([], "vote")

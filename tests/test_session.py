@@ -453,7 +453,7 @@ def test_bulk_label_skips_what_another_annotator_labeled_meanwhile(make_session)
     free = [int(i) for i in np.flatnonzero(~s.labeled_mask)[:4]]
     s.store.add_label(s.pool.ids[free[0]], 3, "bob")  # another kernel, after the lasso was drawn
     out = s.submit_many(free, 8)
-    assert out.skipped == {str(s.pool.ids[free[0]]): "labeled meanwhile by bob"}
+    assert out.skipped == {str(s.pool.ids[free[0]]): "labeled 3 meanwhile by bob"}
     assert [s.labels[i] for i in free[1:]] == [8, 8, 8]
     assert s.undo()[0] in free[1:]  # one undo takes back what was written, and only that
     assert s.store.labels()[str(s.pool.ids[free[0]])] == 3

@@ -193,8 +193,8 @@ def test_bulk_labels_keep_every_rule_of_a_single_label(tmp_path):
         out = st.add_labels([("s", 1), ("t", 1), ("u", 1), ("v", 1), ("w", 1), ("x", 1), ("x", 2)], "alice",
                             "bulk", overlap={"s": 2, "t": 2}, owner="alice-5678")
         assert out.written == ["t", "x"]  # t's second opinion is allowed, x is new
-        assert out.skipped == {"s": "already has its 2 labels", "u": "labeled meanwhile by bob",
-                               "v": "labeled meanwhile by alice", "w": "on another annotator's screen",
+        assert out.skipped == {"s": "already has its 2 labels", "u": "labeled 3 meanwhile by bob",
+                               "v": "labeled 3 meanwhile by alice", "w": "on another annotator's screen",
                                "x": "given twice in one bulk action"}
         assert len(out.seqs) == 2
         assert "s" not in st.labels("majority") and st.labels()["u"] == 3 and st.labels()["v"] == 3

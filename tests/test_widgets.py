@@ -188,7 +188,7 @@ def test_map_lasso_shows_the_samples_and_needs_a_chosen_class(dash):
         m.figure.data[POOL].selectedpoints = unl  # what the page's lasso left on the map
     b.confirm_button.click()  # step 2
     assert all(s.labels[i] == 7 for i in unl[1:]) and b.label_as.value is None
-    assert b.info.value.startswith("labeled 4 as 7, skipped 1: ") and "labeled meanwhile by bob" in b.info.value
+    assert b.info.value.startswith("labeled 4 as 7, skipped 1: ") and "labeled 3 meanwhile by bob" in b.info.value
     assert m.figure.data[POOL].selectedpoints is None and m.figure.layout.selections == ()  # box gone
     assert s.store.labels()[str(s.pool.ids[unl[0]])] == 3
     assert s.undo()[1] == 7 and not any(i in s.labels for i in unl[1:])  # one undo takes the batch back

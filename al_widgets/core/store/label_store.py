@@ -160,9 +160,11 @@ def _binding_problem(conn: sqlite3.Connection, where: str, want: dict[str, str])
     return None
 
 
-def _bulk_refusal(conn: sqlite3.Connection, sid: str, annotator: str, k: int, claim_owner: str | None,
-                  owner: str | None) -> str | None:
-    """Why a bulk label may not be written for ``sid`` (``None``: it may); the rules of ``add_label``."""
+def _refusal(conn: sqlite3.Connection, sid: str, annotator: str, k: int, claim_owner: str | None = None,
+             owner: str | None = None) -> str | None:
+    """Why a label may not be written for ``sid`` (``None``: it may): one set of rules for a single
+    label (:meth:`LabelStore.add_label` with ``only_if_unlabeled``) and a bulk one (``add_labels``).
+    ``k > 1``: an overlap sample takes labels from up to ``k`` different annotators."""
     if claim_owner is not None and claim_owner != owner:
         return "on another annotator's screen"
     rows = conn.execute(_ACTIVE + " AND sample_id = ?", (sid,)).fetchall()
@@ -172,7 +174,9 @@ def _bulk_refusal(conn: sqlite3.Connection, sid: str, annotator: str, k: int, cl
         return "decided by a reviewer"
     who = {r[3] for r in rows}
     if k <= 1:
-        return f"labeled meanwhile by {', '.join(sorted(who))}" if len(who) == 1 else "in conflict, waiting for review"
+        if len(who) > 1:
+            return "in conflict, waiting for review"
+        return f"labeled {json.loads(rows[-1][2])!r} meanwhile by {rows[-1][3]}"
     if annotator in who:
         return "already has your label"
     if len(who) >= k:
@@ -336,19 +340,9 @@ class LabelStore:
         score = None if score is None or score != score else float(score)
 
         def op(conn: sqlite3.Connection) -> int:
-            if only_if_unlabeled and overlap_k > 1:
-                who = {r[0] for r in conn.execute(
-                    f"SELECT annotator FROM ({_ACTIVE} AND sample_id = ?) WHERE {_NOT_DECISION}",
-                    (str(sample_id),))}
-                if annotator in who or len(who) >= overlap_k:
-                    raise AlreadyLabeled(f"sample {sample_id!r} already has its {len(who)} label(s) "
-                                         f"({'one of them yours' if annotator in who else 'enough'}); "
-                                         "nothing was overwritten")
-            elif only_if_unlabeled:
-                row = conn.execute(_IS_LABELED, (str(sample_id),)).fetchone()
-                if row is not None:
-                    raise AlreadyLabeled(f"sample {sample_id!r} was labeled {json.loads(row[2])!r} by {row[3]} "
-                                         "while it was on screen here; nothing was overwritten")
+            reason = _refusal(conn, str(sample_id), annotator, overlap_k) if only_if_unlabeled else None
+            if reason is not None:  # the same rules as a bulk label's
+                raise AlreadyLabeled(f"sample {sample_id!r}: {reason}; nothing was overwritten")
             cur = conn.execute(
                 "INSERT INTO events (sample_id, action, label, annotator, ts, seconds, strategy, score, predicted) "
                 "VALUES (?, 'label', ?, ?, ?, ?, ?, ?, ?)",
@@ -387,7 +381,7 @@ class LabelStore:
                     skipped[sid] = "given twice in one bulk action"
                     continue
                 seen.add(sid)
-                reason = _bulk_refusal(conn, sid, annotator, overlap.get(sid, 1), claimed.get(sid), owner)
+                reason = _refusal(conn, sid, annotator, overlap.get(sid, 1), claimed.get(sid), owner)
                 if reason:
                     skipped[sid] = reason
                     continue
