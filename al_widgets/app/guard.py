@@ -130,20 +130,23 @@ def _owner_only(fn: Any) -> Any:
 
 
 class MessageLimits:
-    """Per kernel: how many widgets the client opened (comm_open), bounded; frame sizes bounded."""
+    """Per kernel: how many widgets the client opened (comm_open), bounded; frame sizes bounded.
+
+    The limits are read once, when the server starts (every incoming frame is checked)."""
 
     def __init__(self) -> None:
         self.comms: dict[str, int] = {}
+        self.max_frame, self.max_comms = max_frame(), max_comms()
 
     def check(self, kernel_id: str, size: int, msg_type: str | None) -> str | None:
         """Why this incoming frame must close its socket (``None``: it may pass)."""
-        if size > max_frame():
-            return f"frame of {size} bytes (limit {max_frame()})"
+        if size > self.max_frame:
+            return f"frame of {size} bytes (limit {self.max_frame})"
         if msg_type == "comm_open":
             n = self.comms.get(kernel_id, 0) + 1
             self.comms[kernel_id] = n
-            if n > max_comms():
-                return f"more than {max_comms()} widgets opened from the page"
+            if n > self.max_comms:
+                return f"more than {self.max_comms} widgets opened from the page"
         return None
 
 
@@ -182,11 +185,11 @@ class Revoker:
         path = os.environ.get("AL_WIDGETS_USERS")
         if not path:
             return 0
-        users = Users(path)
+        versions = Users(path).versions()  # one read of the users file per sweep, however many pages
         closed = 0
         for ws in list(self.sockets):
             name, version = getattr(ws, "_al_user", (None, None))
-            if name is None or users.version(name) == version:
+            if name is None or versions.get(name) == version:
                 continue
             self.discard(ws)
             ws.log.warning("al_widgets: %s's access was taken back: closing their page", name)
@@ -200,12 +203,3 @@ class Revoker:
 
 
 REVOKER = Revoker()
-
-
-def cookie_version(handler: Any) -> str | None:
-    """The users-file version the request's sign-in cookie carries."""
-    from .auth import COOKIE, COOKIE_DAYS
-    raw = handler.get_secure_cookie(COOKIE, max_age_days=COOKIE_DAYS)
-    if not raw:
-        return None
-    return raw.decode("utf-8", "replace").partition(":")[0]

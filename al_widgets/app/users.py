@@ -89,7 +89,9 @@ class Users:
         Derived from the hash of the current secret and the role: renewing a link, changing the
         role or removing the person makes every cookie given out before worthless.
         """
-        info = self.load().get(name)
-        if info is None:
-            return None
-        return hashlib.sha256(f"{info.get('key_sha256', '')}:{info.get('role', 'annotator')}".encode()).hexdigest()[:16]
+        return self.versions().get(name)
+
+    def versions(self) -> dict[str, str]:
+        """Every person's cookie version (see :meth:`version`), from one read of the file."""
+        return {name: hashlib.sha256(f"{info.get('key_sha256', '')}:{info.get('role', 'annotator')}".encode())
+                .hexdigest()[:16] for name, info in self.load().items()}
