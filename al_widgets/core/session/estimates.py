@@ -122,17 +122,15 @@ def rmse_from_audits(residuals: list[float], window: int = 50, seed: int = 0) ->
 
 
 def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float:
-    """Cohen's kappa between two label arrays (1.0 when both are one identical constant)."""
+    """scikit-learn's Cohen's kappa (as the agreement between annotators uses), with 1.0 for two
+    identical arrays of one class (where kappa itself is undefined)."""
+    from sklearn.metrics import cohen_kappa_score
     a, b = np.asarray(a), np.asarray(b)
     if len(a) == 0:
         return float("nan")
-    values, inv = np.unique(np.concatenate([a, b]), return_inverse=True)
-    ia, ib = inv[: len(a)], inv[len(a):]
-    p_o = float(np.mean(ia == ib))
-    pa = np.bincount(ia, minlength=len(values)) / len(a)
-    pb = np.bincount(ib, minlength=len(values)) / len(b)
-    p_e = float(pa @ pb)
-    return 1.0 if p_e >= 1.0 else (p_o - p_e) / (1 - p_e)
+    if np.array_equal(a, b):
+        return 1.0
+    return float(cohen_kappa_score(a, b))
 
 
 class StabilityTracker:

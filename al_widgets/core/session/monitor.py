@@ -6,7 +6,7 @@ the session's ``accuracy_estimate()`` and ``stop_advice()`` are its façade.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -41,11 +41,11 @@ class QualityMonitor:
         """Whether the next sample handed out is an audit (probability ``share``)."""
         return share > 0 and self._rng.random() < share
 
-    def audit_index(self, unavailable: Any) -> int | None:
-        """A uniformly drawn pool index not in ``unavailable`` (a container), or ``None`` after 20 tries."""
+    def audit_index(self, taken: Callable[[int], bool]) -> int | None:
+        """A uniformly drawn pool index for which ``taken(index)`` is false, or ``None`` after 20 tries."""
         for _ in range(20):
             index = int(self._rng.integers(self.pool.n))
-            if index not in unavailable:
+            if not taken(index):
                 return index
         return None
 

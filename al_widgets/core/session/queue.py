@@ -24,8 +24,6 @@ class QueueItem:
     """Who put it on screen, kept through re-rankings: the strategy that ranked it then,
     ``"overlap"`` (a second opinion) or ``"user-choice"`` (clicked on the map or the top-k).
     This is what the store records as the label's provenance."""
-    picked_score: float = float("nan")
-    """Its score when it was picked."""
 
 
 class AnnotationQueue:
@@ -77,7 +75,7 @@ class AnnotationQueue:
             if cur is not None:  # the sample on screen now carries the new ranking's score and name
                 rank = self._order.index(cur.index) if cur.index in self._scores else -1
                 self._current = QueueItem(cur.index, cur.sample_id, self._scores.get(cur.index, float("nan")),
-                                          strategy, rank, cur.picked_by, cur.picked_score)
+                                          strategy, rank, cur.picked_by)
 
     def peek(self, k: int, exclude: Container[int] = frozenset()) -> list[QueueItem]:
         """The next ``k`` items in rank order, without claiming them."""
@@ -106,7 +104,7 @@ class AnnotationQueue:
             sid = got[0]
             idx = self._order_index(sid)
             score = self._scores.get(idx, float("nan"))
-            self._current = QueueItem(idx, sid, score, self._strategy, self._order.index(idx), self._strategy, score)
+            self._current = QueueItem(idx, sid, score, self._strategy, self._order.index(idx), self._strategy)
             return self._current
 
     def _claimed_by_others(self) -> set[str]:

@@ -94,7 +94,7 @@ class RetrainLoop:
                 self.emit("error", error=exc)
                 return None
             res = dataclasses.replace(
-                res, seq=seq, labeled=idx,
+                res, seq=seq, labeled=idx, trained=TrainedLabels(idx, y),
                 strategy="cold start" if res.cold_start else getattr(strategy, "chosen_name", strategy.name),
                 # auto: which strategy it chose, and why
                 strategy_choice=strategy.explain() if not res.cold_start and hasattr(strategy, "explain") else "")
@@ -130,10 +130,8 @@ class RetrainLoop:
         previous = self.result_.model if self.result_ is not None else None
         new_mask, moved = self._trained_labels.compare(idx, y)  # a learned label changed or taken back: refit in full
         full = moved or self._fits_since_full + 1 >= self.settings.full_refit_every
-        res = retrain(self.model, previous, strategy, self._backend, idx, y, self.settings, X_test=self.X_test,
-                      y_test=self.y_test, new_mask=new_mask, full=full)
-        res = dataclasses.replace(res, trained=TrainedLabels(idx, y))
-        return res
+        return retrain(self.model, previous, strategy, self._backend, idx, y, self.settings, X_test=self.X_test,
+                       y_test=self.y_test, new_mask=new_mask, full=full)
 
     def _record(self, res: RetrainResult) -> None:
         if res.cold_start:

@@ -285,7 +285,8 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
                         return item
         if self.queue.current is None and self.result_ is not None and not self.result_.cold_start \
                 and self.monitor.draw_audit(self.settings.audit):
-            index = self.monitor.audit_index(_Either(self._labels, self._overlap))
+            # never a labeled sample, nor an overlap sample (those wait for their second opinion)
+            index = self.monitor.audit_index(lambda i: i in self._labels or bool(self._overlap[i]))
             item = self.queue.offer(index, "audit") if index is not None else None
             if item is not None:  # a uniform draw, handed out like any other (the annotator cannot tell)
                 return item
@@ -512,12 +513,3 @@ def _check_pool_strategy(pool: Any, strategy: QueryStrategy) -> None:
         from ..backends.dask_pool import check_strategy
         check_strategy(strategy)
 
-
-class _Either:
-    """``i in _Either(labels, mask)``: labeled, or an overlap sample (never an audit)."""
-
-    def __init__(self, labels: Any, mask: np.ndarray) -> None:
-        self.labels, self.mask = labels, mask
-
-    def __contains__(self, index: int) -> bool:
-        return index in self.labels or bool(self.mask[index])

@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_sample ON events(sample_id);
 CREATE INDEX IF NOT EXISTS events_undoes ON events(undoes);
+CREATE INDEX IF NOT EXISTS events_strategy ON events(strategy);
 CREATE TABLE IF NOT EXISTS claims (
     sample_id TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
