@@ -91,3 +91,28 @@ def test_annotator_kernel_builds_no_strategy_controls(tmp_path, monkeypatch):
         assert "epistemic" not in m.color_by.options
     finally:
         app.session.close()
+
+
+def test_a_blind_annotators_kernel_holds_no_guess_a_client_could_read(tmp_path):
+    """--blind is enforced in the kernel: no widget state a page could request carries the model's guess."""
+    import json
+
+    from ipywidgets.widgets.widget import _instances
+
+    from al_widgets.app import AppConfig, build_app
+    before = set(_instances)
+    app = build_app(AppConfig(store=str(tmp_path / "s.sqlite"), umap=False, blind=True), user="alice", role="annotator")
+    try:
+        app.dashboard.labeling.keyboard._on_custom_msg(None, {"event": "rendered"}, [])  # as a page does
+        assert app.dashboard.curves is None
+        states = [json.dumps(_instances[k].get_state(), default=str) for k in set(_instances) - before]
+        assert states and not any(marker in s for s in states for marker in ("model says", "predicted", "pred <b>"))
+    finally:
+        app.session.close()
+    seeing = build_app(AppConfig(store=str(tmp_path / "t.sqlite"), umap=False), user="lead", role="admin")
+    try:  # the same check finds the guess on a page that shows it (the test can fail)
+        seeing.dashboard.labeling.keyboard._on_custom_msg(None, {"event": "rendered"}, [])
+        states = [json.dumps(w.get_state(), default=str) for w in list(_instances.values())]
+        assert any("model says" in s or "predicted" in s for s in states)
+    finally:
+        seeing.session.close()
