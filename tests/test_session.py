@@ -134,15 +134,15 @@ def test_retrain_error_is_reported_not_lost(small_digits, tmp_path):
 
 
 class _Gate:
-    """Wraps ``session._fit``: the first call waits until released; records overlap of calls."""
+    """Wraps ``session.retrainer._fit``: the first call waits until released; records overlap of calls."""
 
     def __init__(self, session, block_first=True):
-        self.session, self.original = session, session._fit
+        self.session, self.original = session, session.retrainer._fit
         self.started, self.release = threading.Event(), threading.Event()
         self.active = self.max_active = self.calls = 0
         self.block_first = block_first
         self.lock = threading.Lock()
-        session._fit = self
+        session.retrainer._fit = self
 
     def __call__(self, *a, **k):
         with self.lock:
@@ -214,7 +214,7 @@ def test_retrains_never_overlap_and_the_newest_wins(make_session):
 def test_an_older_result_is_dropped_even_without_the_lock(make_session):
     import contextlib
     s = make_session()
-    s._train_lock = contextlib.nullcontext()  # only the sequence guard is left
+    s.retrainer._train_lock = contextlib.nullcontext()  # only the sequence guard is left
     gate = _Gate(s)
     applied = _applied(s)
     slow = threading.Thread(target=s.retrain)  # seq 1, on 20 labels: blocked
@@ -253,11 +253,11 @@ def test_close_stops_the_worker_and_closes_the_store(make_session):
     closer.start()
     gate.release.set()  # the running retrain finishes; close waits for it
     closer.join(30)
-    assert not closer.is_alive() and not s._worker.is_alive() and s.closed
+    assert not closer.is_alive() and not s.retrainer._worker.is_alive() and s.closed
     with pytest.raises(sqlite3.ProgrammingError):
         s.store.labels()
     s.request_retrain()  # after close: no new worker, no error
-    assert not s._worker.is_alive()
+    assert not s.retrainer._worker.is_alive()
     s.close()  # twice is fine
 
 
@@ -352,7 +352,7 @@ def test_close_joins_an_idle_worker(make_session):
     s = make_session(background=True)
     s.request_retrain()
     assert s.wait_idle(60)
-    worker = s._worker
+    worker = s.retrainer._worker
     assert worker.is_alive()  # idle, waiting for work
     s.close()
     assert not worker.is_alive()  # close returned only after the worker ended
@@ -363,12 +363,12 @@ def test_a_request_an_earlier_retrain_already_served_runs_nothing(make_session):
     s.retrain()
     applied = _applied(s)
     item = s.next_item()
-    with s._train_lock:  # the worker will wait here with the request from the label below
+    with s.retrainer._train_lock:  # the worker will wait here with the request from the label below
         s.submit(item.index, 4)
         deadline = time.monotonic() + 30
-        while not s._busy and time.monotonic() < deadline:
+        while not s.retrainer._busy and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert s._busy
+        assert s.retrainer._busy
         s.retrain()  # a foreground retrain takes the new label first
     assert s.wait_idle(60)
     assert len(applied) == 1 and applied[0].n_labels == 21  # the worker found nothing new to train on

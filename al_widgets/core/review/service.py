@@ -1,7 +1,12 @@
-"""Review: reviewer decisions on conflicts and on labels the model flags as likely wrong (a session mixin)."""
+"""Review: conflicts between annotators, labels the model flags as likely wrong, and reviewers' decisions.
+
+A part of :class:`~al_widgets.core.session.session.ActiveLearningSession` by composition
+(``session.review``); the session's ``conflicts``, ``suspicious_labels`` and ``decide`` are its
+façade and add the admin check and the retrain.
+"""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -10,8 +15,23 @@ from ..data.rows import take_rows
 from .quality import conflicts, decisions, label_issues
 
 
-class ReviewMixin:
-    """Methods of :class:`ActiveLearningSession` for reviewers (admins)."""
+class ReviewService:
+    """Review for one session.
+
+    Parameters
+    ----------
+    pool : Pool or DaskPool
+    book : LabelBook
+        The session's labels (and through it the store).
+    model : callable
+        Returns the session's (unfitted) model; cross-validated clones flag likely errors.
+    random_state : callable
+        Returns the session's random state.
+    """
+
+    def __init__(self, pool: Any, book: Any, model: Callable[[], Any], random_state: Callable[[], Any]) -> None:
+        self.pool, self.book, self.store = pool, book, book.store
+        self._model, self._random_state = model, random_state
 
     def conflicts(self, events: pd.DataFrame | None = None) -> pd.DataFrame:
         """Samples of this pool whose annotators disagree and that nobody has decided yet.
@@ -30,34 +50,28 @@ class ReviewMixin:
         Samples a reviewer already decided are left out.  Columns: ``index``, ``sample_id``,
         ``given``, ``suggested``, ``self_confidence``, ``suggested_proba``.
         """
-        with self._cond:
-            labels = dict(self._labels)
+        labels = self.book.copy()
         if self.pool.task != "classification" or len(labels) < 4:
             return pd.DataFrame(columns=["index", "sample_id", "given", "suggested", "self_confidence",
                                          "suggested_proba"])
         decided = set(decisions(self.store if events is None else events)["sample_id"])
         idx = np.array([i for i in labels if self.pool.ids[i] not in decided], dtype=int)
         y = np.array([labels[i] for i in idx], dtype=object)
-        flags = label_issues(self.model, take_rows(self.pool.X, idx), y, list(self.pool.classes), cv=cv,
-                             random_state=self.random_state)
+        flags = label_issues(self._model(), take_rows(self.pool.X, idx), y, list(self.pool.classes), cv=cv,
+                             random_state=self._random_state())
         flags = flags.head(top)
         pos = flags["position"].to_numpy(dtype=int)
         return flags.drop(columns="position").assign(index=idx[pos], sample_id=[self.pool.ids[i] for i in idx[pos]])
 
-    def decide(self, index: int, label: Any, kind: str = "adjudicated") -> None:
-        """Record a reviewer's decision on ``index`` (one more event; nothing is deleted) and retrain.
+    def decide(self, index: int, label: Any, who: str, kind: str = "adjudicated") -> Any:
+        """Record a reviewer's decision on pool ``index`` (one more event; nothing is deleted).
 
         ``kind``: ``"adjudicated"`` (a conflict between annotators) or ``"review"`` (a flagged label
         confirmed or corrected).  The decision is the sample's training label from now on.
+        Returns the label as the pool holds it.
         """
-        self._require_admin("decide labels")
         if kind not in ("adjudicated", "review"):
             raise ValueError(f"kind must be 'adjudicated' or 'review', got {kind!r}")
-        index = self._check_index(index)
         label = self.pool.check_label(label)
-        with self._cond:
-            self.store.add_label(self.pool.ids[index], label, self.annotator, strategy=kind)
-            self._load_store_labels()
-            self._dirty = True
-        self.emit("decided", index=index, label=label, kind=kind)
-        self.request_retrain()
+        self.book.decide(index, label, who, kind)
+        return label

@@ -27,8 +27,8 @@ class QualityMonitor:
         ``audit``, ``batch_size`` and ``random_state`` are read.
     """
 
-    def __init__(self, pool: Any, store: Any, curve: Any, settings: Any) -> None:
-        self.pool, self.store, self.curve = pool, store, curve
+    def __init__(self, pool: Any, store: Any, curve: Any, settings: Any, progressive: Any = None) -> None:
+        self.pool, self.store, self.curve, self.progressive = pool, store, curve, progressive
         seed = settings.random_state
         self._rng = np.random.default_rng(None if seed is None else [int(seed), 7])
         self._estimate: tuple[int, AccuracyEstimate | None] = (-1, None)
@@ -86,3 +86,33 @@ class QualityMonitor:
                 self._forecast = (key, forecast(points, target) if target > est.value else None)
             outlook = self._forecast[1]
         return advice(self.stability, est, n_labeled, outlook)
+
+    def record_retrain(self, res: Any) -> tuple[str, str]:
+        """Record an adopted retrain (stop set, learning curve); returns the status line and its kind."""
+        if res.cold_start:
+            return f"{res.message}; showing {res.cold_start_picks} samples", "warning"
+        unc = res.uncertainty.get("uncertainty")
+        if unc is None:  # a Dask pool: the cluster sent the mean along with the top candidates
+            mean_unc = res.cluster.mean_uncertainty if res.cluster is not None else float("nan")
+        else:  # over the unlabeled samples: the whole sum minus the labeled ones (no pool-sized mask)
+            n_unlabeled = len(unc) - len(res.labeled)
+            mean_unc = (float(unc.sum(dtype=float)) - float(unc[res.labeled].sum(dtype=float))) / n_unlabeled \
+                if n_unlabeled > 0 else 0.0
+        prog = self.progressive
+        columns = {prog.metric: prog.value(), "n_progressive": len(prog)}
+        self.record(res.n_labels, res.prediction)
+        est = self.estimate()
+        if est.known:
+            columns.update(estimate=est.value, estimate_low=est.low, estimate_high=est.high, estimate_n=est.n)
+        change = res.prediction_change
+        self.curve.record(res.n_labels, res.metrics, mean_unc, **columns, strategy=res.strategy,
+                          fit_seconds=res.fit_seconds, score_seconds=res.score_seconds, prediction_change=change)
+        ms = (res.fit_seconds + res.score_seconds) * 1000
+        metric = ", ".join(f"{k} {v:.3f}" for k, v in res.metrics.items())
+        if not metric:
+            value = columns[prog.metric]
+            metric = "no test set" if value != value else \
+                f"{prog.metric.replace('_', ' ')} {value:.3f} (last {prog.window} labels)"
+        moved = "" if change != change else f"; {change:.1%} of pool predictions changed"
+        choice = f"; {res.strategy_choice}" if res.strategy_choice else ""
+        return f"retrained on {res.n_labels} labels in {ms:.0f} ms; {metric}{moved}{choice}", "ok"

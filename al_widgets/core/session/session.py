@@ -2,37 +2,40 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
-
 import uuid
 from typing import Any
 
 import numpy as np
 from sklearn.base import is_classifier, is_regressor
 
-from ..scoring.committee import final_estimator
-from .curves import LearningCurveTracker, ProgressiveValidation
-from .events import EventEmitter
-from ..data.pool import MISSING, Pool
+from ..data.embed import PoolSearch
+from ..data.pool import Pool
 from ..review.quality import overlap_mask
+from ..review.service import ReviewService
+from ..scoring.committee import final_estimator
+from ..store.label_store import BulkWrite, LabelStore
+from ..strategies.base import QueryStrategy, check_k
+from ..strategies.catalog import get_strategy
+from .curves import LearningCurveTracker, ProgressiveValidation
+from .estimates import AccuracyEstimate, StopAdvice
+from .events import EventEmitter
+from .label_book import LabelBook
+from .monitor import QualityMonitor
 from .queue import AnnotationQueue, QueueItem
+from .retrainer import Retrainer
 from .settings import SessionSettings
+from .training import InMemoryBackend, RetrainResult, retrain
 
 ROLES = ("admin", "annotator")
-from ..store.label_store import BulkWrite, LabelStore
-from ..strategies.catalog import get_strategy
-from .label_arrays import LabelMap, TrainedLabels
-from .retrainer import RetrainLoop
-from ..review.service import ReviewMixin
-from ..strategies.base import QueryStrategy, check_k
-from .estimates import AccuracyEstimate, StopAdvice
-from .monitor import QualityMonitor
-from ..data.embed import PoolSearch
-from .training import InMemoryBackend, RetrainResult
 
 
-class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
+class ActiveLearningSession(EventEmitter):
     """Active learning end to end, without any UI.
+
+    A façade over its parts: ``book`` (the labels, their store and undo), ``retrainer`` (the
+    worker thread and the result in place), ``queue`` (what to label next, claims), ``monitor``
+    (audit labels, estimates, stop advice, the learning curve), ``review`` (conflicts, likely
+    errors, decisions) and ``finder`` (search by meaning).
 
     Parameters
     ----------
@@ -91,7 +94,6 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         if not isinstance(annotator, str) or not annotator.strip():
             raise ValueError(f"annotator must be a non-empty name, got {annotator!r}")
         self._annotator, self.signed_in, self.role = annotator, bool(signed_in), role
-        self.background = background
         self.strategy = get_strategy(strategy, random_state=self.settings.random_state) \
             if isinstance(strategy, str) else strategy
         _check_pool_strategy(pool, self.strategy)
@@ -104,36 +106,24 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         # where the rows live and how they are ranked: here, or on a Dask cluster (pool.backend())
         self._backend = pool.backend() if hasattr(pool, "backend") else InMemoryBackend(pool, self.finder)
         self.queue = AnnotationQueue(pool.ids, self.store, self.owner, self.settings.lease_seconds)
+        self.book = LabelBook(pool, self.store, lambda: self.settings.rule)
+        self._overlap = overlap_mask(pool.ids, self.settings.overlap)
+        self._overlap_cache: tuple[int, list[str]] = (-1, [])
+        resumed = self.book.merge()
         self.curve = LearningCurveTracker()
         self.progressive = ProgressiveValidation(task=pool.task)
-        self._labels = LabelMap(pool.known_labels(), numeric=pool.task != "classification")
-        self.skipped_labels: dict[str, str] = {}  # stored labels this pool cannot use, and why
-        self._store_seq = 0  # the newest store event merged into _labels
-        self._overlap = overlap_mask(pool.ids, self.settings.overlap)
-
-        self._overlap_cache: tuple[int, list[str]] = (-1, [])
-        resumed = self._load_store_labels()
         # the curve so far (this page's earlier visits, teammates' kernels), then every new row kept
-        self.curve.load(self.store.curve_points(), up_to=len(self._labels))
+        self.curve.load(self.store.curve_points(), up_to=len(self.book))
         self.curve.on_record = self._keep_curve_row
-        self.monitor = QualityMonitor(pool, self.store, self.curve, self.settings)  # estimates, stop advice
-        self._cond = threading.Condition(threading.RLock())
-        self._requested = self._busy = self._closed = False
-        self._worker: threading.Thread | None = None
-        self._train_lock = threading.RLock()
-        self._dirty = True  # labels or settings changed since the last retrain snapshot
-        self._seq = 0
-        self._epoch = 0
-        self._pending = 0
-        self._trained_labels = TrainedLabels()  # what the applied model learned (indices and labels)
-        self._fits_since_full = 0
-        self._actions: list[tuple] = []  # this session's own labels and skips, for undo
-        self.result_: RetrainResult | None = None
+        self.monitor = QualityMonitor(pool, self.store, self.curve, self.settings, self.progressive)
+        self.review = ReviewService(pool, self.book, lambda: self.model, lambda: self.random_state)
+        self.retrainer = Retrainer(self.book, self._train, lambda: self.strategy,
+                                   lambda: self.settings.full_refit_every, self._applied, self._set_status,
+                                   self.emit, background)
         self.status, self.status_kind = "not trained yet", "info"
         if self.store.path is not None:  # say so: a re-run notebook continues, it does not restart
             self.status = (f"resumed {resumed} labels from {self.store.path} (use another store, or delete it, "
                            "to start fresh)") if resumed else f"no labels yet; every label is saved to {self.store.path}"
-        self.last_error: BaseException | None = None
 
     # ------------------------------------------------------------ setup
     @staticmethod
@@ -146,36 +136,6 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
                             "(build the Pool with task='regression')")
         if pool.task == "regression" and is_classifier(final):
             raise TypeError(f"{type(final).__name__} is a classifier but the pool is a regression task")
-
-    def _load_store_labels(self) -> int:
-        """Merge what changed in the store since the last look (other sessions, undos); returns how many.
-
-        Reads only the samples touched since then (:meth:`LabelStore.changes_since`).
-        """
-        changed = 0
-        self._store_seq, changes = self.store.changes_since(self._store_seq, self.settings.rule)
-        for sid, label in changes.items():
-            try:
-                idx = self.pool.index_of(sid)
-            except KeyError:
-                continue  # label for a sample not in this pool
-            if label is None:  # undone (here or elsewhere): back to what the pool knew, if anything
-                original = self.pool.labels[idx]
-                if original is MISSING:
-                    changed += self._labels.pop(idx, MISSING) is not MISSING
-                elif self._labels.get(idx, MISSING) != original:
-                    self._labels[idx] = original
-                    changed += 1
-                continue
-            try:
-                label = self.pool.check_label(label)  # the pool's own class value, whatever JSON gave back
-            except ValueError as exc:
-                self.skipped_labels[sid] = str(exc)  # never trained on, never lost: still in the store
-                continue
-            if self._labels.get(idx, MISSING) != label:
-                self._labels[idx] = label
-                changed += 1
-        return changed
 
     def _keep_curve_row(self, row: dict) -> None:
         try:
@@ -235,25 +195,24 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
     @property
     def labels(self) -> dict[int, Any]:
         """Pool index -> label, for every labeled sample (a copy)."""
-        with self._cond:
-            return dict(self._labels)
+        return self.book.copy()
 
     @property
     def n_labeled(self) -> int:
-        return len(self._labels)
+        return len(self.book)
 
     @property
     def labeled_mask(self) -> np.ndarray:
         mask = np.zeros(self.pool.n, dtype=bool)
-        with self._cond:  # a label arriving from another thread must not change the dict mid-copy
-            idx, _ = self._labels.arrays()
+        with self.book.lock:  # a label arriving from another thread must not change the dict mid-copy
+            idx, _ = self.book.arrays()
         mask[idx] = True
         return mask
 
     @property
     def busy(self) -> bool:
         """True while a retrain runs or is requested."""
-        return self._busy or self._requested
+        return self.retrainer.busy
 
     @property
     def classes(self) -> list | None:
@@ -286,14 +245,14 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         if self.queue.current is None and self.result_ is not None and not self.result_.cold_start \
                 and self.monitor.draw_audit(self.settings.audit):
             # never a labeled sample, nor an overlap sample (those wait for their second opinion)
-            index = self.monitor.audit_index(lambda i: i in self._labels or bool(self._overlap[i]))
+            index = self.monitor.audit_index(lambda i: i in self.book or bool(self._overlap[i]))
             item = self.queue.offer(index, "audit") if index is not None else None
             if item is not None:  # a uniform draw, handed out like any other (the annotator cannot tell)
                 return item
-        item = self.queue.next(exclude=self._labels)
+        item = self.queue.next(exclude=self.book)
         if item is None and self.result_ is None and not self.busy:
             self.retrain()
-            item = self.queue.next(exclude=self._labels)
+            item = self.queue.next(exclude=self.book)
         return item
 
     def accuracy_estimate(self, window: int = 50) -> AccuracyEstimate:
@@ -306,11 +265,11 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         """Pool indices of the ``k`` samples closest in meaning to ``text`` (best first) and their cosine
         similarity; ``unlabeled``: only samples without a label.  Text pools: the built-in offline
         model (:mod:`al_widgets.core.data.embed`), embedded once and cached."""
-        return self.finder.search(text, k, list(self._labels) if unlabeled else ())
+        return self.finder.search(text, k, list(self.book.keys()) if unlabeled else ())
 
     def similar(self, index: int, k: int = 10, unlabeled: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` samples most like sample ``index`` ("more like this")."""
-        return self.finder.similar(self._check_index(index), k, list(self._labels) if unlabeled else ())
+        return self.finder.similar(self._check_index(index), k, list(self.book.keys()) if unlabeled else ())
 
     def stop_advice(self) -> StopAdvice:
         """Do more labels still pay off?  Stabilizing predictions on a fixed stop set, the estimate and
@@ -333,7 +292,7 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
 
     def preview(self) -> QueueItem | None:
         """The sample :meth:`next_item` would most likely hand out, without claiming it."""
-        items = self.queue.peek(1, exclude=self._labels)
+        items = self.queue.peek(1, exclude=self.book)
         return items[0] if items else None
 
     def _open_overlap(self) -> list[str]:
@@ -345,13 +304,18 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         return self._overlap_cache[1]
 
     @property
+    def skipped_labels(self) -> dict[str, str]:
+        """Labels in the store this pool cannot use (sample id -> why); never trained on, never lost."""
+        return dict(self.book.skipped)
+
+    @property
     def overlap_mask(self) -> np.ndarray:
         """Which pool samples are overlap samples (a copy; all False without ``overlap``)."""
         return self._overlap.copy()
 
     def focus(self, index: int) -> QueueItem | None:
         """Make ``index`` the current sample (clicked on the map or the top-k panel)."""
-        if index in self._labels:
+        if index in self.book:
             raise ValueError(f"sample {self.pool.ids[index]!r} is already labeled")
         item = self.queue.focus(index, self._score_of(index))
         if item is not None:
@@ -363,7 +327,7 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         if res is None or res.prediction is None:
             return
         for i in indices:
-            if i not in self._trained_labels:
+            if i not in self.retrainer.trained:
                 self.progressive.check(res.prediction[i], label)
 
     def _score_of(self, index: int) -> float:
@@ -385,28 +349,19 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         strategy = current.picked_by if on_screen else "user-choice"  # provenance: who picked it, then
         predicted = None
         if strategy == "audit" and self.result_ is not None and self.result_.prediction is not None \
-                and index not in self._trained_labels:  # checked before the model trains on it
+                and index not in self.retrainer.trained:  # checked before the model trains on it
             predicted = self.result_.prediction[index]
             predicted = predicted.item() if isinstance(predicted, np.generic) else predicted
         overlap_k = self.settings.overlap_k if self._overlap[index] else 1
-        with self._cond:  # stored and counted in one step: a retrain snapshot sees both or neither
-            seq = self.store.add_label(self.pool.ids[index], label, who, seconds, strategy,
-                                       self._score_of(index), only_if_unlabeled=not overwrite, overlap_k=overlap_k,
-                                       predicted=predicted)
+        with self.book.lock:  # stored and counted in one step: a retrain snapshot sees both or neither
+            self.book.write(index, label, who, seconds=seconds, strategy=strategy, score=self._score_of(index),
+                            overwrite=overwrite, overlap_k=overlap_k, predicted=predicted)
             self._check_progressive([index], label)
-            self._labels[index] = label
-            if overlap_k > 1:  # a second opinion may put the sample in conflict: the store's rule decides
-                self._load_store_labels()
-            elif seq == self._store_seq + 1 and not overwrite and self.settings.rule == "newest":
-                self._store_seq = seq  # no other event came between: the store holds what _labels holds
-            self._actions.append(("label", [seq], [index]))
-            self._pending += 1
-            self._dirty = True
-            due = self._pending >= self.retrain_every
+            due = self.retrainer.labels_added(1, self.retrain_every)
         self.queue.done(index)
         self.emit("labeled", index=index, label=label, n_labeled=self.n_labeled)
         if due:
-            self._wake()
+            self.retrainer.wake()
 
     def submit_many(self, indices: Any, label: Any, annotator: str | None = None) -> BulkWrite:
         """Give every index the same label (bulk labeling), then one retrain.
@@ -420,26 +375,16 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         who = self._writer(annotator)
         if not indices:
             return BulkWrite([], [], {})
-        ids = [self.pool.ids[i] for i in indices]
-        overlap = {str(sid): self.settings.overlap_k for i, sid in zip(indices, ids) if self._overlap[i]}
-        # one transaction, one action: a single undo takes the whole batch back
-        with self._cond:
-            result = self.store.add_labels([(sid, label) for sid in ids], who, "bulk", overlap=overlap,
-                                           owner=self.owner)
-            written = [i for i, sid in zip(indices, ids) if str(sid) not in result.skipped]
+        overlap = {str(self.pool.ids[i]): self.settings.overlap_k for i in indices if self._overlap[i]}
+        with self.book.lock:  # one transaction, one action: a single undo takes the whole batch back
+            result, written = self.book.write_many(indices, label, who, overlap, self.owner)
             self._check_progressive(written, label)
-            for i in written:
-                self._labels[i] = label
-            if overlap:
-                self._load_store_labels()  # a second opinion may put a sample in conflict
-            if result.seqs:
-                self._actions.append(("label", result.seqs, written))
-            self._dirty = True
+            self.retrainer.labels_added(len(written), self.retrain_every)
         for i in written:
             self.queue.done(i)
         if written:
             self.emit("labeled", index=written[-1], label=label, n_labeled=self.n_labeled, indices=written)
-            self._wake()
+            self.retrainer.wake()
         return result
 
     def undo(self) -> tuple[int, Any] | None:
@@ -449,39 +394,25 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         session stored are ever cancelled.  Returns ``(index, label)`` of the sample brought back
         (``label`` is ``None`` for an undone skip), or ``None`` when there is nothing to undo.
         """
-        with self._cond:
-            if not self._actions:
-                return None
-            action = self._actions.pop()
-        if action[0] == "skip":
-            index = action[1]
-            self.queue.unskip(index)
-            self.emit("unskipped", index=index)
-            return index, None
-        records = self.store.undo_events(action[1], self.annotator)
-        if not records:
-            return self.undo()  # cancelled elsewhere meanwhile: step further back
-        for rec in reversed(records):  # oldest first, so the newest ends at the queue's front
-            index = self.pool.index_of(rec.sample_id)
-            with self._cond:
-                original = self.pool.labels[index]
-                if original is MISSING:
-                    self._labels.pop(index, None)
-                else:
-                    self._labels[index] = original
-                self._epoch += 1
+        step = self.book.undo(self.annotator)
+        if step is None:
+            return None
+        if step.skip:
+            self.queue.unskip(step.indices[0])
+            self.emit("unskipped", index=step.indices[0])
+            return step.indices[0], None
+        for index, label in zip(reversed(step.indices), reversed(step.labels)):
+            # oldest first, so the newest ends at the queue's front
             self.queue.restore(index, self._score_of(index))
-            self.emit("undone", index=index, label=rec.label, n_labeled=self.n_labeled)
+            self.emit("undone", index=index, label=label, n_labeled=self.n_labeled)
         self.request_retrain()
-        newest = records[0]
-        return self.pool.index_of(newest.sample_id), newest.label
+        return step.indices[0], step.labels[0]
 
     def skip(self, index: int) -> None:
         """Move ``index`` to the back of the queue; the next item becomes current.  Undo brings it back."""
         index = self._check_index(index)
         self.queue.skip(index)
-        with self._cond:
-            self._actions.append(("skip", index))
+        self.book.push_skip(index)
         self.emit("skipped", index=index)
 
     def _check_index(self, index: Any) -> int:
@@ -493,7 +424,7 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         """The current top-``k`` (default ``batch_size``) unlabeled, unclaimed samples and their scores."""
         if self.result_ is None:
             self.retrain()
-        items = self.queue.peek(check_k(k or self.batch_size), exclude=self._labels)
+        items = self.queue.peek(check_k(k or self.batch_size), exclude=self.book)
         return np.array([it.index for it in items], dtype=int), np.array([it.score for it in items])
 
     def set_strategy(self, strategy: str | QueryStrategy, **params: Any) -> None:
@@ -504,6 +435,77 @@ class ActiveLearningSession(ReviewMixin, EventEmitter, RetrainLoop):
         _check_pool_strategy(self.pool, chosen)
         self.strategy = chosen
         self.emit("strategy_changed", strategy=self.strategy.name)
+        self.request_retrain()
+
+
+    # ------------------------------------------------------------ retraining (see Retrainer)
+    @property
+    def result_(self) -> RetrainResult | None:
+        """The result in place: the fitted model, the pool's scores and the queue's ranking."""
+        return self.retrainer.result_
+
+    @property
+    def last_error(self) -> BaseException | None:
+        """The exception of the last failed retrain, if any."""
+        return self.retrainer.last_error
+
+    def retrain(self, force: bool = True) -> RetrainResult | None:
+        """Fit on every label, re-score the pool, re-rank the queue and record the learning curve.
+
+        Serialized, newest wins (see :meth:`Retrainer.run`); returns the applied result or ``None``.
+        """
+        return self.retrainer.run(force)
+
+    def request_retrain(self) -> None:
+        """Retrain now (foreground) or wake the worker; requests during a retrain coalesce into one."""
+        self.retrainer.request()
+
+    def wait_idle(self, timeout: float | None = 60.0) -> bool:
+        """Block until no retrain is running or requested; ``False`` on timeout."""
+        return self.retrainer.wait_idle(timeout)
+
+    def _train(self, previous: Any, strategy: QueryStrategy, idx: np.ndarray, y: np.ndarray,
+               new_mask: np.ndarray, full: bool) -> RetrainResult:
+        return retrain(self.model, previous, strategy, self._backend, idx, y, self.settings, X_test=self.X_test,
+                       y_test=self.y_test, new_mask=new_mask, full=full)
+
+    def _applied(self, res: RetrainResult) -> None:
+        self.queue.rerank(res.order, res.order_scores, res.strategy)
+        self._set_status(*self.monitor.record_retrain(res))
+        self.emit("retrained", result=res)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop the worker and wait for it, release this session's claims and close the store.
+
+        Labels are already stored; a retrain in progress finishes but is not applied.
+        """
+        self.retrainer.close(timeout, then=self._release)
+
+    def _release(self) -> None:
+        try:
+            self.queue.release_all()
+        except Exception:  # noqa: BLE001 - the store may already be closed
+            pass
+        self.store.close()
+
+    @property
+    def closed(self) -> bool:
+        return self.retrainer.closed
+
+    # ------------------------------------------------------------ review (see ReviewService)
+    def conflicts(self, events: Any = None) -> Any:
+        """Samples whose annotators disagree and that nobody decided yet (:meth:`ReviewService.conflicts`)."""
+        return self.review.conflicts(events)
+
+    def suspicious_labels(self, top: int = 50, cv: int = 5, events: Any = None) -> Any:
+        """Labels most likely to be wrong (:meth:`ReviewService.suspicious_labels`)."""
+        return self.review.suspicious_labels(top, cv, events)
+
+    def decide(self, index: int, label: Any, kind: str = "adjudicated") -> None:
+        """Record a reviewer's decision on ``index`` (admins only) and retrain (:meth:`ReviewService.decide`)."""
+        self._require_admin("decide labels")
+        label = self.review.decide(self._check_index(index), label, self.annotator, kind)
+        self.emit("decided", index=index, label=label, kind=kind)
         self.request_retrain()
 
 

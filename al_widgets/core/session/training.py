@@ -66,6 +66,9 @@ class RetrainResult:
     fit_seconds: float = 0.0
     score_seconds: float = 0.0
     message: str = ""
+    """Why no model could be trained yet (a cold start), in plain words."""
+    cold_start_picks: str = ""
+    """A cold start's queue: ``"representative"`` (k-means on the features) or ``"random"``."""
     fit: str = "full"
     """How the model was fitted: ``"full"``, ``"warm"`` or ``"partial"`` (see :func:`fit_model`)."""
     seq: int = 0
@@ -87,10 +90,10 @@ class RetrainResult:
 def can_train(y: np.ndarray, task: str) -> str | None:
     """``None`` if a model can be fitted on labels ``y``, else the reason in words."""
     if task == "regression":
-        return None if len(y) >= 2 else "need at least two labels to train; showing diverse samples"
+        return None if len(y) >= 2 else "need at least two labels to train"
     y = np.asarray(y)
     if not len(y) or not np.any(y != y[0]):  # fewer than two distinct classes
-        return "need at least two classes to train; showing diverse samples"
+        return "need at least two classes to train"
     return None
 
 
@@ -255,7 +258,6 @@ def cold_start_result(model: Any, X: Any, candidates: np.ndarray, n_labels: int,
         order = sample[order]
     else:
         order, scores = np.empty(0, dtype=int), np.empty(0)
-        message = message.replace("diverse", "random")
     n_rest = max(queue_length - len(order), 0)
     pick = rng.choice(len(candidates), min(n_rest + len(order), len(candidates)), replace=False)
     rest = candidates[pick]
@@ -263,7 +265,8 @@ def cold_start_result(model: Any, X: Any, candidates: np.ndarray, n_labels: int,
     order = np.concatenate([order, rest]).astype(int)
     scores = np.concatenate([scores, np.zeros(len(rest))])
     full = np.full(n_rows(X), np.nan)
-    return RetrainResult(None, order, scores, full, {}, None, None, {}, True, n_labels, message=message)
+    return RetrainResult(None, order, scores, full, {}, None, None, {}, True, n_labels, message=message,
+                         cold_start_picks="representative" if len(order) else "random")
 
 
 @dataclass(frozen=True)
