@@ -10,7 +10,8 @@ from distributed import Client, LocalCluster  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
-from al_widgets.core.backends.dask_pool import DaskActiveLearner, DaskPool, merge_top_k  # noqa: E402
+from al_widgets.core.backends.dask_pool import DaskPool, merge_top_k  # noqa: E402
+from al_widgets.core.session.dask_learner import DaskActiveLearner  # noqa: E402
 from al_widgets.core.scoring.uncertainty import SCORES  # noqa: E402
 
 
@@ -326,4 +327,4 @@ def test_one_retrain_for_every_pool(client, data):
     np.testing.assert_allclose(mem.order_scores[:20], dsk.order_scores[:20], atol=1e-5)
     assert dsk.cluster is not None and mem.cluster is None
     assert not hasattr(dask_pool, "distributed_retrain")  # the second path is gone
-    assert "retrain(" in inspect.getsource(dask_pool.DaskActiveLearner.retrain)  # and the third one's loop
+    assert "retrain(" in inspect.getsource(DaskActiveLearner.retrain)  # and the third one's loop

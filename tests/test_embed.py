@@ -1,5 +1,4 @@
 """Semantic features built in, offline (issue 22, first part): embed, cache, search by meaning."""
-import socket
 import subprocess
 import sys
 import textwrap

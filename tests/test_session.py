@@ -398,7 +398,7 @@ class _RowCounter:
 
 
 def test_cold_start_on_a_big_pool_clusters_a_sample_not_the_whole_pool(tmp_path):
-    from al_widgets.core.session.training import COLD_START_SAMPLE
+    from al_widgets.core.backends.base import COLD_START_SAMPLE
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     rng = np.random.default_rng(0)

@@ -15,7 +15,7 @@ def precompute(config_path: str) -> float:
     import os
     os.environ["AL_WIDGETS_CONFIG"] = config_path
     from ..core.layout.embedding import DEFAULT_CACHE, PoolEmbedding
-    from ..core.session.training import cold_start_features
+    from ..core.backends.base import cold_start_features
     from .config import AppConfig
     from .data import load
     t0 = time.perf_counter()

@@ -14,7 +14,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-ROLES = ("annotator", "admin")
+from ..core.session.identity import ROLES
+
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 
 

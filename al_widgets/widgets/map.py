@@ -13,7 +13,7 @@ from plotly.colors import qualitative
 
 from ..core.layout.embedding import DEFAULT_CACHE, ClusterLayout, PoolEmbedding
 from .support.geometry import inside, stratified_sample
-from ..core.session.training import cold_start_features
+from ..core.backends.base import cold_start_features
 from ..core.data.pool import IMAGE_EXT
 from .support.sparse import SparseValues
 from .support.dispatch import SessionView, UIDispatcher

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .base import COLD_START_SAMPLE, ClusterStats, Ranking, cold_start_result
 from ..data.labels import LabelCoercer
 from ..data.labels import MISSING, check_label
 from ..data.rows import RangeIds
@@ -261,66 +262,6 @@ class TopScores:
         return self._scores.get(int(index), float("nan"))
 
 
-class DaskActiveLearner:
-    """Active learning on a :class:`DaskPool`: fit on the labeled rows, rank the pool on the cluster.
-
-    Parameters
-    ----------
-    model : scikit-learn classifier with ``predict_proba``
-    pool : DaskPool
-    strategy : {"margin", "entropy", "least_confident"}
-    batch_size : int
-        Samples per query.
-    """
-
-    def __init__(self, model: Any, pool: DaskPool, strategy: str = "margin", batch_size: int = 10) -> None:
-        if strategy not in SUPPORTED:
-            raise ValueError(f"strategy {strategy!r} needs the whole pool in one place; on a Dask pool use one "
-                             f"of {sorted(set(SUPPORTED) - {'least_confidence'})}")
-        if not hasattr(model, "predict_proba"):
-            raise TypeError(f"{type(model).__name__} has no predict_proba; a Dask pool is scored by probabilities")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        self.model, self.pool, self.strategy, self.batch_size = model, pool, strategy, batch_size
-        self.labels: dict[int, Any] = {}
-        self.model_: Any = None
-        self.top_: tuple[np.ndarray, np.ndarray] | None = None
-
-    def teach(self, indices: Any, labels: Any) -> None:
-        """Record labels for pool ``indices`` (the next :meth:`retrain` uses them)."""
-        indices, labels = list(indices), list(labels)
-        if len(indices) != len(labels):
-            raise ValueError("indices and labels must have the same length")
-        for i, lab in zip(indices, labels):
-            if not 0 <= int(i) < self.pool.n:
-                raise IndexError(f"pool index out of range [0, {self.pool.n}): {i}")
-            if lab not in self.pool.classes:
-                raise ValueError(f"unknown class {lab!r}; classes are {self.pool.classes}")
-            self.labels[int(i)] = lab
-
-    def retrain(self) -> tuple[np.ndarray, np.ndarray]:
-        """Fit a clone of the model on the labeled rows, then re-rank the pool; returns the top batch.
-
-        The same retrain a session runs (:func:`~al_widgets.core.session.training.retrain`)."""
-        from ..session.settings import SessionSettings
-        from ..session.training import retrain
-        from ..strategies.catalog import get_strategy
-        idx = np.array(sorted(self.labels), dtype=np.int64)
-        y = np.array([self.labels[i] for i in idx])
-        if len(set(y.tolist())) < 2:
-            raise ValueError("label samples of at least two classes before training")
-        settings = SessionSettings(batch_size=self.batch_size, queue_length=self.batch_size, incremental=False)
-        name = "least_confident" if self.strategy == "least_confidence" else self.strategy
-        res = retrain(self.model, None, get_strategy(name), DaskBackend(self.pool), idx, y, settings)
-        self.model_ = res.model
-        self.top_ = (res.order[: self.batch_size], res.order_scores[: self.batch_size])
-        return self.top_
-
-    def query(self) -> tuple[np.ndarray, np.ndarray]:
-        """The current top batch (indices, scores)."""
-        return self.top_ if self.top_ is not None else self.retrain()
-
-
 class DaskBackend:
     """How :func:`~al_widgets.core.session.training.retrain` reaches a :class:`DaskPool`: the labeled rows
     are fetched, the model is fitted in the kernel, and the pool is ranked on the cluster (only the
@@ -336,7 +277,6 @@ class DaskBackend:
 
     def cold_start(self, model: Any, labeled: np.ndarray, n_labels: int, settings: Any, reason: str) -> Any:
         """Representative samples of a uniform sample of at most 2,000 fetched rows."""
-        from ..session.training import COLD_START_SAMPLE, cold_start_result
         pool = self.pool
         rng = np.random.default_rng(settings.random_state)
         free = np.setdiff1d(rng.choice(pool.n, min(COLD_START_SAMPLE + len(labeled), pool.n), replace=False),
@@ -348,7 +288,6 @@ class DaskBackend:
 
     def rank(self, fitted: Any, X_labeled: Any, labeled: np.ndarray, y: np.ndarray, strategy: Any,
              settings: Any) -> Any:
-        from ..session.training import ClusterStats, Ranking
         score = check_strategy(strategy)
         stats: dict = {}
         order, order_scores = self.pool.top_k(fitted, settings.queue_length, labeled, score, stats=stats)

@@ -16,7 +16,7 @@ import numpy as np
 from .label_arrays import TrainedLabels
 from .label_book import LabelBook
 from ..strategies.base import QueryStrategy
-from .training import RetrainResult
+from ..backends.base import RetrainResult
 
 Train = Callable[[Any, QueryStrategy, np.ndarray, np.ndarray, np.ndarray, bool], RetrainResult]
 
@@ -180,6 +180,15 @@ class Retrainer:
             return None
         self._applied(res)
         return res
+
+    def guess(self, index: int) -> Any:
+        """The prediction for ``index`` of the model in place, if it did not learn that sample's label
+        (a fair check of a new label); ``None`` otherwise or before a model exists."""
+        res = self.result_
+        if res is None or res.prediction is None or index in self.trained:
+            return None
+        value = res.prediction[index]
+        return value.item() if isinstance(value, np.generic) else value
 
     # ------------------------------------------------------------ the end
     def close(self, timeout: float = 30.0, then: Callable[[], None] | None = None) -> None:

@@ -6,27 +6,26 @@ import uuid
 from typing import Any
 
 import numpy as np
-from sklearn.base import is_classifier, is_regressor
 
 from ..data.embed import PoolSearch
 from ..data.pool import Pool
-from ..review.quality import overlap_mask
 from ..review.service import ReviewService
-from ..scoring.committee import final_estimator
 from ..store.label_store import BulkWrite, LabelStore
 from ..strategies.base import QueryStrategy, check_k
 from ..strategies.catalog import get_strategy
 from .curves import LearningCurveTracker, ProgressiveValidation
 from .estimates import AccuracyEstimate, StopAdvice
 from .events import EventEmitter
+from .handout import Handout
+from .identity import Identity
 from .label_book import LabelBook
 from .monitor import QualityMonitor
 from .queue import AnnotationQueue, QueueItem
 from .retrainer import Retrainer
 from .settings import SessionSettings
-from .training import InMemoryBackend, RetrainResult, retrain
-
-ROLES = ("admin", "annotator")
+from ..backends.base import RetrainResult
+from ..backends.dask_pool import check_strategy
+from .training import InMemoryBackend, check_model, retrain
 
 
 class ActiveLearningSession(EventEmitter):
@@ -80,7 +79,7 @@ class ActiveLearningSession(EventEmitter):
                  allow_mismatch: bool = False, signed_in: bool = False, role: str = "admin",
                  **setting_values: Any) -> None:
         super().__init__()
-        self._check_model(model, pool)
+        check_model(model, pool.task)
         if (X_test is None) != (y_test is None):
             raise ValueError("give both X_test and y_test, or neither")
         unknown = set(setting_values) - SessionSettings.names()
@@ -89,14 +88,11 @@ class ActiveLearningSession(EventEmitter):
                             f"{sorted(SessionSettings.names())}")
         self.settings = (settings or SessionSettings()).replace(**setting_values)
         self.model, self.pool, self.X_test, self.y_test = model, pool, X_test, y_test
-        if role not in ROLES:
-            raise ValueError(f"role must be one of {ROLES}, got {role!r}")
-        if not isinstance(annotator, str) or not annotator.strip():
-            raise ValueError(f"annotator must be a non-empty name, got {annotator!r}")
-        self._annotator, self.signed_in, self.role = annotator, bool(signed_in), role
+        self.identity = Identity(annotator, signed_in, role)
         self.strategy = get_strategy(strategy, random_state=self.settings.random_state) \
             if isinstance(strategy, str) else strategy
-        _check_pool_strategy(pool, self.strategy)
+        if getattr(pool, "is_distributed", False):  # ranked on the cluster: per-sample scores only
+            check_strategy(self.strategy)
         self.store = store if isinstance(store, LabelStore) else LabelStore(store)
         # a store belongs to one dataset: labels never land on another pool's rows
         self.store.bind(pool.identity(), pool.name, pool.classes, allow_mismatch)
@@ -107,8 +103,6 @@ class ActiveLearningSession(EventEmitter):
         self._backend = pool.backend() if hasattr(pool, "backend") else InMemoryBackend(pool, self.finder)
         self.queue = AnnotationQueue(pool.ids, self.store, self.owner, self.settings.lease_seconds)
         self.book = LabelBook(pool, self.store, lambda: self.settings.rule)
-        self._overlap = overlap_mask(pool.ids, self.settings.overlap)
-        self._overlap_cache: tuple[int, list[str]] = (-1, [])
         resumed = self.book.merge()
         self.curve = LearningCurveTracker()
         self.progressive = ProgressiveValidation(task=pool.task)
@@ -116,6 +110,7 @@ class ActiveLearningSession(EventEmitter):
         self.curve.load(self.store.curve_points(), up_to=len(self.book))
         self.curve.on_record = self._keep_curve_row
         self.monitor = QualityMonitor(pool, self.store, self.curve, self.settings, self.progressive)
+        self.handout = Handout(pool, self.store, self.queue, self.monitor, lambda: self.settings)
         self.review = ReviewService(pool, self.book, lambda: self.model, lambda: self.random_state)
         self.retrainer = Retrainer(self.book, self._train, lambda: self.strategy,
                                    lambda: self.settings.full_refit_every, self._applied, self._set_status,
@@ -124,18 +119,6 @@ class ActiveLearningSession(EventEmitter):
         if self.store.path is not None:  # say so: a re-run notebook continues, it does not restart
             self.status = (f"resumed {resumed} labels from {self.store.path} (use another store, or delete it, "
                            "to start fresh)") if resumed else f"no labels yet; every label is saved to {self.store.path}"
-
-    # ------------------------------------------------------------ setup
-    @staticmethod
-    def _check_model(model: Any, pool: Pool) -> None:
-        if not (hasattr(model, "fit") and hasattr(model, "get_params")):
-            raise TypeError(f"model must be a scikit-learn estimator or Pipeline, got {type(model).__name__}")
-        final = final_estimator(model)
-        if pool.task == "classification" and is_regressor(final):
-            raise TypeError(f"{type(final).__name__} is a regressor but the pool is a classification task "
-                            "(build the Pool with task='regression')")
-        if pool.task == "regression" and is_classifier(final):
-            raise TypeError(f"{type(final).__name__} is a classifier but the pool is a regression task")
 
     def _keep_curve_row(self, row: dict) -> None:
         try:
@@ -163,33 +146,23 @@ class ActiveLearningSession(EventEmitter):
     random_state = _setting("random_state")
     del _setting
 
-    # ------------------------------------------------------------ identity
+    # ------------------------------------------------------------ identity (see Identity)
     @property
     def annotator(self) -> str:
         """The name every label of this session is stored under."""
-        return self._annotator
+        return self.identity.name
 
     @annotator.setter
     def annotator(self, name: str) -> None:
-        if self.signed_in:
-            if name == self._annotator:
-                return
-            raise PermissionError(f"signed in as {self._annotator!r}: the name cannot be changed to {name!r}")
-        if not isinstance(name, str) or not name.strip():
-            raise ValueError(f"annotator must be a non-empty name, got {name!r}")
-        self._annotator = name.strip()
+        self.identity.rename(name)
 
-    def _writer(self, annotator: str | None) -> str:
-        """The name a write is stored under: this session's, or ``annotator`` when not signed in."""
-        if annotator is None or annotator == self._annotator:
-            return self._annotator
-        if self.signed_in:
-            raise PermissionError(f"signed in as {self._annotator!r}: cannot write as {annotator!r}")
-        return annotator
+    @property
+    def signed_in(self) -> bool:
+        return self.identity.signed_in
 
-    def _require_admin(self, what: str) -> None:
-        if self.role != "admin":
-            raise PermissionError(f"{self._annotator!r} is an annotator: only an admin may {what}")
+    @property
+    def role(self) -> str:
+        return self.identity.role
 
     # ------------------------------------------------------------ state
     @property
@@ -232,25 +205,9 @@ class ActiveLearningSession(EventEmitter):
         With ``overlap``, an overlap sample another annotator labeled comes first (never to an
         annotator who labeled it already), until it has ``overlap_k`` labels.
         """
-        if self.settings.overlap > 0 and (self.queue.current is None or self.queue.current.strategy != "overlap"):
-            for sid in self._open_overlap():
-                try:
-                    index = self.pool.index_of(sid)
-                except KeyError:
-                    continue
-                if self._overlap[index]:
-                    item = self.queue.offer(index, "overlap")
-                    if item is not None:
-                        return item
-        if self.queue.current is None and self.result_ is not None and not self.result_.cold_start \
-                and self.monitor.draw_audit(self.settings.audit):
-            # never a labeled sample, nor an overlap sample (those wait for their second opinion)
-            index = self.monitor.audit_index(lambda i: i in self.book or bool(self._overlap[i]))
-            item = self.queue.offer(index, "audit") if index is not None else None
-            if item is not None:  # a uniform draw, handed out like any other (the annotator cannot tell)
-                return item
-        item = self.queue.next(exclude=self.book)
-        if item is None and self.result_ is None and not self.busy:
+        res = self.result_
+        item = self.handout.next(self.book, res is not None and not res.cold_start, self.annotator)
+        if item is None and res is None and not self.busy:
             self.retrain()
             item = self.queue.next(exclude=self.book)
         return item
@@ -295,14 +252,6 @@ class ActiveLearningSession(EventEmitter):
         items = self.queue.peek(1, exclude=self.book)
         return items[0] if items else None
 
-    def _open_overlap(self) -> list[str]:
-        """Overlap samples waiting for this annotator's label; the store is asked again only after a
-        new event (a cheap MAX(seq)), not on every sample handed out."""
-        newest = self.store.newest_seq()
-        if self._overlap_cache[0] != newest:
-            self._overlap_cache = (newest, self.store.open_overlap(self.annotator, self.settings.overlap_k))
-        return self._overlap_cache[1]
-
     @property
     def skipped_labels(self) -> dict[str, str]:
         """Labels in the store this pool cannot use (sample id -> why); never trained on, never lost."""
@@ -311,7 +260,7 @@ class ActiveLearningSession(EventEmitter):
     @property
     def overlap_mask(self) -> np.ndarray:
         """Which pool samples are overlap samples (a copy; all False without ``overlap``)."""
-        return self._overlap.copy()
+        return self.handout.mask()
 
     def focus(self, index: int) -> QueueItem | None:
         """Make ``index`` the current sample (clicked on the map or the top-k panel)."""
@@ -323,12 +272,10 @@ class ActiveLearningSession(EventEmitter):
         return item
 
     def _check_progressive(self, indices: list[int], label: Any) -> None:
-        res = self.result_
-        if res is None or res.prediction is None:
-            return
         for i in indices:
-            if i not in self.retrainer.trained:
-                self.progressive.check(res.prediction[i], label)
+            guess = self.retrainer.guess(i)
+            if guess is not None:
+                self.progressive.check(guess, label)
 
     def _score_of(self, index: int) -> float:
         return float(self.result_.scores[index]) if self.result_ is not None else float("nan")
@@ -343,16 +290,12 @@ class ActiveLearningSession(EventEmitter):
         """
         index = self._check_index(index)
         label = self.pool.check_label(label)
-        who = self._writer(annotator)
+        who = self.identity.writer(annotator)
         current = self.queue.current
         on_screen = current is not None and current.index == index
         strategy = current.picked_by if on_screen else "user-choice"  # provenance: who picked it, then
-        predicted = None
-        if strategy == "audit" and self.result_ is not None and self.result_.prediction is not None \
-                and index not in self.retrainer.trained:  # checked before the model trains on it
-            predicted = self.result_.prediction[index]
-            predicted = predicted.item() if isinstance(predicted, np.generic) else predicted
-        overlap_k = self.settings.overlap_k if self._overlap[index] else 1
+        predicted = self.retrainer.guess(index) if strategy == "audit" else None  # before it trains on it
+        overlap_k = self.handout.overlap_k(index)
         with self.book.lock:  # stored and counted in one step: a retrain snapshot sees both or neither
             self.book.write(index, label, who, seconds=seconds, strategy=strategy, score=self._score_of(index),
                             overwrite=overwrite, overlap_k=overlap_k, predicted=predicted)
@@ -372,10 +315,10 @@ class ActiveLearningSession(EventEmitter):
         """
         indices = list(dict.fromkeys(self._check_index(i) for i in indices))
         label = self.pool.check_label(label)
-        who = self._writer(annotator)
+        who = self.identity.writer(annotator)
         if not indices:
             return BulkWrite([], [], {})
-        overlap = {str(self.pool.ids[i]): self.settings.overlap_k for i in indices if self._overlap[i]}
+        overlap = {str(self.pool.ids[i]): self.settings.overlap_k for i in indices if self.handout.overlap[i]}
         with self.book.lock:  # one transaction, one action: a single undo takes the whole batch back
             result, written = self.book.write_many(indices, label, who, overlap, self.owner)
             self._check_progressive(written, label)
@@ -429,10 +372,11 @@ class ActiveLearningSession(EventEmitter):
 
     def set_strategy(self, strategy: str | QueryStrategy, **params: Any) -> None:
         """Switch the query strategy; the pool is re-scored (and the model refitted) in the background."""
-        self._require_admin("change the query strategy")
+        self.identity.require_admin("change the query strategy")
         chosen = get_strategy(strategy, random_state=self.random_state, **params) \
             if isinstance(strategy, str) else strategy
-        _check_pool_strategy(self.pool, chosen)
+        if getattr(self.pool, "is_distributed", False):
+            check_strategy(chosen)
         self.strategy = chosen
         self.emit("strategy_changed", strategy=self.strategy.name)
         self.request_retrain()
@@ -503,15 +447,7 @@ class ActiveLearningSession(EventEmitter):
 
     def decide(self, index: int, label: Any, kind: str = "adjudicated") -> None:
         """Record a reviewer's decision on ``index`` (admins only) and retrain (:meth:`ReviewService.decide`)."""
-        self._require_admin("decide labels")
+        self.identity.require_admin("decide labels")
         label = self.review.decide(self._check_index(index), label, self.annotator, kind)
         self.emit("decided", index=index, label=label, kind=kind)
         self.request_retrain()
-
-
-def _check_pool_strategy(pool: Any, strategy: QueryStrategy) -> None:
-    """A pool held by a Dask cluster is ranked by per-sample scores only (clear error otherwise)."""
-    if getattr(pool, "is_distributed", False):
-        from ..backends.dask_pool import check_strategy
-        check_strategy(strategy)
-
