@@ -15,7 +15,6 @@ rest of the minute, and the server log says so (the keys themselves are never lo
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections import defaultdict, deque
 from typing import Any
@@ -24,6 +23,7 @@ from urllib.parse import parse_qsl, urlencode
 from jupyter_server.auth.identity import IdentityProvider, User
 from tornado import web
 
+from .server_settings import current
 from .users import Users
 
 COOKIE = "al_widgets_user"
@@ -45,9 +45,13 @@ class KeyThrottle:
     """At most ``tries`` wrong keys per client address in ``window`` seconds."""
 
     def __init__(self, tries: int | None = None, window: float = 60.0) -> None:
-        self.tries = tries if tries is not None else max(int(os.environ.get("AL_WIDGETS_KEY_TRIES", "10")), 1)
+        self._tries = tries  # None: the server's setting (installed at start, after this class is made)
         self.window = window
         self._wrong: dict[str, deque] = defaultdict(deque)
+
+    @property
+    def tries(self) -> int:
+        return self._tries if self._tries is not None else current().key_tries
 
     def _recent(self, who: str, now: float) -> deque:
         q = self._wrong[who]
@@ -96,7 +100,7 @@ class PersonalLinkIdentityProvider(IdentityProvider):
         return False
 
     def users(self) -> Users:
-        return Users(os.environ["AL_WIDGETS_USERS"])
+        return Users(current().users)
 
     def get_user(self, handler: web.RequestHandler) -> User | None:
         handler.set_header("Referrer-Policy", "no-referrer")

@@ -17,9 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-import os
 import re
 from typing import Any
+
+from .server_settings import current
 
 PAGE_USER: contextvars.ContextVar[str | None] = contextvars.ContextVar("al_widgets_page_user", default=None)
 """The signed-in person whose page is being built (set by the prelaunch hook, read by the kernel manager)."""
@@ -54,28 +55,9 @@ def install_log_scrubber() -> None:
     logging.setLogRecordFactory(make)
 
 
-def _int_env(name: str, default: int) -> int:
-    try:
-        return max(int(os.environ.get(name, default)), 1)
-    except ValueError:
-        return default
-
-
-def max_comms() -> int:
-    return _int_env("AL_WIDGETS_MAX_COMMS", 16)
-
-
-def max_frame() -> int:
-    return _int_env("AL_WIDGETS_MAX_FRAME", 4 * 2**20)
-
-
-def max_kernels_per_user() -> int:
-    return _int_env("AL_WIDGETS_MAX_KERNELS_PER_USER", 3)
-
-
 def users_mode() -> bool:
     """People sign in with personal links (``AL_WIDGETS_USERS``): kernels have owners."""
-    return bool(os.environ.get("AL_WIDGETS_USERS"))
+    return bool(current().users)
 
 
 def user_of(handler: Any) -> str | None:
@@ -132,21 +114,21 @@ def _owner_only(fn: Any) -> Any:
 class MessageLimits:
     """Per kernel: how many widgets the client opened (comm_open), bounded; frame sizes bounded.
 
-    The limits are read once, when the server starts (every incoming frame is checked)."""
+    The limits are the server's settings (parsed once, at start; see :mod:`.server_settings`)."""
 
     def __init__(self) -> None:
         self.comms: dict[str, int] = {}
-        self.max_frame, self.max_comms = max_frame(), max_comms()
 
     def check(self, kernel_id: str, size: int, msg_type: str | None) -> str | None:
         """Why this incoming frame must close its socket (``None``: it may pass)."""
-        if size > self.max_frame:
-            return f"frame of {size} bytes (limit {self.max_frame})"
+        limits = current()
+        if size > limits.max_frame:
+            return f"frame of {size} bytes (limit {limits.max_frame})"
         if msg_type == "comm_open":
             n = self.comms.get(kernel_id, 0) + 1
             self.comms[kernel_id] = n
-            if n > self.max_comms:
-                return f"more than {self.max_comms} widgets opened from the page"
+            if n > limits.max_comms:
+                return f"more than {limits.max_comms} widgets opened from the page"
         return None
 
 
@@ -169,7 +151,7 @@ class Revoker:
         self.sockets.discard(handler)
 
     async def _watch(self) -> None:
-        every = float(os.environ.get("AL_WIDGETS_REVOKE_EVERY", "2"))
+        every = current().revoke_every
         while self.sockets:
             await asyncio.sleep(every)
             try:
@@ -182,7 +164,7 @@ class Revoker:
         from jupyter_core.utils import ensure_async
 
         from .users import Users
-        path = os.environ.get("AL_WIDGETS_USERS")
+        path = current().users
         if not path:
             return 0
         versions = Users(path).versions()  # one read of the users file per sweep, however many pages

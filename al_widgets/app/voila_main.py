@@ -22,6 +22,7 @@ import sys
 from typing import Any
 
 from . import guard
+from .server_settings import ServerSettings, current, install
 
 V1 = "v1.kernel.websocket.jupyter.org"
 
@@ -89,7 +90,7 @@ def harden() -> None:
         if guard.users_mode():
             from .users import Users
             name = guard.user_of(self)
-            self._al_user = (name, Users(os.environ["AL_WIDGETS_USERS"]).version(name))
+            self._al_user = (name, Users(current().users).version(name))
             guard.REVOKER.add(self)
         return await original_open(self, kernel_id, *args, **kwargs)
 
@@ -141,8 +142,7 @@ def _one_line_errors() -> None:
 
 
 def _configured_store() -> str | None:
-    path = os.environ.get("AL_WIDGETS_CONFIG")
-    if not path:
+    if not current().config:
         return None
     try:
         from .config import AppConfig
@@ -153,7 +153,7 @@ def _configured_store() -> str | None:
 
 def max_kernels() -> int:
     """Concurrent app kernels allowed (``AL_WIDGETS_MAX_KERNELS``, default 8: about 250 MB each)."""
-    return max(int(os.environ.get("AL_WIDGETS_MAX_KERNELS", "8")), 1)
+    return current().max_kernels
 
 
 def prelaunch(req_handler: Any, notebook: Any, cwd: str) -> Any:
@@ -176,7 +176,7 @@ def prelaunch(req_handler: Any, notebook: Any, cwd: str) -> Any:
     user = guard.user_of(req_handler)
     if guard.users_mode() and user:
         mine = [k for k, owner in getattr(km, "owners", {}).items() if owner == user and k in km]
-        if len(mine) >= guard.max_kernels_per_user():
+        if len(mine) >= current().max_kernels_per_user:
             raise web.HTTPError(503, reason=f"You have {len(mine)} pages of this app open: close one, or wait "
                                             "a few minutes after closing it")
     guard.PAGE_USER.set(user)
@@ -192,7 +192,7 @@ def with_signed_in_user(notebook: Any, user: Any) -> Any:
     import json
 
     import nbformat
-    users_file = os.environ.get("AL_WIDGETS_USERS")
+    users_file = current().users
     name = getattr(user, "username", None)
     if not users_file or not name:
         return notebook
@@ -256,10 +256,10 @@ def stop_with_parent(parent: int, every: float = 1.0) -> None:
 
 
 def main(argv: list[str] | None = None) -> Any:
+    settings = install(ServerSettings.from_env())  # the one place the server reads its environment
     harden()
-    parent = os.environ.get("AL_WIDGETS_PARENT_PID")
-    if parent and parent.isdigit() and int(parent) == os.getppid():
-        stop_with_parent(int(parent))
+    if settings.parent_pid is not None and settings.parent_pid == os.getppid():
+        stop_with_parent(settings.parent_pid)
     store = _configured_store()
     if store:
         import threading

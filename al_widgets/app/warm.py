@@ -20,9 +20,10 @@ from typing import Any
 from jupyter_core.utils import ensure_async
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from jupyter_server.utils import ApiPath
-from traitlets import Float, Int, Unicode
+from traitlets import Float, Int, Unicode, default
 
 from .guard import LIMITS, PAGE_USER
+from .server_settings import current
 
 POOL_MARK = "AL_WIDGETS_POOL_KERNEL"  # in a pool kernel's environment (tests tell pool from pages)
 WARM_CODE = "import al_widgets.app, al_widgets.widgets.labeling, al_widgets.widgets.keyboard"
@@ -31,8 +32,11 @@ WARM_CODE = "import al_widgets.app, al_widgets.widgets.labeling, al_widgets.widg
 class WarmKernelManager(AsyncMappingKernelManager):
     """Voila's kernel manager with a pool of import-warmed kernels (``multi_kernel_manager_class``)."""
 
-    warm_kernels = Int(int(os.environ.get("AL_WIDGETS_WARM_KERNELS", "1")), config=True,
-                       help="Kernels kept started and warmed with imports (0: no pool)")
+    warm_kernels = Int(config=True, help="Kernels kept started and warmed with imports (0: no pool)")
+    @default("warm_kernels")
+    def _default_warm_kernels(self) -> int:
+        return current().warm_kernels
+
     warm_code = Unicode(WARM_CODE, config=True, help="Code run in a pool kernel (imports only)")
     warm_kernel_name = Unicode("python3", config=True)
     fill_delay = Float(4.0, config=True, help="Seconds to wait before replacing a handed-out kernel")
