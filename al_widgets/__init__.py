@@ -6,7 +6,8 @@ stays light and never imports umap.
 """
 from typing import Any
 
-from .core import (ActiveLearningSession, LabelStore, Pool, QueryStrategy, REGISTRY, available_strategies, get_strategy, simulate)
+from .core import (ActiveLearningSession, LabelStore, Pool, QueryStrategy, REGISTRY, available_strategies, embed,
+                   get_strategy, simulate)
 
 __version__ = "0.1.0"
 
@@ -14,7 +15,7 @@ _WIDGETS = {"ALDashboard", "LabelingPanel", "TopKPanel", "UncertaintyMap", "Lear
             "render_sample"}
 
 __all__ = ["ActiveLearningSession", "LabelStore", "Pool", "QueryStrategy", "REGISTRY", "available_strategies",
-           "get_strategy", "simulate", *sorted(_WIDGETS)]
+           "embed", "get_strategy", "simulate", *sorted(_WIDGETS)]
 
 
 def __getattr__(name: str) -> Any:

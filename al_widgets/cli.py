@@ -38,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
                                                 "(default: DATA.npy or DATA.embeddings.npy beside the CSV, if present)")
             s.add_argument("--classes", help="comma-separated class names, e.g. pos,neg")
             s.add_argument("--model", default="auto", choices=["auto", "logreg", "gboost", "tfidf-logreg"])
+            s.add_argument("--embedder", default="auto",
+                           help="features of text and images: 'auto' (built-in, offline: a text embedding model; "
+                                "colour and shape features for images), 'tfidf' (text), 'thumbnails' (images), "
+                                "'module:function' (your own: a list of texts or image paths -> one row each), "
+                                "'sentence-transformers:PATH' or 'model2vec:PATH' (installed, local; never downloaded)")
         s.add_argument("--store", default=None,
                        help="SQLite label store (created if missing; default data/<dataset>.labels.sqlite)")
         s.add_argument("--force", action="store_true",
@@ -102,7 +107,7 @@ def _config(args: argparse.Namespace) -> AppConfig:
         cfg.embedding_column = args.embedding_column
         cfg.embeddings = str(Path(args.embeddings).resolve()) if args.embeddings else None
         cfg.classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
-        cfg.model = args.model
+        cfg.model, cfg.embedder = args.model, args.embedder
         cfg.title = f"Labeling {Path(args.data).name}"
     return cfg
 
@@ -118,7 +123,8 @@ def check(cfg: AppConfig, data: Any) -> str:
         if res is None:
             raise ConfigError(f"the model cannot be trained on this data: {session.status}")
         trained = "cold start (no two classes labeled yet)" if res.cold_start else f"trained on {res.n_labels} labels"
-        return f"ok: {data.pool.n} samples, classes {data.pool.classes}; {trained}; {store_line}"
+        return (f"ok: {data.pool.n} samples, classes {data.pool.classes}; features: {data.features}; {trained}; "
+                f"{store_line}")
     finally:
         session.close()
 

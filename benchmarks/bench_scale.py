@@ -269,7 +269,7 @@ def main() -> None:
           " the default warm start against a fresh fit, and the share of predictions they agree on)")
     print(pd.DataFrame([refit_cost(m) for m in (10_000, 50_000)]).set_index("labels").round(3).to_string())
     if args.dask:
-        print(f"\nDask: 2-worker LocalCluster, Parquet pool; seconds (median of 3)")
+        print("\nDask: 2-worker LocalCluster, Parquet pool; seconds (median of 3)")
         print(pd.DataFrame([dask_part(args.dask)]).set_index("n").round(3).to_string())
 
 

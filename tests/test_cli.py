@@ -88,7 +88,8 @@ def test_image_folder(tmp_path):
     assert sorted(v for v in data.pool.labels if v is not None) == ["cat"] * 3 + ["dog"] * 3
     new = data.pool.index_of("new.png")
     assert data.pool.labels[new] is None and str(data.pool.item(new)).endswith("new.png")
-    assert data.pool.X.shape == (7, 256)
+    assert data.pool.X.shape == (7, 284)  # the built-in colour, shape and layout features
+    assert load(AppConfig(dataset=str(tmp_path / "imgs"), embedder="thumbnails")).pool.X.shape == (7, 256)
 
 
 def test_export_writes_csv(tmp_path):

@@ -1,4 +1,5 @@
 """Every notebook executes top to bottom on its small built-in data."""
+import re
 import os
 from pathlib import Path
 
@@ -74,7 +75,9 @@ def test_your_own_data(tmp_path, env):
     nb = _run("03_your_own_data.ipynb", tmp_path, env)
     text = _text(nb)
     assert "has feature names" not in text  # no scikit-learn warning per tree above the dashboard
-    assert "ok: 301 samples" in text
+    assert "ok: 301 samples" in text and "features: text embedding WordLlama" in text  # serve --check
+    words, meaning = map(float, re.search(r"unseen adjectives: TF-IDF ([\d.]+), embedding ([\d.]+)", text).groups())
+    assert meaning >= words + 0.3  # by meaning, not by the words labeled (0.5 against 0.9 here)
     assert "unknown text column 'no_such_column'" in text and "exit code 2" in text
     assert "epistemic + aleatoric == total: True" in text
     assert (tmp_path / "data" / "review_labels.csv").exists()

@@ -24,6 +24,10 @@ class AppConfig:
     embeddings: str | None = None
     """An ``.npy`` matrix of precomputed embeddings, one row per data row (default: one beside the CSV)."""
     classes: list | None = None
+    embedder: str = "auto"
+    """Features of text and images: ``auto`` (the built-in text model; built-in image features),
+    ``tfidf`` (text), ``thumbnails`` (images), ``module:function`` (yours), or
+    ``sentence-transformers:PATH`` / ``model2vec:PATH`` (installed, local)."""
     model: str = "auto"
     strategy: str = "focused_clue"
     store: str | None = None

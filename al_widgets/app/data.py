@@ -19,6 +19,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ..core import Pool
 from ..core.data.pool import IMAGE_EXT
+from ..core.layout.embedding import DEFAULT_CACHE
 from .config import AppConfig
 
 
@@ -33,6 +34,8 @@ class AppData:
     X_test: Any = None
     y_test: Any = None
     true_labels: Any = None
+    features: str = "the data's numeric columns, scaled"
+    """What the model learns from, in words (``serve --check`` names it)."""
 
 
 def load(config: AppConfig) -> AppData:
@@ -52,7 +55,7 @@ def _digits(config: AppConfig) -> AppData:
     X = X / 16.0
     Xp, Xt, yp, yt, ip, _ = train_test_split(X, y, np.arange(len(y)), test_size=0.2, random_state=0, stratify=y)
     pool = Pool(Xp, ids=[f"digit-{i}" for i in ip], classes=list(range(10)), name="digits")
-    return AppData(pool, _model(config.model, "numeric"), Xt, yt, true_labels=yp)
+    return AppData(pool, _model(config.model, "numeric"), Xt, yt, true_labels=yp, features="8x8 pixel intensities")
 
 
 MAX_COLUMNS = 10_000
@@ -172,8 +175,8 @@ def _csv(path: Path, config: AppConfig) -> AppData:
     if config.text_column:
         if config.text_column not in df:
             raise ConfigError(f"unknown text column {config.text_column!r}; columns are {list(df.columns)}")
-        X = np.array(df[config.text_column].fillna("").astype(str).tolist(), dtype=object)
-        return AppData(Pool(X, ids=ids, labels=labels, classes=classes, name=path.name), _model(config.model, "text"))
+        texts = df[config.text_column].fillna("").astype(str).tolist()
+        return _text_pool(texts, ids, labels, classes, path.name, config)
     drop = [c for c in (config.label_column, config.id_column) if c]
     _refuse_mostly_numeric_text(df.drop(columns=drop))
     feats = df.drop(columns=drop).select_dtypes(include="number")
@@ -207,7 +210,8 @@ def _embedded(df: pd.DataFrame, path: Path, config: AppConfig, labels: list | No
                                id_column=config.id_column, labels=labels, classes=classes, name=path.name)
     except (ValueError, OSError) as exc:
         raise ConfigError(_one_line(exc)) from None
-    return AppData(pool, _model(config.model, "numeric"))
+    source = npy.name if npy is not None else f"column {config.embedding_column!r}"
+    return AppData(pool, _model(config.model, "numeric"), features=f"precomputed embeddings ({source})")
 
 
 def _refuse_mostly_numeric_text(df: pd.DataFrame) -> None:
@@ -221,24 +225,6 @@ def _refuse_mostly_numeric_text(df: pd.DataFrame) -> None:
             bad = values[numbers.isna()]
             raise ConfigError(f"column {col!r} is numeric except row {bad.index[0]} ({str(bad.iloc[0])[:40]!r}); "
                               "fix that cell or drop the column")
-
-
-def image_features(paths: list[str], side: int = 16) -> tuple[np.ndarray, list[int], list[str]]:
-    """Grey-scale thumbnails ``side x side``, flattened and scaled to 0..1.
-
-    Returns the features of the readable images, their positions in ``paths``, and a reason for
-    each path skipped (unreadable, truncated or a decompression bomb).
-    """
-    from PIL import Image
-    rows, kept, skipped = [], [], []
-    for i, p in enumerate(paths):
-        try:
-            with Image.open(p) as im:
-                rows.append(np.asarray(im.convert("L").resize((side, side)), dtype=float).ravel() / 255.0)
-            kept.append(i)
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-            skipped.append(f"{p}: {type(exc).__name__}")
-    return (np.array(rows) if rows else np.empty((0, side * side))), kept, skipped
 
 
 def _image_files(folder: Path) -> tuple[list[Path], list[str]]:
@@ -274,7 +260,7 @@ def _images(folder: Path, config: AppConfig) -> AppData:
     files, skipped = _image_files(folder)
     if not files:
         raise ConfigError(f"no images ({', '.join(IMAGE_EXT)}) found in {folder}")
-    X, kept, unreadable = image_features([str(p) for p in files])
+    X, thumbs, kept, unreadable, features = _image_rows([str(p) for p in files], config)
     files = [files[i] for i in kept]
     skipped += unreadable
     if skipped:
@@ -289,9 +275,64 @@ def _images(folder: Path, config: AppConfig) -> AppData:
     if len(classes) < 2:
         raise ConfigError("need at least two classes: pass --classes a,b or put images in one folder per class")
     ids = [str(p.relative_to(folder)) for p in files]
+    # the store belongs to the images (their thumbnails, as before), whichever features the model uses
     pool = Pool(X, ids=ids, items=list(files), labels=[lab if lab in classes else None for lab in labels],
-                classes=classes, name=folder.name)
-    return AppData(pool, _model(config.model, "numeric"))
+                classes=classes, name=folder.name, content=thumbs)
+    return AppData(pool, _model(config.model, "numeric"), features=features)
+
+
+def _text_pool(texts: list[str], ids: list | None, labels: list | None, classes: list, name: str,
+               config: AppConfig) -> AppData:
+    """Text on embeddings (the built-in model unless ``--embedder`` says otherwise), or TF-IDF."""
+    if config.embedder == "tfidf" or config.model == "tfidf-logreg":
+        X = np.array(texts, dtype=object)
+        return AppData(Pool(X, ids=ids, labels=labels, classes=classes, name=name), _model("tfidf-logreg", "text"),
+                       features="TF-IDF of the text (words and word pairs)")
+    if config.embedder == "thumbnails":
+        raise ConfigError("--embedder thumbnails is for image folders; text takes auto, tfidf or your own")
+    from ..core.data.embed import embed, resolve
+    try:
+        label, _ = resolve(config.embedder)
+        X = embed(texts, config.embedder, config.cache_dir or DEFAULT_CACHE, progress=_progress("embedding texts"))
+    except (ValueError, TypeError, ImportError) as exc:
+        raise ConfigError(f"--embedder {config.embedder}: {_one_line(exc)}") from None
+    # the store belongs to the texts: a new embedder keeps the labels (same identity as a TF-IDF pool)
+    pool = Pool(X, ids=ids, items=texts, labels=labels, classes=classes, name=name, content=texts)
+    return AppData(pool, _model(config.model, "numeric"),
+                   features=f"text embedding {label.replace('wordllama:', 'WordLlama ')} ({X.shape[1]}-d)")
+
+
+def _image_rows(paths: list[str], config: AppConfig) -> tuple[np.ndarray, np.ndarray, list[int], list[str], str]:
+    """Features (built-in, thumbnails or yours), thumbnails (the pool's identity), kept positions,
+    skipped files and the features' name."""
+    from ..core.data.image_features import features_of, read_images, thumbnail_of
+    if config.embedder in ("auto", "thumbnails"):
+        both = read_images(paths, lambda im: np.concatenate([features_of(im), thumbnail_of(im)]))
+        rows, kept, skipped = both
+        thumbs = rows[:, -256:] if len(rows) else np.empty((0, 256))
+        if config.embedder == "thumbnails":
+            return thumbs, thumbs, kept, skipped, "grey 16x16 thumbnails"
+        return rows[:, :-256], thumbs, kept, skipped, f"built-in image features ({rows.shape[1] - 256}-d)"
+    if config.embedder in ("tfidf", "wordllama"):
+        raise ConfigError(f"--embedder {config.embedder} is for text; images take auto, thumbnails or your own")
+    thumbs, kept, skipped = read_images(paths, thumbnail_of)
+    from ..core.data.embed import embed
+    readable = [paths[i] for i in kept]
+    stats = [os.stat(p) for p in readable]  # a changed image is embedded again, not read from the cache
+    try:
+        X = embed(readable, config.embedder, config.cache_dir or DEFAULT_CACHE, progress=_progress("embedding images"),
+                  key=[f"{p}|{st.st_size}|{st.st_mtime_ns}" for p, st in zip(readable, stats)])
+    except (ValueError, TypeError, ImportError) as exc:
+        raise ConfigError(f"--embedder {config.embedder}: {_one_line(exc)}") from None
+    return X, thumbs, kept, skipped, f"image embedding {config.embedder} ({X.shape[1]}-d)"
+
+
+def _progress(what: str) -> Any:
+    """Progress of a long embedding on standard error (the server's log, the notebook's output)."""
+    def show(done: int, total: int) -> None:
+        if total > 4096:
+            print(f"al-widgets: {what}: {done}/{total}", file=sys.stderr, flush=True)
+    return show
 
 
 def _model(name: str, kind: str) -> Any:

@@ -5,6 +5,7 @@ from .session.curves import LearningCurveTracker
 from .layout.embedding import PoolEmbedding
 from .session.events import EventEmitter
 from .sim.oracle import simulate
+from .data.embed import embed
 from .data.pool import MISSING, Pool
 from .session.queue import AnnotationQueue, QueueItem
 from .session.session import ActiveLearningSession
@@ -16,4 +17,4 @@ from .scoring import uncertainty
 
 __all__ = ["ActiveLearningSession", "AlreadyLabeled", "AnnotationQueue", "SessionSettings", "StoreMismatch", "Committee", "EventEmitter", "LabelStore",
            "LearningCurveTracker", "MISSING", "Pool", "PoolEmbedding", "QueueItem", "QueryStrategy", "REGISTRY",
-           "ScoringContext", "available_strategies", "get_strategy", "simulate", "uncertainty"]
+           "ScoringContext", "available_strategies", "embed", "get_strategy", "simulate", "uncertainty"]

@@ -371,6 +371,7 @@ md("""# Bring your own data
 Patterns that cover most projects:
 
 1. **text in a CSV**: raw strings in the pool, a TF-IDF + logistic regression pipeline as the model,
+   then the same texts **by meaning**: the built-in offline embedding (`al_widgets.embed`),
 2. **a tabular DataFrame**: rows shown as feature tables, a random forest whose trees give epistemic uncertainty,
 3. **precomputed embeddings** in Parquet (a column of float vectors) or an `.npy` beside a CSV,
 4. **export** the labels, and serve the same data to domain experts with the `al-widgets` command."""),
@@ -383,6 +384,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from al_widgets import ActiveLearningSession, ALDashboard, Pool
 
@@ -419,6 +421,29 @@ code("""for _ in range(10):   # stand-in for clicks so the notebook runs unatten
     text_session.submit(item.index, truth[text_pool.ids[item.index]])
 text_session.wait_idle()
 text_session.status"""),
+md("""### Text by meaning
+
+TF-IDF knows only the words it has seen labeled. `al_widgets.embed` turns each text into a 256-number
+vector with a small model that ships inside the `wordllama` package (nothing is downloaded; rows are
+cached on disk), so "superb" lands near "excellent" before anyone labels either. `al-widgets serve`
+uses it for text by default (`--embedder tfidf` for the words-only features). Below: eight labeled
+reviews, then ten whose adjectives none of them uses."""),
+code("""from al_widgets import embed
+
+labeled = ["a great film", "lovely acting", "an excellent ending", "a fun story",
+           "a boring film", "awful acting", "a dull ending", "a weak story"]
+labeled_y = ["pos"] * 4 + ["neg"] * 4
+unseen = ["a superb film", "wonderful acting", "a delightful ending", "a brilliant story", "a marvellous plot",
+          "a tedious film", "dreadful acting", "a bland ending", "a terrible story", "a poor plot"]
+unseen_y = ["pos"] * 5 + ["neg"] * 5
+by_words = make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(labeled, labeled_y)
+by_meaning = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(embed(labeled), labeled_y)
+print(f"accuracy on the unseen adjectives: TF-IDF {by_words.score(unseen, unseen_y):.1f}, "
+      f"embedding {by_meaning.score(embed(unseen), unseen_y):.1f}")
+# a pool on the embedding: the model learns from the vectors, people see the texts
+texts = reviews["review"].tolist()
+meaning_pool = Pool(embed(texts), ids=reviews["id"], items=texts, labels=reviews["label"], classes=["pos", "neg"])
+meaning_pool.X.shape"""),
 md("""## 2. A tabular DataFrame with a custom model
 
 The DataFrame's index becomes the sample ids; each row is displayed as a small feature table. A

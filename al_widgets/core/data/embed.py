@@ -47,14 +47,59 @@ def _text_embedder(texts: list[str]) -> np.ndarray:
 
 
 def resolve(embedder: str | Callable) -> tuple[str, Callable[[list], np.ndarray]]:
-    """``(name for the cache key, function)`` for ``embedder`` ("auto", "wordllama" or a callable)."""
+    """``(name for the cache key, function)`` for ``embedder``.
+
+    ``"auto"`` or ``"wordllama"``: the built-in text model.  ``"module:function"``: a function of
+    yours, imported (``f(list_of_items) -> array``).  ``"sentence-transformers:NAME"`` or
+    ``"model2vec:NAME"``: a model of that package, from a local path or the package's own cache,
+    never downloaded (the package must be installed).  Any callable is used as it is.
+    """
     if callable(embedder):
         name = getattr(embedder, "__qualname__", type(embedder).__name__)
         return f"callable:{getattr(embedder, '__module__', '')}.{name}", embedder
+    if not isinstance(embedder, str):
+        raise TypeError(f"embedder must be a name or a callable, got {type(embedder).__name__}")
     if embedder in ("auto", "wordllama"):
         return "wordllama:l2_supercat_256", _text_embedder
-    raise ValueError(f"unknown embedder {embedder!r}: use 'auto' (the built-in text model) or a callable "
-                     "items -> array")
+    kind, _, target = embedder.partition(":")
+    if kind in ("sentence-transformers", "model2vec") and target:
+        return embedder, _local_model(kind, target)
+    if target and kind.replace(".", "").replace("_", "").isalnum():
+        return f"function:{embedder}", _imported(kind, target)
+    raise ValueError(f"unknown embedder {embedder!r}: use 'auto' (the built-in text model), "
+                     "'module:function', 'sentence-transformers:PATH', 'model2vec:PATH' or a callable")
+
+
+def _imported(module: str, name: str) -> Callable[[list], np.ndarray]:
+    """``module.name``, imported now (a clear error naming what is missing)."""
+    import importlib
+    try:
+        fn = getattr(importlib.import_module(module), name)
+    except ImportError as exc:
+        raise ValueError(f"embedder {module}:{name}: cannot import {module!r} ({exc})") from None
+    except AttributeError:
+        raise ValueError(f"embedder {module}:{name}: {module!r} has no {name!r}") from None
+    if not callable(fn):
+        raise ValueError(f"embedder {module}:{name} is not callable")
+    return fn
+
+
+def _local_model(kind: str, target: str) -> Callable[[list], np.ndarray]:
+    """A sentence-transformers or model2vec model found locally (a path, or the package's cache)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never fetched by us
+    try:
+        if kind == "sentence-transformers":
+            from sentence_transformers import SentenceTransformer
+            model = SentenceTransformer(target, local_files_only=True)
+            return lambda items: model.encode(list(items), batch_size=64, convert_to_numpy=True)
+        from model2vec import StaticModel
+        static = StaticModel.from_pretrained(target)
+        return lambda items: static.encode(list(items))
+    except ImportError:
+        raise ValueError(f"embedder {kind}:{target} needs the {kind!r} package installed") from None
+    except Exception as exc:  # noqa: BLE001 - a model that is not here locally: say so, never download
+        raise ValueError(f"embedder {kind}:{target} is not available locally ({type(exc).__name__}: {exc})") \
+            from None
 
 
 def _key(name: str, items: Sequence[Any]) -> str:
@@ -66,7 +111,7 @@ def _key(name: str, items: Sequence[Any]) -> str:
 
 
 def embed(items: Sequence[Any], embedder: str | Callable = "auto", cache_dir: str | Path | None = DEFAULT_CACHE,
-          progress: Callable[[int, int], Any] | None = None) -> np.ndarray:
+          progress: Callable[[int, int], Any] | None = None, key: Sequence[Any] | None = None) -> np.ndarray:
     """One L2-normalized float32 row per item (see the module docstring).
 
     Parameters
@@ -78,10 +123,16 @@ def embed(items: Sequence[Any], embedder: str | Callable = "auto", cache_dir: st
         Where embeddings are cached (``None``: no cache).
     progress : callable, optional
         ``progress(done, total)`` after every batch (a notebook or the app shows it).
+    key : sequence, optional
+        What identifies each item for the cache, when the item itself does not (an image's path
+        with its size and modification time); default: the items.
     """
     items = list(items)
     name, fn = resolve(embedder)
-    path = None if cache_dir is None else Path(cache_dir) / "embeddings" / f"{_key(name, items)}.npy"
+    if key is not None and len(key) != len(items):
+        raise ValueError(f"key has {len(key)} entries for {len(items)} items")
+    path = None if cache_dir is None else \
+        Path(cache_dir) / "embeddings" / f"{_key(name, items if key is None else key)}.npy"
     if path is not None and path.exists():
         try:
             out = np.load(path)

@@ -42,7 +42,7 @@ class Pool:
 
     def __init__(self, X: Any, ids: Sequence | None = None, items: Sequence | None = None,
                  labels: Sequence | None = None, classes: Sequence | None = None,
-                 task: str = "classification", name: str = "pool") -> None:
+                 task: str = "classification", name: str = "pool", content: Sequence | None = None) -> None:
         if task not in ("classification", "regression"):
             raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
         n = n_rows(X)
@@ -55,6 +55,7 @@ class Pool:
         self.ids = self._check_ids(X, ids, n)
         self._id_to_index = None if isinstance(self.ids, RangeIds) else {sid: i for i, sid in enumerate(self.ids)}
         self.items = self._check_len(items, n, "items") if items is not None else None
+        self.content = self._check_len(content, n, "content") if content is not None else None
         self._check_finite(X)
         self.labels = self._check_labels(labels, n)
         self.classes = self._check_classes(classes)
@@ -206,26 +207,33 @@ class Pool:
         return check_label(label, self.task, self._coerce)
 
     def identity(self) -> str:
-        """A hash of the features, the sample ids and the task: which dataset a label store belongs to."""
-        h = hashlib.sha1(self.fingerprint().encode())
+        """A hash of the data (``content``, else the features), the sample ids and the task: which
+        dataset a label store belongs to.  Features derived from the content (an embedding of the
+        texts) may change without the store changing hands."""
+        source = self.fingerprint() if self.content is None else _hash_rows(self.content)
+        h = hashlib.sha1(source.encode())
         h.update(self.task.encode())
         h.update("\0".join(self.ids).encode("utf-8", "surrogatepass"))
         return h.hexdigest()[:20]
 
     def fingerprint(self) -> str:
         """A hash of the features, used to key caches (e.g. the UMAP layout)."""
-        h = hashlib.sha1()
-        X = self.X
-        if isinstance(X, pd.DataFrame):
-            h.update(pd.util.hash_pandas_object(X, index=False).to_numpy().tobytes())
-        elif sp.issparse(X):
-            X = X.tocsr()
-            for part in (X.data, X.indices, X.indptr):
-                h.update(np.ascontiguousarray(part).tobytes())
-        elif isinstance(X, np.ndarray) and X.dtype != object:
-            h.update(np.ascontiguousarray(X).tobytes())
-            h.update(str(X.shape).encode())
-        else:
-            for row in X:
-                h.update(repr(row).encode())
-        return h.hexdigest()[:16]
+        return _hash_rows(self.X)
+
+
+def _hash_rows(X: Any) -> str:
+    """A short hash of a feature matrix or a sequence of rows (texts, paths)."""
+    h = hashlib.sha1()
+    if isinstance(X, pd.DataFrame):
+        h.update(pd.util.hash_pandas_object(X, index=False).to_numpy().tobytes())
+    elif sp.issparse(X):
+        X = X.tocsr()
+        for part in (X.data, X.indices, X.indptr):
+            h.update(np.ascontiguousarray(part).tobytes())
+    elif isinstance(X, np.ndarray) and X.dtype != object:
+        h.update(np.ascontiguousarray(X).tobytes())
+        h.update(str(X.shape).encode())
+    else:
+        for row in X:
+            h.update(repr(row).encode())
+    return h.hexdigest()[:16]
