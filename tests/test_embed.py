@@ -158,3 +158,14 @@ def test_the_search_panel_finds_by_meaning_opens_and_labels_the_results_in_bulk(
     assert more and d.labeling.item.index not in more
     d.detach()
     s.close()
+
+
+def test_progress_is_reported_per_batch(monkeypatch, capsys):
+    import al_widgets.core.data.embed as mod
+    monkeypatch.setattr(mod, "BATCH", 2)
+    seen = []
+    embed(["a", "b", "c", "d", "e"], embedder=lambda xs: np.ones((len(xs), 2)), cache_dir=None,
+          progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(2, 5), (4, 5), (5, 5)]
+    embed(["a", "b", "c"], embedder=lambda xs: np.ones((len(xs), 2)), cache_dir=None, progress=True)
+    assert capsys.readouterr().err.splitlines() == ["embedding: 2/3", "embedding: 3/3"]

@@ -147,3 +147,17 @@ def test_built_in_image_features_tell_shapes_apart_where_thumbnails_cannot():
         scores[name] = model.score(X[300:], y[300:])
     assert scores["builtin"] > scores["thumbnails"] + 0.15, scores
     assert scores["thumbnails"] < 0.4  # near chance (0.25): the task needs more than grey pixels
+
+
+def test_the_map_of_a_served_text_pool_is_laid_out_on_the_embedding(news, tmp_path):
+    from al_widgets.app import build_session
+    from al_widgets.widgets.map import UncertaintyMap
+    data = load(AppConfig(dataset=str(news), text_column="text", label_column="topic", cache_dir=str(tmp_path)))
+    session = build_session(AppConfig(dataset=str(news), text_column="text", label_column="topic"), data,
+                            store=LabelStore(None), background=False)
+    try:
+        m = UncertaintyMap(session, umap=False, cache_dir=tmp_path)
+        assert np.asarray(m.embedding.features).shape == (6, 256)  # the map (PCA now, UMAP later) reads meaning
+        np.testing.assert_array_equal(m.embedding.features, data.pool.X)
+    finally:
+        session.close()

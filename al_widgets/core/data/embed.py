@@ -111,7 +111,7 @@ def _key(name: str, items: Sequence[Any]) -> str:
 
 
 def embed(items: Sequence[Any], embedder: str | Callable = "auto", cache_dir: str | Path | None = DEFAULT_CACHE,
-          progress: Callable[[int, int], Any] | None = None, key: Sequence[Any] | None = None) -> np.ndarray:
+          progress: bool | Callable[[int, int], Any] | None = None, key: Sequence[Any] | None = None) -> np.ndarray:
     """One L2-normalized float32 row per item (see the module docstring).
 
     Parameters
@@ -121,14 +121,17 @@ def embed(items: Sequence[Any], embedder: str | Callable = "auto", cache_dir: st
     embedder : "auto", "wordllama" or callable
     cache_dir : path or None
         Where embeddings are cached (``None``: no cache).
-    progress : callable, optional
-        ``progress(done, total)`` after every batch (a notebook or the app shows it).
+    progress : bool or callable, optional
+        ``progress(done, total)`` after every batch; ``True``: a line on standard error per batch
+        (``embedding: 8192/100000``), which a notebook shows under the cell.
     key : sequence, optional
         What identifies each item for the cache, when the item itself does not (an image's path
         with its size and modification time); default: the items.
     """
     items = list(items)
     name, fn = resolve(embedder)
+    if progress is True:
+        progress = _print_progress
     if key is not None and len(key) != len(items):
         raise ValueError(f"key has {len(key)} entries for {len(items)} items")
     path = None if cache_dir is None else \
@@ -160,6 +163,11 @@ def embed(items: Sequence[Any], embedder: str | Callable = "auto", cache_dir: st
         np.save(tmp, out)
         os.replace(tmp, path)
     return out
+
+
+def _print_progress(done: int, total: int) -> None:
+    import sys
+    print(f"embedding: {done}/{total}", file=sys.stderr, flush=True)
 
 
 def nearest(matrix: np.ndarray, query: np.ndarray, k: int, exclude: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
