@@ -9,7 +9,12 @@ Printed per task: AUBC (mean test accuracy over the budget curve) mean ± std ov
 accuracy, labels needed to reach 98 % of the full-data accuracy; then the summary the goals are
 judged by, and the time per query at 10k and 100k samples x 50 features.
 
-Run: python benchmarks/bench_strategies.py [--seeds 5] [--quick] [--no-timing]
+``--text``: the text tasks only, each raced twice, on TF-IDF and on the built-in embedding
+(:func:`al_widgets.embed`): ``text4``/``text8`` share their topic words across documents,
+``meaning6`` draws two words per document from 30 per topic (documents of a topic share meaning
+but few words).
+
+Run: python benchmarks/bench_strategies.py [--seeds 5] [--quick] [--text] [--no-timing]
 """
 from __future__ import annotations
 
@@ -42,19 +47,68 @@ TOPICS = ["match goal team coach season league score player win stadium",
           "doctor patient hospital nurse surgery vaccine virus clinic dose pain"]
 
 
-def _text(n: int, n_topics: int, noise: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+MEANING = {
+    "sport": "football soccer goal striker goalkeeper referee penalty league stadium coach tennis racket golf "
+             "basketball dribble tournament championship athlete sprinter marathon swimmer medal olympics rugby "
+             "cricket batsman pitch fixture midfielder defender",
+    "weather": "rain snow storm thunder lightning forecast drizzle hail breeze wind gust fog humidity temperature "
+               "heatwave frost blizzard cloudy sunny showers monsoon hurricane tornado drought sleet chilly mild "
+               "umbrella meteorologist rainfall",
+    "finance": "bank loan mortgage interest inflation stock shares dividend investor bond currency exchange profit "
+               "revenue earnings budget tax credit debt deposit portfolio broker hedge fund recession market "
+               "trader equity pension savings",
+    "food": "recipe bake oven flour sugar butter garlic onion pepper salt soup salad pasta noodles roast grill "
+            "dessert chocolate cheese bread pastry sauce spice simmer chef kitchen dinner lunch breakfast cake",
+    "health": "doctor nurse hospital patient surgery vaccine virus infection fever cough clinic medicine "
+              "prescription therapy diagnosis symptom injury ambulance pharmacy antibiotics illness disease "
+              "wellness diet exercise pulse blood allergy headache",
+    "travel": "flight airport passport visa hotel resort beach island cruise luggage suitcase tourist sightseeing "
+              "museum itinerary journey train station ticket booking holiday vacation destination backpacking "
+              "map guidebook hostel passenger",
+}
+
+
+def _meaning_docs(n: int, seed: int) -> tuple[list[str], np.ndarray]:
+    """Short documents: two words of their topic's 30 among six filler words."""
+    rng = np.random.default_rng(seed)
+    words = [v.split() for v in MEANING.values()]
+    filler = "the a of and to in is was for on with that this it today very just really".split()
+    y = rng.integers(0, len(words), n)
+    docs = [" ".join(rng.permutation([*rng.choice(words[c], 2, replace=False), *rng.choice(filler, 6)]))
+            for c in y]
+    return docs, y
+
+
+def _topic_docs(n: int, n_topics: int, noise: int, seed: int) -> tuple[list[str], np.ndarray]:
     rng = np.random.default_rng(seed)
     words = [t.split() for t in TOPICS[:n_topics]]
     common = "the a of and to in is was for on with that this it".split()
     y = rng.integers(0, n_topics, n)
     docs = [" ".join(rng.permutation([*rng.choice(words[c], 3), *rng.choice(words[rng.integers(n_topics)], noise),
                                       *rng.choice(common, 5)])) for c in y]
-    X = TfidfVectorizer().fit_transform(docs).toarray()
-    return X, y
+    return docs, y
 
 
-def tasks(quick: bool = False) -> list[tuple[str, np.ndarray, np.ndarray, int, int]]:
+def text_tasks() -> list[tuple[str, np.ndarray, np.ndarray, int, int]]:
+    """Each text task twice: TF-IDF features and the built-in embedding."""
+    from al_widgets import embed
+    out = []
+    for name, (docs, y) in (("text4", _topic_docs(800, 4, 2, 7)), ("text8", _topic_docs(1200, 8, 3, 8)),
+                            ("meaning6", _meaning_docs(1200, 9))):
+        out.append((f"{name}_tfidf", TfidfVectorizer().fit_transform(docs).toarray(), y, 100, 10))
+        out.append((f"{name}_embed", embed(docs, cache_dir=None), y, 100, 10))
+    return out
+
+
+def _text(n: int, n_topics: int, noise: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    docs, y = _topic_docs(n, n_topics, noise, seed)
+    return TfidfVectorizer().fit_transform(docs).toarray(), y
+
+
+def tasks(quick: bool = False, text: bool = False) -> list[tuple[str, np.ndarray, np.ndarray, int, int]]:
     """(name, X, y, budget, batch size): bundled and generated, tabular and text."""
+    if text:
+        return text_tasks()
     out = [("iris", *load_iris(return_X_y=True), 50, 5), ("wine", *load_wine(return_X_y=True), 50, 5),
            ("breast_cancer", *load_breast_cancer(return_X_y=True), 100, 10),
            ("digits", *load_digits(return_X_y=True), 100, 10)]
@@ -147,14 +201,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="the four bundled datasets only")
+    ap.add_argument("--text", action="store_true", help="the text tasks only, on TF-IDF and on the embedding")
     ap.add_argument("--no-timing", action="store_true")
     ap.add_argument("--methods", default=",".join(OURS), help="our strategies to race (comma-separated)")
     args, _ = ap.parse_known_args()
     methods = {name: (lambda task, seed, _n=name: our_selector(_n, task, seed))
                for name in args.methods.split(",")}
     methods.update(skactiveml_methods())
-    all_tasks = [make_task(name, X, y) for name, X, y, _, _ in tasks(args.quick)]
-    settings = {name: (budget, batch) for name, _, _, budget, batch in tasks(args.quick)}
+    chosen = tasks(args.quick, args.text)
+    all_tasks = [make_task(name, X, y) for name, X, y, _, _ in chosen]
+    settings = {name: (budget, batch) for name, _, _, budget, batch in chosen}
     frames = []
     t0 = time.perf_counter()
     for task in all_tasks:
