@@ -328,3 +328,21 @@ def test_one_retrain_for_every_pool(client, data):
     assert dsk.cluster is not None and mem.cluster is None
     assert not hasattr(dask_pool, "distributed_retrain")  # the second path is gone
     assert "retrain(" in inspect.getsource(DaskActiveLearner.retrain)  # and the third one's loop
+
+
+def test_texts_on_a_cluster_are_embedded_partition_by_partition(client, tmp_path):
+    """Issue 22: a Dask pool of texts is embedded by the workers; the rows equal an in-memory embed."""
+    pytest.importorskip("wordllama")
+    import pandas as pd
+
+    from al_widgets.core.data.embed import embed
+    texts = [f"{w} report number {i}" for i, w in enumerate(["storm", "goal", "bank", "recipe"] * 50)]
+    pd.DataFrame({"text": texts}).to_parquet(tmp_path / "t.parquet", row_group_size=50)
+    pool = DaskPool.from_text_parquet(str(tmp_path / "t.parquet"), "text", ["weather", "sport", "money", "food"],
+                                      client, blocksize=None)
+    assert pool.n == 200 and pool.X.shape == (200, 256)
+    np.testing.assert_allclose(pool.X.compute(), embed(texts, cache_dir=None), atol=1e-6)
+    learner = DaskActiveLearner(LogisticRegression(max_iter=500), pool)
+    learner.teach([0, 1, 2, 3], ["weather", "sport", "money", "food"])
+    idx, scores = learner.retrain()
+    assert len(idx) == 10 and np.all(np.diff(scores) <= 1e-9)

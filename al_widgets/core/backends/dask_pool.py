@@ -122,6 +122,16 @@ class DaskPool:
         df = dd.read_parquet(path, columns=columns, **({"blocksize": blocksize} if blocksize else {}))
         return cls(df.to_dask_array(lengths=True), classes, client, name=str(path).rstrip("/").split("/")[-1])
 
+    @classmethod
+    def from_text_parquet(cls, path: str, text_column: str, classes: list, client: Any = None,
+                          embedder: Any = "auto", blocksize: str | None = None) -> "DaskPool":
+        """A pool of the texts in ``text_column``, embedded by the workers partition by partition
+        (:func:`embed_partitions`); the texts never come to the kernel."""
+        import dask.dataframe as dd
+        df = dd.read_parquet(path, columns=[text_column], **({"blocksize": blocksize} if blocksize else {}))
+        return cls(embed_partitions(df[text_column], embedder), classes, client,
+                   name=str(path).rstrip("/").split("/")[-1])
+
     # -- the Pool interface the session and the views use ------------------------------------
     def __len__(self) -> int:
         return self.n
@@ -302,3 +312,25 @@ def check_strategy(strategy: Any) -> str:
         raise ValueError(f"strategy {name!r} needs the whole pool in one place; on a Dask pool use one of "
                          f"{sorted(set(SUPPORTED) - {'least_confidence'})}")
     return SUPPORTED[name]
+
+
+def embed_partitions(texts: Any, embedder: Any = "auto", cache_dir: Any = None) -> Any:
+    """A ``dask.array`` of the embedding of a ``dask`` Series of texts, one block per partition.
+
+    Each worker embeds its own partitions (:func:`~al_widgets.core.data.embed.embed`; the built-in
+    model loads once per worker process, from the installed package); the rows equal an in-memory
+    ``embed`` of the same texts.
+    """
+    import dask
+    import dask.array as da
+
+    from ..data.embed import embed
+    dim = embed(["probe"], embedder, cache_dir=None).shape[1]  # a bad embedder fails here, in the kernel
+    lengths = texts.map_partitions(len).compute()
+
+    def block(part: Any) -> np.ndarray:
+        return embed([str(t) for t in part.fillna("").tolist()], embedder, cache_dir=cache_dir)
+
+    blocks = [da.from_delayed(dask.delayed(block)(part), shape=(int(n), dim), dtype=np.float32)
+              for part, n in zip(texts.to_delayed(), lengths)]
+    return da.concatenate(blocks) if blocks else da.zeros((0, dim), dtype=np.float32)
