@@ -319,6 +319,32 @@ def test_teaching_mode_draws_random_baseline(make_session, small_digits, tmp_pat
     s.wait_idle(30)
 
 
+def test_teaching_mode_draws_the_true_accuracy_beside_the_estimate(small_digits):
+    """Issue 23: without a test set, a teacher sees the model's true accuracy on the pool next to the
+    estimate from audit labels (each point is the retrained model's predictions against the truth)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from al_widgets.widgets import LearningCurves
+    from al_widgets.widgets.curves import TRUTH
+    X, y = small_digits
+    s = ActiveLearningSession(LogisticRegression(max_iter=500), Pool(X, classes=list(range(10))), "margin",
+                              background=False, audit=0.3, random_state=0)
+    curves = LearningCurves(s, true_labels=y, baseline_delay=0, baseline_budget=12)
+    expected = {}
+    for _ in range(40):
+        item = s.next_item()
+        s.submit(item.index, int(y[item.index]))
+        if s.result_ is not None and s.result_.prediction is not None:
+            expected[s.result_.n_labels] = float(np.mean(s.result_.prediction == y))
+    truth = curves.figure.data[TRUTH]
+    assert truth.visible and dict(zip(truth.x, truth.y)) == expected and len(expected) >= 5
+    assert truth.y[-1] > 0.5  # 40 labels of digits: the true accuracy the estimate is judged against
+    with pytest.raises(ValueError, match="true_labels has 3 entries"):
+        LearningCurves(s, true_labels=[0, 1, 2])
+    curves._baseline_thread.join(60)
+    s.close()
+
+
 def test_lazy_widget_import():
     assert al_widgets.ALDashboard is ALDashboard
     with pytest.raises(AttributeError):

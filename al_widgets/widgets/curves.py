@@ -14,6 +14,7 @@ from .render import escape
 METRIC, UNCERTAINTY, BASELINE, CHANGE = range(4)  # the newest points of each line (and the baseline)
 HISTORY = {METRIC: 4, UNCERTAINTY: 5, CHANGE: 6}  # older points: resent only when the tail rolls over
 EST_LOW, EST_HIGH, ESTIMATE = 7, 8, 9  # the audit estimate and its 90 % band (no test set)
+TRUTH = 10  # teaching mode: the model's true accuracy on the pool, against which the estimate is judged
 _NAMES = {"progressive_accuracy": "accuracy on each new label before training on it (last 20)",
           "progressive_mae": "error on each new label before training on it (last 20)"}
 
@@ -32,7 +33,9 @@ class LearningCurves(w.VBox, SessionView):
     session : ActiveLearningSession
     true_labels : array-like, optional
         Teaching mode: the pool's true labels.  A random-sampling baseline is
-        simulated in the background on the same pool and drawn on the same axes.
+        simulated in the background on the same pool and drawn on the same axes, and each
+        retrained model's true accuracy on the pool is drawn beside the estimate and the stop
+        advice (what a person without the truth has to go by).
     baseline_budget : int
         Labels the baseline simulation goes up to.
     baseline_delay : float
@@ -78,7 +81,9 @@ class LearningCurves(w.VBox, SessionView):
                   go.Scatter(x=[], y=[], mode="lines+markers", legendgroup="estimate",
                              name="estimated accuracy (audit labels)" if session.pool.task == "classification"
                              else "estimated RMSE (audit labels)",
-                             line=dict(color="#1a7f37", width=3), marker=dict(size=5, color="#1a7f37"))],
+                             line=dict(color="#1a7f37", width=3), marker=dict(size=5, color="#1a7f37")),
+                  go.Scatter(x=[], y=[], mode="lines", name="true accuracy on the pool (teacher's view)",
+                             visible=False, line=dict(color="black", dash="dash", width=2))],
             layout=go.Layout(height=320, margin=dict(l=40, r=40, t=30, b=30),
                              xaxis=dict(title="labels", rangemode="tozero"),
                              yaxis=dict(title=self.metric if held_out else "progressive " + self.metric.split("_")[1],
@@ -93,7 +98,9 @@ class LearningCurves(w.VBox, SessionView):
         super().__init__([self.advice, self.figure, self.health.warning, self.note], **kwargs)
         self.add_class("alw-curves")
         self.baseline: Any = None
-        self._listen(session, {"retrained": lambda result: self.refresh()})
+        self._truth = self._check_truth(true_labels)
+        self._truth_points: dict[int, float] = {}
+        self._listen(session, {"retrained": self._retrained})
         self.refresh()
         self._baseline_thread: Any = None
         if true_labels is not None and session.pool.task == "classification":
@@ -105,6 +112,22 @@ class LearningCurves(w.VBox, SessionView):
                 loop.call_later(baseline_delay, start)
             else:
                 start()
+
+    def _check_truth(self, true_labels: Any) -> Any:
+        if true_labels is None or self.session.pool.task != "classification":
+            return None
+        import numpy as np
+        truth = np.asarray(true_labels, dtype=object)
+        if len(truth) != self.session.pool.n:
+            raise ValueError(f"true_labels has {len(truth)} entries for a pool of {self.session.pool.n}")
+        return truth
+
+    def _retrained(self, result: Any) -> None:
+        if self._truth is not None and result.prediction is not None:  # the truth a teacher knows
+            import numpy as np
+            self._truth_points[result.n_labels] = float(np.mean(
+                np.asarray(result.prediction, dtype=object) == self._truth))
+        self.refresh()
 
     def _start_baseline(self, true_labels: Any, budget: int) -> None:
         from ..core.sim.baseline import start_random_baseline
@@ -157,6 +180,10 @@ class LearningCurves(w.VBox, SessionView):
             if "estimate" in df:  # the headline without a test set: the estimate with its band
                 for trace, column in ((EST_LOW, "estimate_low"), (EST_HIGH, "estimate_high"), (ESTIMATE, "estimate")):
                     self.figure.data[trace].x, self.figure.data[trace].y = x, _column(df, column)
+            if self._truth_points:
+                truth = self.figure.data[TRUTH]
+                points = sorted(self._truth_points.items())
+                truth.x, truth.y, truth.visible = [p[0] for p in points], [p[1] for p in points], True
         self._show_advice()
         self.health.sent()
 
