@@ -130,6 +130,27 @@ def tasks(quick: bool = False, text: bool = False) -> list[tuple[str, np.ndarray
     return out
 
 
+def weak_tasks() -> list[tuple[Task, int, int, int]]:
+    """Where focused CLUE was weak in an independent race: (task, budget, batch, initial labels).
+
+    ``rare3``: 90/5/5 classes from 2 random labels; ``trees``: digits with boosted trees (step-shaped
+    probabilities); ``many20``: 20 classes, 5-7 labels per class; ``noisy200``: 6 informative
+    features among 200.  Balanced accuracy is reported beside accuracy.
+    """
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    Xr, yr = make_classification(3000, n_features=10, n_informative=5, n_classes=3, weights=[0.9, 0.05, 0.05],
+                                 n_clusters_per_class=1, class_sep=1.5, random_state=11)
+    Xm, ym = make_classification(3000, n_features=30, n_informative=15, n_classes=20, n_clusters_per_class=1,
+                                 class_sep=2.0, random_state=12)
+    Xn, yn = make_classification(1500, n_features=200, n_informative=6, n_redundant=0, n_classes=3,
+                                 n_clusters_per_class=1, random_state=13)
+    Xd, yd = load_digits(return_X_y=True)
+    trees = make_task("trees", Xd, yd)
+    trees.model = HistGradientBoostingClassifier(max_iter=40, random_state=0)
+    return [(make_task("rare3", Xr, yr), 60, 5, 2), (trees, 100, 10, 10), (make_task("many20", Xm, ym), 140, 10, 20),
+            (make_task("noisy200", Xn, yn), 100, 10, 10)]
+
+
 def make_task(name: str, X: np.ndarray, y: np.ndarray) -> Task:
     X_pool, X_test, y_pool, y_test = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
     scaler = StandardScaler().fit(X_pool)
@@ -202,12 +223,17 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="the four bundled datasets only")
     ap.add_argument("--text", action="store_true", help="the text tasks only, on TF-IDF and on the embedding")
+    ap.add_argument("--weak", action="store_true", help="the weak-spot tasks only (rare classes, trees, many "
+                                                          "classes, noisy features), with balanced accuracy")
     ap.add_argument("--no-timing", action="store_true")
     ap.add_argument("--methods", default=",".join(OURS), help="our strategies to race (comma-separated)")
     args, _ = ap.parse_known_args()
     methods = {name: (lambda task, seed, _n=name: our_selector(_n, task, seed))
                for name in args.methods.split(",")}
     methods.update(skactiveml_methods())
+    if args.weak:
+        weak(methods, args.seeds)
+        return
     chosen = tasks(args.quick, args.text)
     all_tasks = [make_task(name, X, y) for name, X, y, _, _ in chosen]
     settings = {name: (budget, batch) for name, _, _, budget, batch in chosen}
@@ -230,6 +256,29 @@ def main() -> None:
     if not args.no_timing:
         print("\nseconds per query (10 samples, 200 labeled, 50 features, 10 classes)")
         print(timing(methods).round(3).to_string())
+
+
+def weak(methods: dict, seeds: int) -> None:
+    """The weak-spot race: AUBC and balanced AUBC per task, paired differences against random."""
+    frames = []
+    for task, budget, batch, initial in weak_tasks():
+        t0 = time.perf_counter()
+        frames.append(race([task], methods, range(seeds), initial=initial, budget=budget, batch_size=batch))
+        print(f"  {task.name}: done ({time.perf_counter() - t0:.0f} s)", flush=True)
+    curves = pd.concat(frames, ignore_index=True)
+    per_run = curves.groupby(["task", "method", "seed"]).agg(
+        aubc=("accuracy", "mean"), balanced=("balanced_accuracy", "mean"), seconds=("query_seconds", "mean"))
+    seen = curves.assign(full=curves.groupby("task")["classes_seen"].transform("max") == curves["classes_seen"])
+    first = seen[seen["full"]].groupby(["task", "method", "seed"])["n_labels"].min()
+    per_run["all_classes_at"] = first
+    print(per_run.groupby(["task", "method"]).mean().round(3).to_string())
+    for col in ("aubc", "balanced"):
+        wide = per_run[col].unstack("method")  # rows: (task, seed); paired: same seed, same start
+        diff = wide.sub(wide["random"], axis=0)
+        mean, sem = diff.groupby(level="task").mean(), diff.groupby(level="task").sem()
+        cells = mean.round(3).astype(str) + " ± " + sem.round(3).astype(str)
+        print(f"\n{col}: paired difference against random (mean ± standard error over seeds)")
+        print(cells.to_string())
 
 
 def verdict(table: pd.DataFrame) -> pd.DataFrame:

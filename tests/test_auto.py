@@ -1,49 +1,64 @@
-"""``auto``: replayed races on the labels so far choose the arm that picks the next batch."""
+"""``auto``: typical samples while labels per class are few on a balanced pool, then focused CLUE;
+the boundary from the start on an imbalanced pool; no refitting replays."""
+import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
-from al_widgets.core import ActiveLearningSession, Pool
+from al_widgets.core import ActiveLearningSession, Pool, ScoringContext
 from al_widgets.core.sim.race import Task, initial_set, our_selector, run_loop
-from al_widgets.core.strategies.catalog import REGISTRY, get_strategy
-from al_widgets.core.strategies import Margin
 from al_widgets.core.strategies.auto import AutoSelector
-from al_widgets.core.scoring.uncertainty import SCORES
+from al_widgets.core.strategies.catalog import get_strategy
 
 
-class MostConfident(Margin):
-    """A deliberately bad arm: the samples the model is surest about (they teach it little)."""
-
-    name = "most_confident"
-    description = "test arm"
-
-    def score(self, ctx):
-        return -SCORES["margin"](ctx.proba[ctx.candidates])
+def _ctx(X, y, labeled, classes):
+    model = LogisticRegression(max_iter=1000).fit(X[labeled], y[labeled])
+    cand = np.setdiff1d(np.arange(len(y)), labeled)
+    return ScoringContext(model, X, cand, X[labeled], y[labeled], classes, labeled=labeled, batch_size=5,
+                          random_state=0)
 
 
-@pytest.fixture
-def bad_arm(monkeypatch):
-    monkeypatch.setitem(REGISTRY, MostConfident.name, MostConfident)
-    return MostConfident.name
+def test_the_phase_by_hand():
+    """Three balanced blobs and 3 labels (1 per class, predictions balanced): typical samples; 30 labels
+    (10 per class): the boundary; a 90/5/5 pool with 9 labels: the boundary from the start."""
+    X, y = make_classification(600, n_features=4, n_informative=4, n_redundant=0, n_classes=3,
+                               n_clusters_per_class=1, class_sep=3.0, random_state=0)
+    auto = AutoSelector(random_state=0)
+    few = np.array([np.flatnonzero(y == c)[0] for c in range(3)])
+    phase, reason, arm = auto.decide(_ctx(X, y, few, [0, 1, 2]))
+    assert (phase, arm.name) == ("typical", "typiclust") and "1.0 labels per class" in reason
+    many = np.concatenate([np.flatnonzero(y == c)[:10] for c in range(3)])
+    phase, reason, arm = auto.decide(_ctx(X, y, many, [0, 1, 2]))
+    assert (phase, arm.name) == ("boundary", "focused_clue") and "10.0 labels per class" in reason
+    Xi, yi = make_classification(1000, n_features=4, n_informative=4, n_redundant=0, n_classes=3,
+                                 weights=[0.9, 0.05, 0.05], n_clusters_per_class=1, class_sep=3.0, random_state=1)
+    nine = np.concatenate([np.flatnonzero(yi == c)[:3] for c in range(3)])
+    phase, reason, arm = auto.decide(_ctx(Xi, yi, nine, [0, 1, 2]))
+    assert (phase, arm.name) == ("boundary", "focused_clue") and "imbalanced predictions" in reason
+    assert AutoSelector(imbalance=3.0).decide(_ctx(Xi, yi, nine, [0, 1, 2]))[0] == "typical"  # the knob
 
 
-def _task():
-    X, y = make_classification(900, n_features=10, n_informative=5, class_sep=1.0, flip_y=0.01, random_state=0)
-    return Task("synthetic", X[:600], y[:600], X[600:], y[600:], LogisticRegression(max_iter=1000))
+def test_auto_queries_what_its_phase_would_and_costs_no_extra_fits():
+    X, y = make_classification(600, n_features=4, n_informative=4, n_redundant=0, n_classes=3,
+                               n_clusters_per_class=1, class_sep=3.0, random_state=0)
+    few = np.array([np.flatnonzero(y == c)[0] for c in range(3)])
+    ctx = _ctx(X, y, few, [0, 1, 2])
+    fits = []
+    original = LogisticRegression.fit
 
+    def counting_fit(self, *a, **k):
+        fits.append(1)
+        return original(self, *a, **k)
 
-def test_auto_picks_the_arm_known_to_be_best_most_often(bad_arm):
-    """Told to start with the bad arm, the replays overrule it: margin chooses most batches.
-
-    The default gate (two standard errors) needs a few rounds of evidence before it switches, so the
-    run is 20 batches long (a short one is decided by the start arm)."""
-    task = _task()
-    picks = []
-    for seed in range(3):
-        select = our_selector("auto", task, seed, arms=("margin", bad_arm), start=bad_arm, warmup=1)
-        run_loop(task, select, initial_set(task.y, 10, seed), budget=210, batch_size=10, seed=seed)
-        picks += [row["arm"] for row in select.strategy.log_]
-    assert picks.count("auto: margin") > 0.6 * len(picks), picks
+    LogisticRegression.fit = counting_fit
+    try:
+        picked, _ = AutoSelector(random_state=0).query(ctx, 5)
+    finally:
+        LogisticRegression.fit = original
+    expected, _ = get_strategy("typiclust", random_state=0).query(_ctx(X, y, few, [0, 1, 2]), 5)
+    np.testing.assert_array_equal(np.sort(picked), np.sort(expected))
+    assert fits == []  # no replays: the model in the context is the only one
 
 
 def test_auto_explains_its_choice_in_the_session_status(tmp_path):
@@ -51,32 +66,33 @@ def test_auto_explains_its_choice_in_the_session_status(tmp_path):
     s = ActiveLearningSession(LogisticRegression(max_iter=1000), Pool(X, classes=[0, 1, 2]), "auto",
                               store=tmp_path / "a.db", background=False, batch_size=5, random_state=0)
     try:
-        for _ in range(30):
+        phases = set()
+        for _ in range(40):
             item = s.next_item()
             s.submit(item.index, int(y[item.index]))
-        assert "auto chose" in s.status and "replay advantage" in s.status
-        assert s.result_.strategy.startswith("auto: ")
-        assert s.next_item().strategy.startswith("auto: ")  # the queue says which arm ranked it
+            if s.result_ is not None and not s.result_.cold_start:
+                phases.add(s.result_.strategy)
+        assert "auto chose focused_clue (boundary:" in s.status  # 40 labels, 3 classes: past the typical phase
+        assert {"auto: typiclust", "auto: focused_clue"} <= phases
+        assert s.next_item().strategy.startswith("auto: ")  # the queue says which strategy ranked it
     finally:
         s.close()
 
 
-@pytest.mark.parametrize("params, match", [
-    ({"arms": ()}, "arms"), ({"arms": ("margin", "nope")}, "arms"), ({"arms": ("auto", "margin")}, "arms"),
-    ({"arms": ("margin", "margin")}, "arms"), ({"repeats": 0}, "repeats"),
-    ({"warmup": -1}, "warmup"), ({"forget": 2.0}, "forget"), ({"start": "coreset"}, "start"),
-    ({"z": -1}, "z")])
+@pytest.mark.parametrize("params, match", [({"typical_per_class": -1}, "typical_per_class"),
+                                           ({"imbalance": 0.5}, "imbalance"), ({"imbalance": "x"}, "imbalance")])
 def test_auto_rejects_bad_parameters(params, match):
     with pytest.raises(ValueError, match=match):
         AutoSelector(**params).validate()
 
 
 def test_auto_is_reproducible_and_queries_k_distinct_unlabeled():
-    task = _task()
+    X, y = make_classification(900, n_features=10, n_informative=5, class_sep=1.0, flip_y=0.01, random_state=0)
+    task = Task("synthetic", X[:600], y[:600], X[600:], y[600:], LogisticRegression(max_iter=1000))
     runs = []
     for _ in range(2):
         select = our_selector("auto", task, 5)
-        init = initial_set(task.y, 20, 5)
-        runs.append(run_loop(task, select, init, budget=60, batch_size=10, seed=5)["accuracy"].tolist())
+        runs.append(run_loop(task, select, initial_set(task.y, 20, 5), budget=60, batch_size=10,
+                             seed=5)["accuracy"].tolist())
     assert runs[0] == runs[1]
-    assert isinstance(get_strategy("auto"), AutoSelector)
+    assert isinstance(get_strategy("auto"), AutoSelector) and clone(get_strategy("auto")).name == "auto"

@@ -218,4 +218,4 @@ def test_one_rule_for_integer_and_number_parameters():
     with pytest.raises(ValueError, match="n_neighbors must be a positive integer"):
         get_strategy("typiclust", n_neighbors=np.float64(2.5)).validate()
     get_strategy("typiclust", n_neighbors=np.int64(5)).validate()
-    get_strategy("auto", warmup=np.int32(2)).validate()
+    get_strategy("auto", typical_per_class=np.int32(2), imbalance=np.float32(1.5)).validate()

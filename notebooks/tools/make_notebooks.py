@@ -262,46 +262,33 @@ the usual remedy. Try it: change `"entropy"` above to `"typiclust"`."""),
 md("""## Part 5: `auto`, a strategy that chooses strategies
 
 No strategy wins everywhere: in the race harness margin wins on iris and the two-moons, focused CLUE
-on rings, digits and text, CLUE on imbalanced classes. `auto` decides on the pool in front of it,
-while labeling goes on:
+on rings, digits and text, TypiClust on many classes at a small budget, on boosted trees and on
+noisy features, and TypiClust falls below random on a pool with rare classes. `auto` decides by what
+the session knows, each round, without any extra model fit:
 
-1. it starts with focused CLUE (the best mean over the 12 tasks of the race harness, and never
-   below random there);
-2. whenever a batch of new labels has arrived, it **replays a small race** of focused CLUE and
-   margin on the labels it already has: the labeled set is split at random into a replay pool and a
-   replay test set, each strategy picks from the replay pool in three batches, and its replay score
-   is the mean test accuracy along the way;
-3. it switches only when the other strategy's replay advantage, accumulated over rounds, is more
-   than two standard errors above zero.
+1. while labels per class are few (fewer than 8 on average) and the model predicts a **balanced**
+   pool, it takes TypiClust's **typical** samples: while the model is weak, representative samples
+   teach it more than its own doubts (Hacohen et al., 2022);
+2. otherwise it takes focused CLUE's uncertain and diverse batches, and it does so from the start
+   when the predicted classes are **imbalanced** (the largest predicted class holds more than 1.5
+   times its fair share): typical samples would then all be majority samples.
 
-Why not a bandit (Active Learning by Learning, Hsu & Lin 2015)? A bandit learns only about the
-strategy it played, from a reward dominated by a few random "probe" labels; in a budget of ten or
-twenty batches it cannot tell strategies apart that differ by a few points. Replays give every
-strategy a score every round, at no label cost. Their blind spot: they replay on samples the
-strategies already chose, so a region nobody has labeled is invisible to them too (Part 4b).
+Why not learn the choice from the labels? An earlier `auto` replayed a small race of its strategies
+on the labels so far, every round: it refit the model 24 times a round and still chose focused CLUE
+for most batches. A bandit rewarded by audit labels sees ten to thirty rewards in a budget, too few
+to separate strategies a few points apart. A rule that uses what is known beats both, at no cost.
 
-What the race harness says about `auto` itself: with four arms and a one-standard-error gate the
-replays switched often and *lost* to focused CLUE alone (mean accuracy over the budget 0.818
-against 0.824); with two arms and two standard errors they rarely switch and `auto` matches focused
-CLUE. The replays do not see margin's edge on iris or the moons. So `auto` is a safe choice that
-explains itself, not (yet) a better one, and the app's default is focused CLUE.
-
-Below: the session's status line says what `auto` chose and why; the log shows every round."""),
+Below: the session's status line says what `auto` chose and why; the curve records every round."""),
 code("""auto_session = ActiveLearningSession(model, Pool(X, classes=[0, 1]), "auto", batch_size=10, background=False,
                                     random_state=0, X_test=X_test, y_test=y_test)
 for _ in range(60):
     item = auto_session.next_item()
     auto_session.submit(item.index, int(y[item.index]))
-auto = auto_session.strategy
-log = pd.DataFrame(auto.log_)
-rounds = log[log["replayed"]].set_index("n_labels")
-arm = auto.arms[auto.current_]
-other = [a for a in auto.arms if a != arm][0]
-gap, se = rounds[f"{other} advantage"].iloc[-1], rounds[f"{other} std. error"].iloc[-1]
-print(f"{len(log)} retrains, {len(rounds)} replay rounds. auto is using {arm}: in the replays {other} "
-      f"scored {gap:+.3f} accuracy against it (± {se:.3f}); auto switches only when that gap is more than "
-      f"{auto.z:g} standard errors above zero.")
-rounds[["arm", f"{other} advantage", f"{other} std. error"]].round(3)   # one row per replay round"""),
+rounds = auto_session.curve.to_frame()[["n_labels", "strategy", "accuracy"]]
+phases = rounds.groupby("strategy", sort=False)["n_labels"].agg(["min", "max"])
+print(auto_session.strategy.explain())
+print("rounds per choice:", rounds["strategy"].value_counts().to_dict())
+phases   # which strategy ranked the queue, from which label count to which"""),
 md("""## Part 6: the dashboard in teaching mode
 
 Everything above, live: give the dashboard the pool's true labels and it simulates **random

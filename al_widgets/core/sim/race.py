@@ -70,10 +70,12 @@ def run_loop(task: Task, select: Selector, initial: np.ndarray, budget: int, bat
         model = None
         if len(np.unique(y_l)) >= 2:
             model = clone(task.model).fit(take_rows(task.X, labeled), y_l)
-            acc = float(np.mean(model.predict(task.X_test) == task.y_test))
+            predicted = model.predict(task.X_test)
         else:
-            acc = float(np.mean(task.y_test == y_l[0]))  # what a constant guess scores
-        rows.append({"n_labels": len(labeled), "accuracy": acc})
+            predicted = np.full(len(task.y_test), y_l[0])  # what a constant guess scores
+        rows.append({"n_labels": len(labeled), "accuracy": float(np.mean(predicted == task.y_test)),
+                     "balanced_accuracy": _balanced(task.y_test, predicted),
+                     "classes_seen": len(np.unique(y_l))})
         k = min(batch_size, budget - len(labeled))
         if k <= 0:
             break
@@ -87,6 +89,11 @@ def run_loop(task: Task, select: Selector, initial: np.ndarray, budget: int, bat
             raise RuntimeError(f"selector returned {picks!r}: not {k} new distinct samples")
         labeled = np.concatenate([labeled, picks])
     return pd.DataFrame(rows)
+
+
+def _balanced(y: np.ndarray, predicted: np.ndarray) -> float:
+    """Mean recall over the classes of ``y`` (scikit-learn's balanced accuracy, without its warnings)."""
+    return float(np.mean([np.mean(predicted[y == c] == c) for c in np.unique(y)]))
 
 
 def race(tasks: list[Task], methods: dict[str, Callable[[Task, int], Selector]], seeds: range | list[int],
@@ -114,7 +121,8 @@ def summarize(curves: pd.DataFrame, full_accuracy: dict[str, float] | None = Non
     """Per task and method: AUBC (mean accuracy over the budget curve) mean and std over seeds,
     final accuracy, labels needed to reach 98 % of the full-data accuracy, seconds per query."""
     per_run = curves.groupby(["task", "method", "seed"]).agg(
-        aubc=("accuracy", "mean"), final=("accuracy", "last"), query_seconds=("query_seconds", "mean"))
+        aubc=("accuracy", "mean"), final=("accuracy", "last"), query_seconds=("query_seconds", "mean"),
+        **({"balanced_aubc": ("balanced_accuracy", "mean")} if "balanced_accuracy" in curves else {}))
     if full_accuracy:
         def reach(df: pd.DataFrame) -> float:
             target = 0.98 * full_accuracy[df.name[0]]
