@@ -78,7 +78,8 @@ def run(X, y, make_model, seed: int, budget: int) -> list[dict]:
             continue  # a row per retrain (every 5 labels)
         est, adv = s.accuracy_estimate(), s.stop_advice()
         rows.append({"n": s.n_labeled, "truth": float(np.mean(res.model.predict(Xt) == yt)), "value": est.value,
-                     "low": est.low, "high": est.high, "n_audit": est.n, "stop": adv.stop})
+                     "low": est.low, "high": est.high, "n_audit": est.n, "stop": adv.stop,
+                     "kappas": [k for _, k in adv.kappas]})
     s.close()
     return rows
 
@@ -116,15 +117,43 @@ def summarize(name: str, runs: list[list[dict]], budget: int) -> tuple[list[dict
     return cover, stop_row
 
 
+RULES = [(0.99, 3), (0.99, 2), (0.98, 3), (0.98, 2), (0.97, 3), (0.95, 3)]
+"""(kappa threshold, comparisons in a row) tried against the same runs: the rule is a function of the
+kappa series each run recorded, so every rule is judged on identical models."""
+
+
+def rule_table(all_runs: dict, budget: int) -> pd.DataFrame:
+    """Per rule: mean stop point, labels saved and accuracy given up (against the budget's accuracy),
+    and the worst accuracy given up in any run."""
+    out = []
+    for threshold, in_a_row in RULES:
+        saved, given_up, stopped = [], [], []
+        for runs in all_runs.values():
+            for rows in runs:
+                if not rows:
+                    continue
+                final = rows[-1]["truth"]
+                stop = next((r for r in rows if len(r["kappas"]) >= in_a_row
+                             and min(r["kappas"][-in_a_row:]) >= threshold), rows[-1])
+                saved.append(rows[-1]["n"] - stop["n"])
+                given_up.append(final - stop["truth"])
+                stopped.append(stop is not rows[-1])
+        out.append({"kappa >=": threshold, "in a row": in_a_row, "runs stopped early": np.mean(stopped),
+                    "labels saved": np.mean(saved), "accuracy given up": np.mean(given_up),
+                    "worst given up": np.max(given_up)})
+    return pd.DataFrame(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--budget", type=int, default=160)
     args = ap.parse_args()
-    covers, stops = [], []
+    covers, stops, all_runs = [], [], {}
     t0 = time.perf_counter()
     for name, (X, y, make_model) in tasks().items():
         runs = [run(X, y, make_model, seed, args.budget) for seed in range(args.seeds)]
+        all_runs[name] = runs
         cover, stop = summarize(name, runs, args.budget)
         covers += cover
         stops.append(stop)
@@ -136,6 +165,8 @@ def main() -> None:
     print(cover.groupby("labels")[["coverage", "width", "error"]].mean().round(3).to_string())
     print("\nStop advice against the oracle's stop (within 0.01 of the budget's accuracy)")
     print(pd.DataFrame(stops).set_index("task").round(3).to_string())
+    print("\nStop rules on the same runs (the session's: kappa >= 0.99, 3 in a row)")
+    print(rule_table(all_runs, args.budget).round(3).to_string(index=False))
 
 
 if __name__ == "__main__":

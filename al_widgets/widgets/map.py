@@ -14,6 +14,7 @@ from plotly.colors import qualitative
 from ..core.layout.embedding import DEFAULT_CACHE, ClusterLayout, PoolEmbedding
 from .support.geometry import inside, stratified_sample
 from ..core.backends.base import cold_start_features
+from ..core.layout.detail import covers, points_in_view
 from ..core.data.pool import IMAGE_EXT
 from .support.sparse import SparseValues
 from .support.dispatch import SessionView, UIDispatcher
@@ -115,6 +116,8 @@ class UncertaintyMap(w.VBox, SessionView):
         self._dispatcher = UIDispatcher()
         self.figure = self._build(height)
         self.health = FigureHealth(self.figure, "map", self._dispatcher)
+        if self.big and not self.distributed:  # level of detail: a zoomed window shows every sample in it
+            self.figure.layout.on_change(self._on_zoom, "xaxis.range", "yaxis.range")
         super().__init__([w.HTML("<b>Map of the pool</b>"), self.color_by, self.figure, self.health.warning,
                           self.layout_info, self.hovered, self.bulk], **kwargs)
         self.add_class("alw-map")
@@ -353,10 +356,7 @@ class UncertaintyMap(w.VBox, SessionView):
         with self.figure.batch_update():
             self.figure.data[POOL].x, self.figure.data[POOL].y = layout[shown, 0], layout[shown, 1]
             if self.big:
-                self.figure.data[POOL].customdata = np.asarray(
-                    [hover_safe(self.session.pool.ids[i], 40) for i in shown], dtype=object)
-                vals, settings = self.colour_values()
-                self.figure.data[POOL].marker.color = vals[shown]
+                vals, settings = self._send_pool()
                 z, colorscale = self._density(vals, settings)
                 den = self.figure.data[DENSITY]
                 den.x, den.y, den.z, den.colorscale = self._centres[0], self._centres[1], z, colorscale
@@ -371,7 +371,10 @@ class UncertaintyMap(w.VBox, SessionView):
     def _on_click(self, trace: Any, points: Any, state: Any) -> None:
         if not points.point_inds:
             return
-        index = self._pool_index(points.point_inds[0])
+        index = self._clicked(points)
+        if index is None:
+            self.layout_info.value = "<small>the map changed under the click: click the point again</small>"
+            return
         if index in self.session.labels:
             self.layout_info.value = f"<small>{escape(self.session.pool.ids[index])} is already labeled</small>"
             return
@@ -402,7 +405,9 @@ class UncertaintyMap(w.VBox, SessionView):
     def _on_hover(self, trace: Any, points: Any, state: Any) -> None:
         if not points.point_inds:
             return
-        index = self._pool_index(points.point_inds[0])
+        index = self._clicked(points)
+        if index is None:
+            return
         res, pool = self.session.result_, self.session.pool
         pred = "" if self.blind or res is None or res.prediction is None else \
             f" · model: <b>{escape(res.prediction[index])}</b>"
@@ -411,6 +416,51 @@ class UncertaintyMap(w.VBox, SessionView):
                               f"<small><code>{escape(hover_safe(pool.ids[index], 60))}</code>{pred}</small></div>")
 
     # ------------------------------------------------------------ big pools
+    def _clicked(self, points: Any) -> int | None:
+        """The pool index of the point the page reported, checked against the point's coordinates: the
+        markers of a big pool change on zoom, and a click may refer to the page's previous ones."""
+        index = self._pool_index(points.point_inds[0]) if int(points.point_inds[0]) < len(
+            self._shown_indices()) else None
+        xs, ys = getattr(points, "xs", None), getattr(points, "ys", None)
+        if self.shown is None or not xs or not ys:
+            return index
+        xy, x, y = self.embedding.layout, float(xs[0]), float(ys[0])
+        if index is not None and np.allclose(xy[index], (x, y), rtol=1e-5, atol=1e-6):
+            return index
+        match = np.flatnonzero(np.isclose(xy[self.shown, 0], x, rtol=1e-5, atol=1e-6)
+                               & np.isclose(xy[self.shown, 1], y, rtol=1e-5, atol=1e-6))
+        return int(self.shown[match[0]]) if len(match) == 1 else None
+
+    def _on_zoom(self, layout: Any, x_range: Any, y_range: Any) -> None:
+        """The window changed: its own samples as markers (the most uncertain first), or the
+        stratified sample again when the whole map is in view."""
+        xy = self.embedding.layout
+        if covers(x_range, y_range, xy.min(axis=0), xy.max(axis=0)):
+            shown = self._overview
+        else:
+            res = self.session.result_
+            priority = None if res is None or res.cold_start else res.uncertainty.get("uncertainty")
+            shown = points_in_view(xy, x_range, y_range, self.sample_size, priority)
+        if self.shown is not None and np.array_equal(shown, self.shown):
+            return
+        self.shown = shown
+        with self.figure.batch_update():
+            self.figure.data[POOL].x, self.figure.data[POOL].y = xy[shown, 0], xy[shown, 1]
+            self._send_pool()
+        self.health.sent()
+
+    def _send_pool(self) -> tuple[Any, dict]:
+        """The markers' ids, colours and name for ``shown`` (a big pool's markers changed)."""
+        shown = self._shown_indices()
+        pool = self.figure.data[POOL]
+        pool.customdata = np.asarray([hover_safe(self.session.pool.ids[i], 40) for i in shown], dtype=object)
+        vals, settings = self.colour_values()
+        pool.marker.color = vals[shown]
+        zoomed = self.shown is not getattr(self, "_overview", None)
+        pool.name = (f"pool (the {len(shown):,} in view{', most uncertain first' if len(shown) >= self.sample_size else ''})"
+                     if zoomed else f"pool (a stratified {len(shown):,} of {self.session.pool.n:,})")
+        return vals, settings
+
     def _shown_indices(self) -> np.ndarray:
         return self.shown if self.shown is not None else np.arange(self.session.pool.n)
 
@@ -427,7 +477,7 @@ class UncertaintyMap(w.VBox, SessionView):
         self._centres = [lo[d] + (np.arange(GRID) + 0.5) * span[d] / GRID for d in (0, 1)]
         self._count = np.bincount(self._cell, minlength=GRID * GRID)
         rng = np.random.default_rng(self.session.random_state or 0)
-        self.shown = stratified_sample(self._cell, self.sample_size, rng)
+        self.shown = self._overview = stratified_sample(self._cell, self.sample_size, rng)
         if self.distributed:  # each re-score on the cluster also sums per cell and scores the markers
             self.session.request_map_statistics(lo, span, GRID, self.shown)
 
