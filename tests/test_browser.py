@@ -342,3 +342,80 @@ def test_search_by_meaning_open_a_result_label_in_bulk_and_undo(tmp_path, browse
                 assert st.labels() == {}
         finally:
             page.close()
+
+
+ZOOM_STATE_JS = """() => {
+  const gd = document.querySelector('.alw-map .js-plotly-plot');
+  if (!gd || !gd.data || !gd._fullLayout) return null;
+  const t = gd.data[0], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  return {ids: Array.from(t.customdata || []), x: Array.from(t.x), y: Array.from(t.y), name: t.name,
+          xr: xa.range.slice(), yr: ya.range.slice()};
+}"""
+
+
+def test_zooming_a_200k_map_brings_in_new_points_and_a_click_opens_one(tmp_path, browser):
+    """Issue 25: the overview of a 200,000-sample pool draws a stratified sample; zooming in (the
+    modebar's "Zoom in", as a person would) brings in every sample of the window; a click on one that
+    was not drawn before opens it in the labeling panel."""
+    import numpy as np
+    import pandas as pd
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200_000, 3)).astype(np.float32)
+    df = pd.DataFrame(X, columns=["a", "b", "c"]).assign(label=None)
+    df.loc[:9, "label"] = np.where(X[:10, 0] > 0, "hi", "lo")
+    data = tmp_path / "big.parquet"
+    df.to_parquet(data)
+    with VoilaServer(["serve", str(data), "--label-column", "label", "--store", str(tmp_path / "l.sqlite"),
+                      "--no-umap", "--strategy", "margin"], tmp_path / "voila.log",
+                     env={"AL_WIDGETS_CACHE": str(tmp_path / "cache")}) as srv, CpuBurner(1):
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        try:
+            page.goto(srv.url, timeout=240_000)
+            wait_ready(page, 240_000)
+            page.wait_for_function(f"() => {{ const s = ({ZOOM_STATE_JS})(); return s && s.ids.length > 10000; }}",
+                                   timeout=120_000)
+            before = page.evaluate(ZOOM_STATE_JS)
+            assert "stratified" in before["name"]
+            overview = set(before["ids"])
+            plot = page.locator(".alw-map .js-plotly-plot")
+            for _ in range(6):  # 64x narrower on each axis
+                plot.hover()
+                page.locator(".alw-map .modebar-btn[data-title='Zoom in']").click()
+            page.wait_for_function(
+                f"() => {{ const s = ({ZOOM_STATE_JS})(); if (!s || !s.name.includes('in view')) return false;"
+                " const [x0, x1] = s.xr, [y0, y1] = s.yr;"
+                " return s.x.every((v, i) => v >= Math.min(x0, x1) - 1e-6 && v <= Math.max(x0, x1) + 1e-6"
+                "   && s.y[i] >= Math.min(y0, y1) - 1e-6 && s.y[i] <= Math.max(y0, y1) + 1e-6); }",
+                timeout=60_000)
+            after = page.evaluate(ZOOM_STATE_JS)
+            (x0, x1), (y0, y1) = sorted(after["xr"]), sorted(after["yr"])
+            drawn_before = sum(1 for sid, x, y in zip(before["ids"], before["x"], before["y"])
+                               if x0 <= x <= x1 and y0 <= y <= y1)
+            new = [i for i, sid in enumerate(after["ids"]) if sid not in overview]
+            assert len(after["ids"]) > 2 * drawn_before and len(new) > len(after["ids"]) // 2
+            # a click on an isolated point that was not drawn before (no other point within 8 px)
+            target = page.evaluate("""(cands) => {
+                const gd = document.querySelector('.alw-map .js-plotly-plot'), t = gd.data[0];
+                const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, m = gd._fullLayout._size;
+                const box = gd.getBoundingClientRect();
+                const px = (i) => [box.left + m.l + xa.l2p(t.x[i]), box.top + m.t + ya.l2p(t.y[i])];
+                for (const i of cands) {
+                  const [a, b] = px(i);
+                  if (a < box.left + m.l + 20 || a > box.left + m.l + m.w - 20) continue;
+                  if (b < box.top + m.t + 20 || b > box.top + m.t + m.h - 20) continue;
+                  let alone = true;
+                  for (let j = 0; j < t.x.length && alone; j++) {
+                    if (j === i) continue;
+                    const [c, d] = px(j);
+                    if (Math.hypot(a - c, b - d) < 8) alone = false;
+                  }
+                  if (alone) return {id: t.customdata[i], x: a, y: b};
+                }
+                return null; }""", new)
+            assert target is not None
+            page.mouse.click(target["x"], target["y"])
+            page.wait_for_function("(id) => { const c = document.querySelector('.alw-labeling code');"
+                                   " return c && c.innerText === id; }", arg=target["id"], timeout=60_000)
+            assert target["id"] not in overview
+        finally:
+            page.close()
