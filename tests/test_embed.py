@@ -169,3 +169,38 @@ def test_progress_is_reported_per_batch(monkeypatch, capsys):
     assert seen == [(2, 5), (4, 5), (5, 5)]
     embed(["a", "b", "c"], embedder=lambda xs: np.ones((len(xs), 2)), cache_dir=None, progress=True)
     assert capsys.readouterr().err.splitlines() == ["embedding: 2/3", "embedding: 3/3"]
+
+
+def test_the_first_labels_reach_every_class_of_an_imbalanced_numeric_pool():
+    """Issue 24: a 90/5/5 pool of unnamed numeric classes, from no labels: with class coverage every
+    class is seen within 15 labels on every one of 10 seeds (median 5; measured before it: median 46
+    for focused CLUE and 55 at random, 4 of 10 seeds not within 80)."""
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+
+    def labels_to_see_all(strategy, seed, cap=80):
+        X, y = make_classification(2000, n_features=10, n_informative=5, n_classes=3, weights=[.9, .05, .05],
+                                   n_clusters_per_class=1, class_sep=1.5, random_state=seed)
+        s = ActiveLearningSession(LogisticRegression(max_iter=1000), Pool(X, classes=[0, 1, 2]), strategy,
+                                  background=False, batch_size=5, random_state=seed, audit=0)
+        seen = set()
+        try:
+            for n in range(1, cap + 1):
+                item = s.next_item()
+                seen.add(int(y[item.index]))
+                s.submit(item.index, int(y[item.index]))
+                if len(seen) == 3:
+                    return n
+            return cap + 1
+        finally:
+            s.close()
+
+    found = [labels_to_see_all("focused_clue", seed) for seed in range(10)]
+    assert max(found) <= 15 and np.median(found) <= 6, found
+    uniform = []  # the same pools drawn uniformly: labels until all three classes showed up
+    for seed in range(10):
+        _, y = make_classification(2000, n_features=10, n_informative=5, n_classes=3, weights=[.9, .05, .05],
+                                   n_clusters_per_class=1, class_sep=1.5, random_state=seed)
+        order = np.random.default_rng(seed).permutation(len(y))
+        uniform.append(max(int(np.argmax(y[order] == c)) + 1 for c in range(3)))
+    assert np.median(uniform) > 3 * np.median(found), (uniform, found)

@@ -195,4 +195,18 @@ def test_cold_start_picks_one_sample_per_cluster():
     F = np.vstack([c + rng.normal(0, 0.3, (30, 2)) for c in centres])
     idx, scores = cold_start(F, np.arange(90), 3, random_state=0)
     assert sorted((idx // 30).tolist()) == [0, 1, 2]
-    np.testing.assert_allclose(sorted(scores), [1 / 3] * 3)
+    assert np.all(np.diff(scores) < 0)  # the order, as a score
+
+
+def test_coverage_reaches_the_cluster_farthest_from_the_labels_first():
+    """Three blobs, labels in two of them: the first pick is in the third, far one; then the rest spread."""
+    from al_widgets.core.strategies.coldstart import coverage
+    rng = np.random.default_rng(0)
+    centres = np.array([[0, 0], [3, 0], [30, 30]])
+    sizes = [400, 400, 20]  # the far blob is rare
+    F = np.vstack([c + rng.normal(0, 0.5, (n, 2)) for c, n in zip(centres, sizes)])
+    labeled = np.array([0, 1, 400, 401])
+    cand = np.setdiff1d(np.arange(len(F)), labeled)
+    idx, _ = coverage(F, cand, labeled, 3, random_state=0)
+    assert idx[0] >= 800  # the rare, far blob first
+    assert len(set(idx.tolist())) == 3 and not set(idx.tolist()) & set(labeled.tolist())

@@ -23,7 +23,9 @@ from ..scoring.context import ScoringContext
 from .curves import evaluate
 from ..data.rows import n_rows, take_rows
 from ..strategies.base import QueryStrategy, top_k
-from ..backends.base import PoolBackend, Ranking, RetrainResult, cold_start_result
+from ..backends.base import (COLD_START_SAMPLE, PoolBackend, Ranking, RetrainResult, cold_start_features,
+                             cold_start_result)
+from ..strategies.coldstart import coverage
 from .settings import SessionSettings
 
 
@@ -185,22 +187,43 @@ class InMemoryBackend:
         self.pool, self.task, self.classes = pool, pool.task, pool.classes
         self.finder = finder
 
-    def cover(self, order: np.ndarray, order_scores: np.ndarray, labeled: np.ndarray,
-              y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``order`` with one sample per class nobody has labeled yet in front (text pools only)."""
-        if self.finder is None or self.task != "classification" or not _named(self.classes) \
-                or not self.finder.is_text():
+    def cover(self, order: np.ndarray, order_scores: np.ndarray, labeled: np.ndarray, y: np.ndarray,
+              model: Any = None, k: int = 5, random_state: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``order`` with samples for the classes nobody has labeled yet in front: for a text pool with
+        class names, the sample closest in meaning to each name; otherwise ``k`` samples of the
+        clusters farthest from the labels (:func:`~al_widgets.core.strategies.coldstart.coverage`).
+        Only in the first rounds (fewer than ten labels per class): a class the data lacks must not
+        hold the queue forever."""
+        if self.task != "classification" or not self.classes or len(y) >= 10 * len(self.classes):
             return order, order_scores
         seen = set(np.asarray(y).tolist())
         unseen = [c for c in self.classes if c not in seen]
         if not unseen:
             return order, order_scores
-        picks = list(self.finder.class_picks(unseen, np.asarray(labeled, dtype=int)).values())
+        labeled = np.asarray(labeled, dtype=int)
+        picks: list[int] = []
+        if self.finder is not None and _named(self.classes) and self.finder.is_text():
+            picks = list(self.finder.class_picks(unseen, labeled).values())
         if not picks:
+            picks = self._spread(labeled, model, k, random_state)
+        if not len(picks):
             return order, order_scores
         keep = ~np.isin(order, picks)
         front = np.asarray(picks, dtype=int)
         return np.concatenate([front, order[keep]]), np.concatenate([np.ones(len(front)), order_scores[keep]])
+
+    def _spread(self, labeled: np.ndarray, model: Any, k: int, random_state: int | None) -> list[int]:
+        """Samples of the clusters farthest from the labels (a uniform sample of the pool is clustered)."""
+        rng = np.random.default_rng(random_state)
+        free = self.candidates(labeled)
+        if len(free) > COLD_START_SAMPLE:
+            free = np.sort(rng.choice(free, COLD_START_SAMPLE, replace=False))
+        rows = np.concatenate([free, labeled])
+        features = cold_start_features(model, self.pool.X, rows)
+        if features is None:
+            return []
+        local, _ = coverage(features, np.arange(len(free)), np.arange(len(free), len(rows)), k, random_state)
+        return free[local].tolist()
 
     def candidates(self, labeled: np.ndarray) -> np.ndarray:
         unlabeled = np.ones(self.pool.n, dtype=bool)
@@ -248,7 +271,7 @@ def retrain(model: Any, previous: Any, strategy: QueryStrategy, backend: PoolBac
     reason = can_train(y, backend.task)
     if reason is not None:
         res = backend.cold_start(model, labeled, len(y), settings, reason)
-        return _covered(backend, res, labeled, y)
+        return _covered(backend, res, labeled, y, settings.batch_size, settings.random_state, strategy)
     t0 = time.perf_counter()
     # The pool's features were checked finite when it was built, and a model that fitted once has
     # valid parameters: scikit-learn need not check either again on every refit and re-score.
@@ -264,7 +287,7 @@ def retrain(model: Any, previous: Any, strategy: QueryStrategy, backend: PoolBac
     t2 = time.perf_counter()
     res = RetrainResult(fitted, r.order, r.order_scores, r.scores, r.uncertainty, r.prediction, r.confidence,
                         metrics, False, len(y), t1 - t0, t2 - t1, fit=how, cluster=r.cluster)
-    return _covered(backend, res, labeled, y)
+    return _covered(backend, res, labeled, y, settings.batch_size, settings.random_state, strategy)
 
 
 def _named(classes: Any) -> bool:
@@ -274,9 +297,11 @@ def _named(classes: Any) -> bool:
                                  .replace(" ", "").isalpha() for c in classes)
 
 
-def _covered(backend: Any, res: RetrainResult, labeled: np.ndarray, y: np.ndarray) -> RetrainResult:
-    """The backend's class coverage, if it has one (see :meth:`InMemoryBackend.cover`)."""
-    if not hasattr(backend, "cover"):
+def _covered(backend: Any, res: RetrainResult, labeled: np.ndarray, y: np.ndarray, k: int = 5,
+             random_state: int | None = None, strategy: Any = None) -> RetrainResult:
+    """The backend's class coverage, if it has one (see :meth:`InMemoryBackend.cover`); never for
+    ``random`` (a baseline stays uniform)."""
+    if not hasattr(backend, "cover") or getattr(strategy, "name", None) == "random":
         return res
-    order, order_scores = backend.cover(res.order, res.order_scores, labeled, y)
+    order, order_scores = backend.cover(res.order, res.order_scores, labeled, y, res.model, k, random_state)
     return res if order is res.order else dataclasses.replace(res, order=order, order_scores=order_scores)
