@@ -123,7 +123,7 @@ def check(cfg: AppConfig, data: Any) -> str:
         if res is None:
             raise ConfigError(f"the model cannot be trained on this data: {session.status}")
         trained = "cold start (no two classes labeled yet)" if res.cold_start else f"trained on {res.n_labels} labels"
-        return (f"ok: {data.pool.n} samples, classes {data.pool.classes}; features: {data.features}; {trained}; "
+        return (f"ok: {data.pool.n} samples, classes {data.pool.classes}; {trained}; features: {data.features}; "
                 f"{store_line}")
     finally:
         session.close()

@@ -19,12 +19,13 @@ def _two_annotators(tmp_path, n_labels=60, overlap=0.1, disagree=None):
                                   annotator="alice", **kw)
     bob = ActiveLearningSession(LogisticRegression(max_iter=500), Pool(X, classes=list(range(10))),
                                 annotator="bob", **kw)
+    shared = bob.overlap_mask  # the only samples two annotators may both label
     for i in range(n_labels):  # they take turns, as two people labeling at once would
         s = alice if i % 2 == 0 else bob
         item = s.next_item()
         label = int(y[item.index])
-        if disagree is not None and s is bob and item.strategy == "overlap" and disagree(item.index):
-            label = (label + 1) % 10
+        if disagree is not None and s is bob and shared[item.index] and disagree(item.index):
+            label = (label + 1) % 10  # bob's opinion on a shared sample differs (whoever labeled it first)
         s.submit(item.index, label)
     return alice, bob, X, y, store
 
