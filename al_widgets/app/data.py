@@ -20,6 +20,7 @@ from sklearn.preprocessing import StandardScaler
 from ..core import Pool
 from ..core.data.pool import IMAGE_EXT
 from ..core.layout.embedding import DEFAULT_CACHE
+from . import dataset_cache
 from .config import AppConfig
 
 
@@ -158,6 +159,12 @@ def _labels_and_classes(df: pd.DataFrame, config: AppConfig) -> tuple[list | Non
 
 
 def _csv(path: Path, config: AppConfig) -> AppData:
+    folder = _cache_folder(path, config)
+    cached = dataset_cache.read(folder) if folder is not None else None
+    if cached is not None:  # another process parsed this file already: map its features
+        features, ids, labels, classes = cached
+        return AppData(Pool(features, ids=ids, labels=labels, classes=classes, name=path.name),
+                       _model(config.model, "numeric"))
     df = _read_csv(path)
     if df.empty:
         raise ConfigError(f"{path} has no rows")
@@ -185,10 +192,26 @@ def _csv(path: Path, config: AppConfig) -> AppData:
     missing = [c for c in feats if feats[c].isna().any()]
     if missing:
         raise ConfigError(f"numeric column {missing[0]!r} has missing values; fill or drop them first")
+    if folder is not None and dataset_cache.usable(df, list(feats.columns), drop):
+        # rows show as their features (the id is on the panel): the kernels of the pages map them
+        feats = feats.reset_index(drop=True)
+        dataset_cache.write(folder, feats, ids, labels, classes)
+        return AppData(Pool(feats, ids=ids, labels=labels, classes=classes, name=path.name),
+                       _model(config.model, "numeric"))
     items = df.drop(columns=[c for c in drop if c != config.id_column])
     pool = Pool(feats, ids=ids if ids is not None else [str(i) for i in range(len(df))],
                 items=items.reset_index(drop=True), labels=labels, classes=classes, name=path.name)
     return AppData(pool, _model(config.model, "numeric"))
+
+
+def _cache_folder(path: Path, config: AppConfig) -> Path | None:
+    """The dataset cache of a numeric table (``None`` for text, embeddings or an unreadable path)."""
+    from ..core.data.readers import sidecar_embeddings
+    if config.text_column or config.embedding_column or config.embeddings or not path.is_file() \
+            or sidecar_embeddings(path) is not None:
+        return None
+    options = {"label": config.label_column, "id": config.id_column, "classes": config.classes}
+    return dataset_cache.cache_folder(config.cache_dir or DEFAULT_CACHE, path, options)
 
 
 def _embedded(df: pd.DataFrame, path: Path, config: AppConfig, labels: list | None, classes: list) -> AppData | None:
