@@ -65,3 +65,23 @@ def test_tables_with_more_to_show_or_mixed_types_are_not_cached(table, tmp_path,
     assert not (tmp_path / "cache" / "datasets").exists()
     if extra == "note":
         assert data.pool.item(3)["note"] == "row 3"  # the whole row is still shown
+
+
+def test_a_warm_kernel_prepares_the_data_and_the_page_starts_from_it_unless_it_changed(table, tmp_path,
+                                                                                          monkeypatch):
+    import al_widgets.app as app
+    cfg = AppConfig(dataset=str(table), label_column="label", cache_dir=str(tmp_path / "cache"))
+    assert app.prepare(cfg)
+    prepared = next(iter(app._PREPARED.values()))
+    calls = []
+    monkeypatch.setattr(app, "load", lambda config: calls.append(config) or "fresh")
+    assert app._load_once(cfg) is prepared and calls == []  # the page starts from the prepared pool
+    assert app._load_once(cfg) == "fresh"  # once: one page per kernel
+    assert app.prepare(cfg) is True and app._PREPARED
+    df = pd.read_csv(table)
+    df.loc[0, "a"] = 5.0
+    df.to_csv(table, index=False)  # the data changed after the kernel warmed
+    assert app._load_once(cfg) == "fresh"
+    app._PREPARED.clear()
+    monkeypatch.undo()
+    assert not app.prepare(AppConfig(dataset=str(tmp_path / "missing.csv")))  # left for the page to report

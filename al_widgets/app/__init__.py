@@ -9,7 +9,42 @@ from typing import Any
 from .config import AppConfig
 from .data import AppData, ConfigError, load
 
-__all__ = ["AppConfig", "AppData", "ConfigError", "build_app", "build_session", "load"]
+__all__ = ["AppConfig", "AppData", "ConfigError", "build_app", "build_session", "load", "prepare"]
+
+_PREPARED: dict[str, AppData] = {}
+
+
+def _data_key(config: AppConfig) -> str:
+    """What the loaded data depends on: the configuration and the data file as it is now."""
+    import json
+    from dataclasses import asdict
+    try:
+        st = os.stat(config.dataset)
+        stamp = f"{st.st_size}:{st.st_mtime_ns}"
+    except OSError:
+        stamp = ""
+    return json.dumps(asdict(config), sort_keys=True, default=str) + stamp
+
+
+def prepare(config: AppConfig | None = None) -> bool:
+    """Load the served data before any page asks (a warm kernel runs this after its imports).
+
+    The next :func:`build_app` in this kernel starts from it, if neither the configuration nor the
+    data file changed meanwhile.  A failure is left for the page to report.  Returns whether the
+    data is ready.
+    """
+    try:
+        config = config or AppConfig.from_env()
+        _PREPARED[_data_key(config)] = load(config)
+        return True
+    except Exception:  # noqa: BLE001 - the page loads (and explains) it itself
+        return False
+
+
+def _load_once(config: AppConfig) -> AppData:
+    """The prepared data (once: one page per kernel), or a fresh load."""
+    data = _PREPARED.pop(_data_key(config), None)
+    return data if data is not None else load(config)
 
 
 def build_session(config: AppConfig, data: AppData | None = None, annotator: str | None = None,
@@ -71,7 +106,7 @@ def build_app(config: AppConfig | None = None, user: str | None = None, role: st
     from ..widgets.render import escape
 
     config = config or AppConfig.from_env()
-    data = load(config)
+    data = _load_once(config)
     role = (role if role in ("admin", "annotator") else "annotator") if user else "admin"
     session = build_session(config, data, annotator=user, role=role, signed_in=bool(user))
     kwargs = {"cache_dir": config.cache_dir} if config.cache_dir else {}

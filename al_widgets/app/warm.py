@@ -2,10 +2,12 @@
 
 A fresh kernel spends most of the first page's wait importing scikit-learn, scipy and pandas
 (about 1.2 s of the 1.4 s between Voila's one-button page and ours).  ``WarmKernelManager``
-keeps ``warm_kernels`` kernels started and warmed with *imports only* (``warm_code``) and hands
-one to the next page instead of starting a new process.  The page still runs the whole app
-notebook at request time (sign-in cell, store, session), so a warm page is never stale: nothing
-that depends on the labels, the data or the visitor is computed before the request.
+keeps ``warm_kernels`` kernels started and warmed with the imports and the served data
+(``warm_code``: :func:`al_widgets.app.prepare` loads the pool, memory-mapped from the server's
+dataset cache) and hands one to the next page instead of starting a new process.  The page still
+runs the whole app notebook at request time (sign-in cell, store, session), so a warm page is never
+stale: nothing that depends on the labels or the visitor is computed before the request, and the
+prepared data is used only if neither the configuration nor the data file changed since.
 
 Pool kernels are not counted against the kernel cap, are never culled while they wait, and are
 replaced (after ``fill_delay`` seconds, so the refill does not compete with the page being built)
@@ -26,7 +28,8 @@ from .guard import LIMITS, PAGE_USER
 from .server_settings import current
 
 POOL_MARK = "AL_WIDGETS_POOL_KERNEL"  # in a pool kernel's environment (tests tell pool from pages)
-WARM_CODE = "import al_widgets.app, al_widgets.widgets.labeling, al_widgets.widgets.keyboard"
+WARM_CODE = ("import al_widgets.app, al_widgets.widgets.labeling, al_widgets.widgets.keyboard\n"
+             "al_widgets.app.prepare()  # the served data, loaded (or mapped) before a page asks")
 
 
 class WarmKernelManager(AsyncMappingKernelManager):
@@ -37,7 +40,7 @@ class WarmKernelManager(AsyncMappingKernelManager):
     def _default_warm_kernels(self) -> int:
         return current().warm_kernels
 
-    warm_code = Unicode(WARM_CODE, config=True, help="Code run in a pool kernel (imports only)")
+    warm_code = Unicode(WARM_CODE, config=True, help="Code run in a pool kernel (imports and the served data)")
     warm_kernel_name = Unicode("python3", config=True)
     fill_delay = Float(4.0, config=True, help="Seconds to wait before replacing a handed-out kernel")
     warm_timeout = Float(180.0, config=True)
