@@ -246,6 +246,46 @@ def app(browser, folder: Path, n: int, loads: int) -> dict[str, list[float]]:
     return out
 
 
+def write_big_table(path: Path, rows: int) -> None:
+    """``rows`` x 16 float32 features and 20 labels, as Parquet."""
+    import pandas as pd
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(rows, 16)).astype(np.float32), columns=[f"f{i}" for i in range(16)])
+    df["label"] = None
+    df.loc[:19, "label"] = ["a", "b"] * 10
+    df.to_parquet(path)
+
+
+def big_app(browser, folder: Path, loads: int, rows: int) -> dict[str, list[float]]:
+    """First pages of a numeric table of ``rows`` rows (the dataset mapped from the server's cache)."""
+    path = folder / "big.parquet"
+    write_big_table(path, rows)
+    with VoilaServer(["serve", str(path), "--label-column", "label", "--store", str(folder / "big.sqlite"),
+                      "--no-umap", "--strategy", "margin"], folder / "big.log",
+                     env={"AL_WIDGETS_CACHE": str(folder / "cache")}) as srv:
+        return first_pages(browser, srv, ".alw-class-button", loads, with_map=True, pooled=True)
+
+
+def digits_pages(browser, folder: Path, loads: int) -> dict[str, list[float]]:
+    with VoilaServer(["demo", "--store", str(folder / "digits.sqlite"), "--no-umap"], folder / "digits.log",
+                     env={"AL_WIDGETS_CACHE": str(folder / "cache")}) as srv:
+        return first_pages(browser, srv, ".alw-class-button", loads, with_map=True, pooled=True)
+
+
+def first_pages_big(browser, folder: Path, loads: int, rows: int) -> None:
+    """The first page of a ``rows``-row table against the digits page, in the same run."""
+    d = digits_pages(browser, folder, loads)
+    b = big_app(browser, folder, loads, rows)
+    print(f"First page, median of {loads} fresh loads, warm kernels; seconds (memory: the page's kernel)")
+    print(f"{'':<32} {'digits (1,437)':>15} {f'table ({rows:,})':>18} {'ratio':>8}")
+    for key, name in (("ready", "request -> first sample clickable"), ("map", "request -> map drawn")):
+        dm, bm = statistics.median(d[key]), statistics.median(b[key])
+        print(f"{name:<32} {dm:>15.2f} {bm:>18.2f} {bm / dm:>7.2f}x")
+    for key, name in (("rss", "kernel RSS (MiB)"), ("uss", "kernel USS (MiB)")):
+        if d[key] and b[key]:
+            print(f"{name:<32} {statistics.median(d[key]):>15.0f} {statistics.median(b[key]):>18.0f}")
+
+
 def _stats(xs: list[float]) -> tuple[float, float]:
     return statistics.median(xs), float(np.percentile(xs, 95))
 
@@ -256,8 +296,16 @@ def main() -> None:
     ap.add_argument("--loads", type=int, default=3, help="fresh page loads per first-page measurement")
     ap.add_argument("--rows", type=int, default=100_000, help="rows of the generated text CSV")
     ap.add_argument("--burn", type=int, default=0, help="CPU-burning processes beside the server")
+    ap.add_argument("--big-rows", type=int, default=0,
+                    help="only the first page of a table of this many rows (e.g. 1000000) against digits")
     args, _ = ap.parse_known_args()
     from playwright.sync_api import sync_playwright
+    if args.big_rows:
+        with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p, CpuBurner(args.burn):
+            browser = launch(p)
+            first_pages_big(browser, Path(tmp), args.loads, args.big_rows)
+            browser.close()
+        return
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p, CpuBurner(args.burn):
         browser = launch(p)
         folder = Path(tmp)
