@@ -256,14 +256,29 @@ def write_big_table(path: Path, rows: int) -> None:
     df.to_parquet(path)
 
 
-def big_app(browser, folder: Path, loads: int, rows: int) -> dict[str, list[float]]:
-    """First pages of a numeric table of ``rows`` rows (the dataset mapped from the server's cache)."""
+def big_app(browser, folder: Path, loads: int, rows: int, labels: int) -> dict[str, list[float]]:
+    """First pages of a numeric table of ``rows`` rows (the dataset mapped from the server's cache),
+    then ``labels`` clicks: click -> next sample, with retrains running behind (one per label)."""
     path = folder / "big.parquet"
     write_big_table(path, rows)
     with VoilaServer(["serve", str(path), "--label-column", "label", "--store", str(folder / "big.sqlite"),
                       "--no-umap", "--strategy", "margin"], folder / "big.log",
                      env={"AL_WIDGETS_CACHE": str(folder / "cache")}) as srv:
-        return first_pages(browser, srv, ".alw-class-button", loads, with_map=True, pooled=True)
+        out = first_pages(browser, srv, ".alw-class-button", loads, with_map=True, pooled=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(srv.url, timeout=180_000)
+        page.wait_for_selector(".alw-class-button", timeout=180_000)
+        page.wait_for_function(MAP_DRAWN_JS, timeout=180_000, polling=50)
+        shown, out["next"], busy = current_id(page), [], 0
+        for i in range(labels):
+            busy += "training on" in page.locator(".alw-status").inner_text()
+            t0 = time.perf_counter()
+            page.locator(".alw-class-button").nth(i % 2).click()
+            shown = wait_next(page, shown)
+            out["next"].append(1e3 * (time.perf_counter() - t0))
+        out["clicks during a retrain"] = [busy]
+        page.close()
+    return out
 
 
 def digits_pages(browser, folder: Path, loads: int) -> dict[str, list[float]]:
@@ -272,10 +287,10 @@ def digits_pages(browser, folder: Path, loads: int) -> dict[str, list[float]]:
         return first_pages(browser, srv, ".alw-class-button", loads, with_map=True, pooled=True)
 
 
-def first_pages_big(browser, folder: Path, loads: int, rows: int) -> None:
+def first_pages_big(browser, folder: Path, loads: int, rows: int, labels: int) -> None:
     """The first page of a ``rows``-row table against the digits page, in the same run."""
     d = digits_pages(browser, folder, loads)
-    b = big_app(browser, folder, loads, rows)
+    b = big_app(browser, folder, loads, rows, labels)
     print(f"First page, median of {loads} fresh loads, warm kernels; seconds (memory: the page's kernel)")
     print(f"{'':<32} {'digits (1,437)':>15} {f'table ({rows:,})':>18} {'ratio':>8}")
     for key, name in (("ready", "request -> first sample clickable"), ("map", "request -> map drawn")):
@@ -284,6 +299,10 @@ def first_pages_big(browser, folder: Path, loads: int, rows: int) -> None:
     for key, name in (("rss", "kernel RSS (MiB)"), ("uss", "kernel USS (MiB)")):
         if d[key] and b[key]:
             print(f"{name:<32} {statistics.median(d[key]):>15.0f} {statistics.median(b[key]):>18.0f}")
+    med, p95 = _stats(b["next"])
+    print(f"click -> next sample on the {rows:,}-row page, {labels} labels (retrains behind, "
+          f"{b['clicks during a retrain'][0]} clicks made while the status said training): "
+          f"median {med:.0f} ms, p95 {p95:.0f} ms")
 
 
 def _stats(xs: list[float]) -> tuple[float, float]:
@@ -303,7 +322,7 @@ def main() -> None:
     if args.big_rows:
         with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p, CpuBurner(args.burn):
             browser = launch(p)
-            first_pages_big(browser, Path(tmp), args.loads, args.big_rows)
+            first_pages_big(browser, Path(tmp), args.loads, args.big_rows, args.labels)
             browser.close()
         return
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p, CpuBurner(args.burn):
