@@ -146,3 +146,26 @@ def test_the_forecast_recovers_a_known_learning_curve():
     out = forecast(list(zip(n, acc)), 0.99)  # above the curve's ceiling
     assert out.labels is None and "out of reach" in str(out)
     assert forecast([(10, 0.5), (20, 0.6)], 0.9) is None  # too few points
+
+
+def test_the_forecast_is_fitted_by_the_retrain_never_by_a_view_asking_for_advice(tmp_path, monkeypatch):
+    """Issue 25: fifty curve fits (~0.1 s) on the kernel's main thread delayed clicks; the retrain's
+    thread fits the forecast, and ``stop_advice()`` (what the curve view calls) only reads it."""
+    import threading
+
+    import al_widgets.core.session.monitor as monitor
+    X, y = load_digits(return_X_y=True)
+    s = _session(X[:800] / 16, y[:800], tmp_path, audit=0.3)
+    threads = []
+    real = monitor.forecast
+    monkeypatch.setattr(monitor, "forecast", lambda *a, **k: threads.append(threading.current_thread()) or real(*a, **k))
+    s.retrain()
+    for _ in range(60):
+        item = s.next_item()
+        s.submit(item.index, int(y[item.index]))
+    assert threads  # the forecast was fitted, by retrains
+    fits = len(threads)
+    advice = s.stop_advice()
+    assert len(threads) == fits  # asking for advice fits nothing
+    assert advice.forecast is not None and ("labels would reach" in advice.reason or "out of reach" in advice.reason)
+    s.close()

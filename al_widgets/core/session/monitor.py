@@ -74,18 +74,25 @@ class QualityMonitor:
         return est
 
     def advice(self, n_labeled: int) -> StopAdvice:
-        """Stabilizing predictions on the stop set, with the estimate and the forecast."""
+        """Stabilizing predictions on the stop set, with the estimate and the forecast.
+
+        Cheap (a view asks on every retrain, on the kernel's main thread): the forecast is fitted by
+        :meth:`record_retrain`, in the retrain's thread, and only read here."""
         est = self.estimate()
-        outlook = None
-        frame = self.curve.to_frame()
-        if est.known and est.metric == "accuracy" and "estimate" in frame:
-            points = list(frame[["n_labels", "estimate"]].dropna().itertuples(index=False, name=None))
-            target = min(round(est.value + 0.025, 2), 0.99)
-            key = (len(points) // 5, target)
-            if self._forecast[0] != key:  # fifty curve fits: every fifth new curve point, not per look
-                self._forecast = (key, forecast(points, target) if target > est.value else None)
-            outlook = self._forecast[1]
+        outlook = self._forecast[1] if est.known and est.metric == "accuracy" else None
         return advice(self.stability, est, n_labeled, outlook)
+
+    def _update_forecast(self) -> None:
+        """Refit the learning-curve forecast (fifty bootstrap fits, ~0.1 s): every fifth curve point."""
+        est = self.estimate()
+        frame = self.curve.to_frame()
+        if not (est.known and est.metric == "accuracy" and "estimate" in frame):
+            return
+        points = list(frame[["n_labels", "estimate"]].dropna().itertuples(index=False, name=None))
+        target = min(round(est.value + 0.025, 2), 0.99)
+        key = (len(points) // 5, target)
+        if self._forecast[0] != key:
+            self._forecast = (key, forecast(points, target) if target > est.value else None)
 
     def record_retrain(self, res: Any) -> tuple[str, str]:
         """Record an adopted retrain (stop set, learning curve); returns the status line and its kind."""
@@ -107,6 +114,7 @@ class QualityMonitor:
         change = res.prediction_change
         self.curve.record(res.n_labels, res.metrics, mean_unc, **columns, strategy=res.strategy,
                           fit_seconds=res.fit_seconds, score_seconds=res.score_seconds, prediction_change=change)
+        self._update_forecast()  # here, in the retrain's thread: never on the page's main thread
         ms = (res.fit_seconds + res.score_seconds) * 1000
         metric = ", ".join(f"{k} {v:.3f}" for k, v in res.metrics.items())
         if not metric:
