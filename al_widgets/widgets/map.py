@@ -128,7 +128,7 @@ class UncertaintyMap(w.VBox, SessionView):
         self._want = {"colours": False, "markers": False}
         self._epistemic_pending = False
         self._listen(session, {"retrained": self._on_retrained,
-                               "labeled": lambda **_: self.request_redraw(),
+                               "labeled": self._on_labeled,
                                "undone": self._on_undone,
                                "unskipped": lambda **_: self.request_redraw(),
                                "current_changed": lambda item: self.request_redraw()})
@@ -262,8 +262,22 @@ class UncertaintyMap(w.VBox, SessionView):
             return self.min_interval
         return min(max(2.0 * latency, 0.25), self.min_interval)
 
+    PAUSE = 1.0
+    """Big maps: seconds without a label before the map is redrawn.  Redrawing 20,000 WebGL markers
+    takes the page 100-300 ms; while a person clicks label after label it would sit between their
+    click and the next sample, so the map catches up when they pause."""
+
+    def _on_labeled(self, **_: Any) -> None:
+        self._last_label = time.monotonic()
+        self.request_redraw()
+
     def _redraw(self) -> None:
         self._timer = None
+        wait = self.PAUSE - (time.monotonic() - getattr(self, "_last_label", -1e9)) if self.big else 0.0
+        loop = self._dispatcher.loop
+        if wait > 0 and loop is not None and loop.is_running():  # still labeling: later
+            self._timer = loop.call_later(wait, self._redraw)
+            return
         self._last_draw = time.monotonic()
         colours, self._want = self._want["colours"], {"colours": False, "markers": False}
         if colours:
