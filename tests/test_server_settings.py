@@ -39,3 +39,10 @@ def test_the_installed_settings_are_what_the_guards_enforce():
         assert guard.users_mode()
     finally:
         server_settings.install(before)
+
+
+def test_every_setting_has_a_parse_rule():
+    from dataclasses import fields
+
+    from al_widgets.app.server_settings import NUMBERS, PATHS
+    assert {f.name for f in fields(ServerSettings)} == PATHS | set(NUMBERS)

@@ -45,23 +45,25 @@ class ServerSettings:
         for f in fields(cls):
             name = f"AL_WIDGETS_{f.name.upper()}"
             raw = env.get(name)
-            if raw is None or raw == "":
-                continue
-            values[f.name] = _parse(name, raw, f.default)
+            if raw:
+                values[f.name] = raw if f.name in PATHS else _number(name, raw, NUMBERS[f.name])
         return cls(**values)
 
 
-def _parse(name: str, raw: str, default: Any) -> Any:
-    if default is None and name != "AL_WIDGETS_PARENT_PID":
-        return raw  # a path
-    kind = float if isinstance(default, float) else int
+PATHS = {"users", "config"}
+NUMBERS: dict[str, tuple[type, float]] = {  # field -> (type, smallest value allowed)
+    "max_kernels": (int, 1), "max_kernels_per_user": (int, 1), "max_comms": (int, 1), "max_frame": (int, 1),
+    "key_tries": (int, 1), "revoke_every": (float, 0.01), "warm_kernels": (int, 0), "parent_pid": (int, 1)}
+
+
+def _number(name: str, raw: str, rule: tuple[type, float]) -> Any:
+    kind, minimum = rule
     try:
         value = kind(raw)
     except ValueError:
         raise ValueError(f"{name} must be a number, got {raw!r}") from None
-    minimum = 0 if name == "AL_WIDGETS_WARM_KERNELS" else 1
-    if value < minimum and not (kind is float and value > 0):
-        raise ValueError(f"{name} must be at least {minimum}, got {raw!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum:g}, got {raw!r}")
     return value
 
 
