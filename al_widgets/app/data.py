@@ -313,12 +313,7 @@ def _text_pool(texts: list[str], ids: list | None, labels: list | None, classes:
                        features="TF-IDF of the text (words and word pairs)")
     if config.embedder == "thumbnails":
         raise ConfigError("--embedder thumbnails is for image folders; text takes auto, tfidf or your own")
-    from ..core.data.embed import embed, resolve
-    try:
-        label, _ = resolve(config.embedder)
-        X = embed(texts, config.embedder, config.cache_dir or DEFAULT_CACHE, progress=_progress("embedding texts"))
-    except (ValueError, TypeError, ImportError) as exc:
-        raise ConfigError(f"--embedder {config.embedder}: {_one_line(exc)}") from None
+    label, X = _embed(texts, config, "texts")
     # the store belongs to the texts: a new embedder keeps the labels (same identity as a TF-IDF pool)
     pool = Pool(X, ids=ids, items=texts, labels=labels, classes=classes, name=name, content=texts)
     return AppData(pool, _model(config.model, "numeric"),
@@ -330,8 +325,7 @@ def _image_rows(paths: list[str], config: AppConfig) -> tuple[np.ndarray, np.nda
     skipped files and the features' name."""
     from ..core.data.image_features import features_of, read_images, thumbnail_of
     if config.embedder in ("auto", "thumbnails"):
-        both = read_images(paths, lambda im: np.concatenate([features_of(im), thumbnail_of(im)]))
-        rows, kept, skipped = both
+        rows, kept, skipped = read_images(paths, lambda im: np.concatenate([features_of(im), thumbnail_of(im)]))
         thumbs = rows[:, -256:] if len(rows) else np.empty((0, 256))
         if config.embedder == "thumbnails":
             return thumbs, thumbs, kept, skipped, "grey 16x16 thumbnails"
@@ -339,15 +333,22 @@ def _image_rows(paths: list[str], config: AppConfig) -> tuple[np.ndarray, np.nda
     if config.embedder in ("tfidf", "wordllama"):
         raise ConfigError(f"--embedder {config.embedder} is for text; images take auto, thumbnails or your own")
     thumbs, kept, skipped = read_images(paths, thumbnail_of)
-    from ..core.data.embed import embed
     readable = [paths[i] for i in kept]
     stats = [os.stat(p) for p in readable]  # a changed image is embedded again, not read from the cache
+    _, X = _embed(readable, config, "images", key=[f"{p}|{st.st_size}|{st.st_mtime_ns}"
+                                                   for p, st in zip(readable, stats)])
+    return X, thumbs, kept, skipped, f"image embedding {config.embedder} ({X.shape[1]}-d)"
+
+
+def _embed(items: list, config: AppConfig, what: str, key: list | None = None) -> tuple[str, np.ndarray]:
+    """``(the embedder's name, the rows)`` of ``items`` with ``--embedder``; a bad one in one line."""
+    from ..core.data.embed import embed, resolve
     try:
-        X = embed(readable, config.embedder, config.cache_dir or DEFAULT_CACHE, progress=_progress("embedding images"),
-                  key=[f"{p}|{st.st_size}|{st.st_mtime_ns}" for p, st in zip(readable, stats)])
+        name, _ = resolve(config.embedder)
+        return name, embed(items, config.embedder, config.cache_dir or DEFAULT_CACHE,
+                           progress=_progress(f"embedding {what}"), key=key)
     except (ValueError, TypeError, ImportError) as exc:
         raise ConfigError(f"--embedder {config.embedder}: {_one_line(exc)}") from None
-    return X, thumbs, kept, skipped, f"image embedding {config.embedder} ({X.shape[1]}-d)"
 
 
 def _progress(what: str) -> Any:

@@ -448,6 +448,7 @@ class ActiveLearningSession(EventEmitter):
     def decide(self, index: int, label: Any, kind: str = "adjudicated") -> None:
         """Record a reviewer's decision on ``index`` (admins only) and retrain (:meth:`ReviewService.decide`)."""
         self.identity.require_admin("decide labels")
-        label = self.review.decide(self._check_index(index), label, self.annotator, kind)
+        index = self._check_index(index)
+        label = self.review.decide(index, label, self.annotator, kind)
         self.emit("decided", index=index, label=label, kind=kind)
         self.request_retrain()
