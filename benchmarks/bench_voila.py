@@ -256,14 +256,17 @@ def write_big_table(path: Path, rows: int) -> None:
     df.to_parquet(path)
 
 
-def big_app(browser, folder: Path, loads: int, rows: int, labels: int) -> dict[str, list[float]]:
+def big_app(browser, folder: Path, loads: int, rows: int, labels: int, env: dict | None = None
+            ) -> dict[str, list[float]]:
     """First pages of a numeric table of ``rows`` rows (the dataset mapped from the server's cache),
     then ``labels`` clicks: click -> next sample, with retrains running behind (one per label)."""
     path = folder / "big.parquet"
-    write_big_table(path, rows)
-    with VoilaServer(["serve", str(path), "--label-column", "label", "--store", str(folder / "big.sqlite"),
+    if not path.exists():
+        write_big_table(path, rows)
+    store = folder / f"big-{len(list(folder.glob('big-*.sqlite')))}.sqlite"  # each run starts unlabeled
+    with VoilaServer(["serve", str(path), "--label-column", "label", "--store", str(store),
                       "--no-umap", "--strategy", "margin"], folder / "big.log",
-                     env={"AL_WIDGETS_CACHE": str(folder / "cache")}) as srv:
+                     env={"AL_WIDGETS_CACHE": str(folder / "cache"), **(env or {})}) as srv:
         out = first_pages(browser, srv, ".alw-class-button", loads, with_map=True, pooled=True)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(srv.url, timeout=180_000)
@@ -290,6 +293,7 @@ def digits_pages(browser, folder: Path, loads: int) -> dict[str, list[float]]:
 def first_pages_big(browser, folder: Path, loads: int, rows: int, labels: int) -> None:
     """The first page of a ``rows``-row table against the digits page, in the same run."""
     d = digits_pages(browser, folder, loads)
+    eager = big_app(browser, folder, loads, rows, labels, env={"AL_WIDGETS_MAP_PAUSE": "0"})
     b = big_app(browser, folder, loads, rows, labels)
     print(f"First page, median of {loads} fresh loads, warm kernels; seconds (memory: the page's kernel)")
     print(f"{'':<32} {'digits (1,437)':>15} {f'table ({rows:,})':>18} {'ratio':>8}")
@@ -299,10 +303,12 @@ def first_pages_big(browser, folder: Path, loads: int, rows: int, labels: int) -
     for key, name in (("rss", "kernel RSS (MiB)"), ("uss", "kernel USS (MiB)")):
         if d[key] and b[key]:
             print(f"{name:<32} {statistics.median(d[key]):>15.0f} {statistics.median(b[key]):>18.0f}")
-    med, p95 = _stats(b["next"])
-    print(f"click -> next sample on the {rows:,}-row page, {labels} labels (retrains behind, "
-          f"{b['clicks during a retrain'][0]} clicks made while the status said training): "
-          f"median {med:.0f} ms, p95 {p95:.0f} ms")
+    print(f"click -> next sample on the {rows:,}-row page, {labels} labels, retrains behind; ms")
+    for name, r in (("equal work: the map redrawn after every label", eager),
+                    ("+ the map waits for a 1 s pause in the labels (default)", b)):
+        med, p95 = _stats(r["next"])
+        print(f"  {name:<58} median {med:>5.0f}  p95 {p95:>5.0f}  "
+              f"({r['clicks during a retrain'][0]} clicks while training)")
 
 
 def _stats(xs: list[float]) -> tuple[float, float]:

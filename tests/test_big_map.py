@@ -115,8 +115,8 @@ def test_a_big_map_waits_for_a_pause_in_the_labels_before_it_redraws(big):
         m._on_labeled()  # a label now: the redraw waits
         m._timer = None
         m._redraw()
-        assert sent == [] and loop.scheduled and 0 < loop.scheduled[-1] <= m.PAUSE
-        m._last_label -= m.PAUSE + 0.1  # the person paused
+        assert sent == [] and loop.scheduled and 0 < loop.scheduled[-1] <= m.pause
+        m._last_label -= m.pause + 0.1  # the person paused
         m._redraw()
         assert sent == ["markers"]
     finally:

@@ -112,7 +112,7 @@ def build_app(config: AppConfig | None = None, user: str | None = None, role: st
     kwargs = {"cache_dir": config.cache_dir} if config.cache_dir else {}
     dash = ALDashboard(session, umap=config.umap, true_labels=data.true_labels, keyboard_scope="page",
                        role=role, signed_in=bool(user), blind=config.blind and role == "annotator",
-                       defer_figures=True, **kwargs)
+                       defer_figures=True, map_pause=config.map_pause, **kwargs)
     n = session.pool.n
     intro = w.HTML(
         f"<h2 style='margin:4px 0'>{escape(config.title)}</h2>"

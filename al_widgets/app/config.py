@@ -43,6 +43,8 @@ class AppConfig:
     blind: bool = False
     """Annotators never see the model's guesses or its learning curve (admins always do)."""
     audit: float = 0.1
+    map_pause: float = 1.0
+    """Big maps: seconds without a label before the map is redrawn (0: after every label)."""
     """Share of labels drawn at random to estimate accuracy, when the data has no test set."""
 
     def __post_init__(self) -> None:
@@ -86,7 +88,7 @@ def _parse(name: str, raw: str) -> Any:
         return [c.strip() for c in raw.split(",") if c.strip()]
     if name in ("batch_size", "budget"):
         return int(raw)
-    if name in ("overlap", "audit"):
+    if name in ("overlap", "audit", "map_pause"):
         return float(raw)
     if name in ("umap", "allow_mismatch", "blind"):
         return raw.strip().lower() not in ("0", "false", "no", "off")

@@ -48,6 +48,8 @@ class ALDashboard(w.VBox):
         The annotator's name comes from a sign-in (no name box).
     blind : bool
         Hide the model's guesses from this page (labeling panel, top-k, map) and its learning curve.
+    map_pause : float
+        Big pools: seconds without a label before the map is redrawn (see :class:`UncertaintyMap`).
     defer_figures : bool
         Build the map and the learning curves only once a page shows the labeling panel (or
         :meth:`build_figures` is called): the first sample is clickable sooner, and plotly is not
@@ -57,7 +59,7 @@ class ALDashboard(w.VBox):
     def __init__(self, session: Any, renderer: Renderer | None = None, map: bool = True, umap: bool | None = None,
                  true_labels: Any = None, cache_dir: Any = None, top_k: int = 6, keyboard_scope: str = "panel",
                  role: str = "admin", signed_in: bool = False, defer_figures: bool = False,
-                 blind: bool = False, **kwargs: Any) -> None:
+                 blind: bool = False, map_pause: float = 1.0, **kwargs: Any) -> None:
         if role not in ("admin", "annotator"):
             raise ValueError(f"role must be 'admin' or 'annotator', got {role!r}")
         self.session, self.role = session, role
@@ -74,7 +76,7 @@ class ALDashboard(w.VBox):
         self.map: Any = None
         self._built = False
         self._figure_args = dict(renderer=renderer, map=map, umap=umap, true_labels=true_labels,
-                                 cache_dir=cache_dir, plain=plain, blind=blind)
+                                 cache_dir=cache_dir, plain=plain, blind=blind, map_pause=map_pause)
         self._right = w.VBox([], layout=w.Layout(flex="1 1 auto", width="auto"))
         self._right.add_class("alw-right")
         if defer_figures:
@@ -125,7 +127,7 @@ class ALDashboard(w.VBox):
         map_kwargs = {} if a["cache_dir"] is None else {"cache_dir": a["cache_dir"]}
         if a["map"]:
             self.map = UncertaintyMap(self.session, umap=a["umap"], renderer=a["renderer"], plain=a["plain"],
-                                      blind=a["blind"], **map_kwargs)
+                                      blind=a["blind"], pause=a["map_pause"], **map_kwargs)
         self._built = True
         self._right.children = [v for v in (self.map, self.curves) if v is not None]
 

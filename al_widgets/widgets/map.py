@@ -76,12 +76,17 @@ class UncertaintyMap(w.VBox, SessionView):
         the layout), not only the drawn ones.
     sample_size : int
         Points drawn as markers for a big pool.
+    pause : float
+        Big pools: seconds without a label before the map is redrawn.  Redrawing 20,000 WebGL
+        markers takes the page 100-300 ms; after every label it sat between a click and the next
+        sample, so the map catches up when the person pauses (0: redraw after every label).
     """
 
     def __init__(self, session: Any, umap: bool | None = None, cache_dir: Any = DEFAULT_CACHE,
                  color_by: str = "uncertainty", height: int = 420, min_interval: float = 1.5,
                  renderer: Renderer | None = None, plain: bool = False, max_points: int = 100_000,
-                 sample_size: int = 20_000, blind: bool = False, **kwargs: Any) -> None:
+                 sample_size: int = 20_000, blind: bool = False, pause: float = 1.0, **kwargs: Any) -> None:
+        self.pause = float(pause)
         self.blind = blind
         modes = tuple(m for m in COLOR_MODES if not ((plain or blind) and m == "epistemic")
                       and not (blind and m == "predicted class"))
@@ -262,18 +267,13 @@ class UncertaintyMap(w.VBox, SessionView):
             return self.min_interval
         return min(max(2.0 * latency, 0.25), self.min_interval)
 
-    PAUSE = 1.0
-    """Big maps: seconds without a label before the map is redrawn.  Redrawing 20,000 WebGL markers
-    takes the page 100-300 ms; while a person clicks label after label it would sit between their
-    click and the next sample, so the map catches up when they pause."""
-
     def _on_labeled(self, **_: Any) -> None:
         self._last_label = time.monotonic()
         self.request_redraw()
 
     def _redraw(self) -> None:
         self._timer = None
-        wait = self.PAUSE - (time.monotonic() - getattr(self, "_last_label", -1e9)) if self.big else 0.0
+        wait = self.pause - (time.monotonic() - getattr(self, "_last_label", -1e9)) if self.big else 0.0
         loop = self._dispatcher.loop
         if wait > 0 and loop is not None and loop.is_running():  # still labeling: later
             self._timer = loop.call_later(wait, self._redraw)
