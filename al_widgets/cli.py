@@ -3,6 +3,7 @@
     al-widgets demo                                   # built-in digits
     al-widgets serve reviews.csv --text-column review --label-column label --classes pos,neg
     al-widgets serve photos/ --classes cat,dog        # a folder of images (subfolders = labels)
+    al-widgets serve tickets.csv --text-column text --label-column tags --multi-label   # tags: a|c
     al-widgets serve photos/ --host 0.0.0.0          # off loopback: prints a secret sign-in link
     al-widgets status data/reviews.csv.labels.sqlite  # labels per annotator and hour, open claims
     al-widgets export data/reviews.csv.labels.sqlite -o labels.csv
@@ -36,7 +37,11 @@ def _parser() -> argparse.ArgumentParser:
             s.add_argument("--embedding-column", help="column of precomputed embeddings (lists of floats; Parquet)")
             s.add_argument("--embeddings", help="an .npy matrix of precomputed embeddings, one row per CSV row "
                                                 "(default: DATA.npy or DATA.embeddings.npy beside the CSV, if present)")
-            s.add_argument("--classes", help="comma-separated class names, e.g. pos,neg")
+            s.add_argument("--classes", help="comma-separated class names, e.g. pos,neg (with --multi-label: the "
+                                             "tags; optional when the label column names them)")
+            s.add_argument("--multi-label", action="store_true",
+                           help="a sample may carry several labels (tags): the label column holds them as a|c, "
+                                "a blank cell is unlabeled; the model is one classifier per tag")
             s.add_argument("--model", default="auto", choices=["auto", "logreg", "gboost", "tfidf-logreg"])
             s.add_argument("--embedder", default="auto",
                            help="features of text and images: 'auto' (built-in, offline: a text embedding model; "
@@ -108,6 +113,7 @@ def _config(args: argparse.Namespace) -> AppConfig:
         cfg.embeddings = str(Path(args.embeddings).resolve()) if args.embeddings else None
         cfg.classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
         cfg.model, cfg.embedder = args.model, args.embedder
+        cfg.multi_label = args.multi_label
         cfg.title = f"Labeling {Path(args.data).name}"
     return cfg
 
@@ -122,8 +128,9 @@ def check(cfg: AppConfig, data: Any) -> str:
         res = session.retrain()
         if res is None:
             raise ConfigError(f"the model cannot be trained on this data: {session.status}")
-        trained = "cold start (no two classes labeled yet)" if res.cold_start else f"trained on {res.n_labels} labels"
-        return (f"ok: {data.pool.n} samples, classes {data.pool.classes}; {trained}; features: {data.features}; "
+        trained = f"cold start ({res.message})" if res.cold_start else f"trained on {res.n_labels} labels"
+        kind = "tags" if data.pool.task == "multilabel" else "classes"
+        return (f"ok: {data.pool.n} samples, {kind} {data.pool.classes}; {trained}; features: {data.features}; "
                 f"{store_line}")
     finally:
         session.close()

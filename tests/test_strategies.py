@@ -9,7 +9,7 @@ from sklearn.pipeline import make_pipeline
 from al_widgets.core import ScoringContext, available_strategies, get_strategy
 from al_widgets.core.strategies.coldstart import cold_start
 
-ALL = list(available_strategies())
+ALL = list(available_strategies("classification"))
 
 
 def _ctx(X, y, model, n_lab=40, seed=0, classes=None):
@@ -82,7 +82,9 @@ def test_the_menu_offers_only_what_fits_the_task():
     from al_widgets.core import available_strategies
     reg = available_strategies("regression")
     assert set(reg) == {"random", "max_variance", "expected_model_change", "typiclust", "coreset"}
-    assert "margin" in available_strategies("classification") and len(available_strategies()) == 16
+    assert "margin" in available_strategies("classification") and len(available_strategies("classification")) == 16
+    assert set(available_strategies("multilabel")) == {"random", "tag_entropy", "tag_margin", "mmc", "tag_clue"}
+    assert not {"tag_entropy", "mmc"} & set(available_strategies("classification"))
     with pytest.raises(ValueError, match="task"):
         available_strategies("clustering")
 

@@ -60,7 +60,7 @@ def build_session(config: AppConfig, data: AppData | None = None, annotator: str
     data = data or load(config)
     if not annotator and store is None:  # single-user app: the name labels were last given under
         annotator = last_annotator(config.store)
-    session = ActiveLearningSession(data.model, data.pool, config.strategy,
+    session = ActiveLearningSession(data.model, data.pool, _strategy(config, data.pool.task),
                                     store=store if store is not None else config.store, X_test=data.X_test,
                                     y_test=data.y_test, batch_size=config.batch_size, budget=config.budget,
                                     annotator=annotator or f"expert-{uuid.uuid4().hex[:4]}", background=background,
@@ -69,6 +69,15 @@ def build_session(config: AppConfig, data: AppData | None = None, annotator: str
                                     audit=config.audit if data.X_test is None else 0.0)
     atexit.register(session.close)  # a closed tab's kernel exits: free its claims for the others
     return session
+
+
+def _strategy(config: AppConfig, task: str) -> str:
+    """The configured strategy; a tag pool left on the app's default gets the tag default."""
+    from ..core.strategies.catalog import DEFAULTS, REGISTRY, supports
+    default = AppConfig.__dataclass_fields__["strategy"].default
+    if config.strategy == default and config.strategy in REGISTRY and not supports(REGISTRY[default], task):
+        return DEFAULTS[task]
+    return config.strategy
 
 
 def last_annotator(store: str | None) -> str | None:

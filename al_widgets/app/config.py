@@ -24,6 +24,8 @@ class AppConfig:
     embeddings: str | None = None
     """An ``.npy`` matrix of precomputed embeddings, one row per data row (default: one beside the CSV)."""
     classes: list | None = None
+    multi_label: bool = False
+    """A sample may carry several labels (tags): the label column holds ``a|c`` (blank: unlabeled)."""
     embedder: str = "auto"
     """Features of text and images: ``auto`` (the built-in text model; built-in image features),
     ``tfidf`` (text), ``thumbnails`` (images), ``module:function`` (yours), or
@@ -90,6 +92,6 @@ def _parse(name: str, raw: str) -> Any:
         return int(raw)
     if name in ("overlap", "audit", "map_pause"):
         return float(raw)
-    if name in ("umap", "allow_mismatch", "blind"):
+    if name in ("umap", "allow_mismatch", "blind", "multi_label"):
         return raw.strip().lower() not in ("0", "false", "no", "off")
     return raw

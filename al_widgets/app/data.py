@@ -14,6 +14,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -125,6 +126,8 @@ def _labels_and_classes(df: pd.DataFrame, config: AppConfig) -> tuple[list | Non
     ``--classes`` every label is matched to its class by spelling (``1.0`` -> class ``"1"``).
     """
     from ..core.data.labels import LabelCoercer, canonical, normalize_classes
+    if config.multi_label:
+        return _tags_and_classes(df, config)
     labels = None
     if config.label_column:
         if config.label_column not in df:
@@ -158,13 +161,39 @@ def _labels_and_classes(df: pd.DataFrame, config: AppConfig) -> tuple[list | Non
     return labels, classes
 
 
+def _tags_and_classes(df: pd.DataFrame, config: AppConfig) -> tuple[list | None, list]:
+    """``--multi-label``: the label column's cells as tag sets (``a|c``; a blank cell is unlabeled), and
+    the tags (``--classes``, else every tag the column names)."""
+    from ..core.data.labels import TAG_SEPARATOR, TagCoercer, normalize_classes
+    cells: list | None = None
+    if config.label_column:
+        if config.label_column not in df:
+            raise ConfigError(f"unknown label column {config.label_column!r}; columns are {list(df.columns)}")
+        cells = [None if pd.isna(v) or not str(v).strip() else str(v) for v in df[config.label_column]]
+    named = sorted({t.strip() for c in cells or [] if c for t in c.split(TAG_SEPARATOR) if t.strip()})
+    classes = normalize_classes(config.classes) if config.classes else named
+    if len(classes) < 1:
+        raise ConfigError("--multi-label needs tags: pass --classes a,b,c or a label column that names them (a|c)")
+    try:
+        coerce = TagCoercer([str(c) for c in classes])
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    labels = None
+    if cells is not None:
+        try:
+            labels = [None if c is None else coerce(c) for c in cells]
+        except ValueError as exc:
+            raise ConfigError(f"label column: {_one_line(exc)} (pass every tag in --classes)") from None
+    return labels, coerce.classes
+
+
 def _csv(path: Path, config: AppConfig) -> AppData:
     folder = _cache_folder(path, config)
     cached = dataset_cache.read(folder) if folder is not None else None
     if cached is not None:  # another process parsed this file already: map its features
         features, ids, labels, classes = cached
-        return AppData(Pool(features, ids=ids, labels=labels, classes=classes, name=path.name),
-                       _model(config.model, "numeric"))
+        return AppData(Pool(features, ids=ids, labels=labels, classes=classes, name=path.name, task=_task(config)),
+                       _model(config.model, "numeric", config.multi_label))
     df = _read_csv(path)
     if df.empty:
         raise ConfigError(f"{path} has no rows")
@@ -196,12 +225,13 @@ def _csv(path: Path, config: AppConfig) -> AppData:
         # rows show as their features (the id is on the panel): the kernels of the pages map them
         feats = feats.reset_index(drop=True)
         dataset_cache.write(folder, feats, ids, labels, classes)
-        return AppData(Pool(feats, ids=ids, labels=labels, classes=classes, name=path.name),
-                       _model(config.model, "numeric"))
+        return AppData(Pool(feats, ids=ids, labels=labels, classes=classes, name=path.name, task=_task(config)),
+                       _model(config.model, "numeric", config.multi_label))
     items = df.drop(columns=[c for c in drop if c != config.id_column])
     pool = Pool(feats, ids=ids if ids is not None else [str(i) for i in range(len(df))],
-                items=items.reset_index(drop=True), labels=labels, classes=classes, name=path.name)
-    return AppData(pool, _model(config.model, "numeric"))
+                items=items.reset_index(drop=True), labels=labels, classes=classes, name=path.name,
+                task=_task(config))
+    return AppData(pool, _model(config.model, "numeric", config.multi_label))
 
 
 def _cache_folder(path: Path, config: AppConfig) -> Path | None:
@@ -210,7 +240,8 @@ def _cache_folder(path: Path, config: AppConfig) -> Path | None:
     if config.text_column or config.embedding_column or config.embeddings or not path.is_file() \
             or sidecar_embeddings(path) is not None:
         return None
-    options = {"label": config.label_column, "id": config.id_column, "classes": config.classes}
+    options = {"label": config.label_column, "id": config.id_column, "classes": config.classes,
+               "multi_label": config.multi_label}
     return dataset_cache.cache_folder(config.cache_dir or DEFAULT_CACHE, path, options)
 
 
@@ -230,11 +261,13 @@ def _embedded(df: pd.DataFrame, path: Path, config: AppConfig, labels: list | No
             emb = np.load(npy, mmap_mode="r", allow_pickle=False)
         frame = df.drop(columns=[config.label_column]) if config.label_column else df
         pool = Pool.from_frame(frame, embedding_column=config.embedding_column, embeddings=emb,
-                               id_column=config.id_column, labels=labels, classes=classes, name=path.name)
+                               id_column=config.id_column, labels=labels, classes=classes, name=path.name,
+                               task=_task(config))
     except (ValueError, OSError) as exc:
         raise ConfigError(_one_line(exc)) from None
     source = npy.name if npy is not None else f"column {config.embedding_column!r}"
-    return AppData(pool, _model(config.model, "numeric"), features=f"precomputed embeddings ({source})")
+    return AppData(pool, _model(config.model, "numeric", config.multi_label),
+                   features=f"precomputed embeddings ({source})")
 
 
 def _refuse_mostly_numeric_text(df: pd.DataFrame) -> None:
@@ -280,6 +313,9 @@ def _inside(path: Path, root: Path) -> bool:
 
 def _images(folder: Path, config: AppConfig) -> AppData:
     """Images directly in ``folder`` are unlabeled; images in ``folder/<class>/`` carry that label."""
+    if config.multi_label:
+        raise ConfigError("--multi-label reads tags from a CSV's label column; an image folder names one class "
+                          "per subfolder")
     files, skipped = _image_files(folder)
     if not files:
         raise ConfigError(f"no images ({', '.join(IMAGE_EXT)}) found in {folder}")
@@ -309,14 +345,16 @@ def _text_pool(texts: list[str], ids: list | None, labels: list | None, classes:
     """Text on embeddings (the built-in model unless ``--embedder`` says otherwise), or TF-IDF."""
     if config.embedder == "tfidf" or config.model == "tfidf-logreg":
         X = np.array(texts, dtype=object)
-        return AppData(Pool(X, ids=ids, labels=labels, classes=classes, name=name), _model("tfidf-logreg", "text"),
+        return AppData(Pool(X, ids=ids, labels=labels, classes=classes, name=name, task=_task(config)),
+                       _model("tfidf-logreg", "text", config.multi_label),
                        features="TF-IDF of the text (words and word pairs)")
     if config.embedder == "thumbnails":
         raise ConfigError("--embedder thumbnails is for image folders; text takes auto, tfidf or your own")
     label, X = _embed(texts, config, "texts")
     # the store belongs to the texts: a new embedder keeps the labels (same identity as a TF-IDF pool)
-    pool = Pool(X, ids=ids, items=texts, labels=labels, classes=classes, name=name, content=texts)
-    return AppData(pool, _model(config.model, "numeric"),
+    pool = Pool(X, ids=ids, items=texts, labels=labels, classes=classes, name=name, content=texts,
+                task=_task(config))
+    return AppData(pool, _model(config.model, "numeric", config.multi_label),
                    features=f"text embedding {label.replace('wordllama:', 'WordLlama ')} ({X.shape[1]}-d)")
 
 
@@ -359,14 +397,21 @@ def _progress(what: str) -> Any:
     return show
 
 
-def _model(name: str, kind: str) -> Any:
+def _task(config: AppConfig) -> str:
+    return "multilabel" if config.multi_label else "classification"
+
+
+def _model(name: str, kind: str, multi_label: bool = False) -> Any:
+    """The named model; for tags (``multi_label``) its classifier wrapped one-vs-rest (one per tag)."""
+    def final(est: Any) -> Any:
+        return OneVsRestClassifier(est) if multi_label else est
     if name == "auto":
         name = "tfidf-logreg" if kind == "text" else "logreg"
     if name == "tfidf-logreg":
         return make_pipeline(TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=1),
-                             LogisticRegression(max_iter=1000))
+                             final(LogisticRegression(max_iter=1000)))
     if name == "logreg":
-        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+        return make_pipeline(StandardScaler(), final(LogisticRegression(max_iter=1000)))
     if name == "gboost":
-        return HistGradientBoostingClassifier(max_iter=100)
+        return final(HistGradientBoostingClassifier(max_iter=100))
     raise ConfigError(f"unknown model {name!r}; choose auto, logreg, gboost or tfidf-logreg")

@@ -38,6 +38,14 @@ class BulkLabeler(w.VBox):
                                    [(str(c), c) for c in session.pool.classes or []],
                                    index=0, description="label as", layout=w.Layout(width="230px"))
         self.label_as.observe(lambda _c: self._update_button(), "value")
+        self.multilabel = session.pool.task == "multilabel"
+        # tags: toggles, or "none of these" on purpose; nothing chosen writes nothing
+        self.tag_toggles = [w.ToggleButton(description=str(c), layout=w.Layout(width="auto"))
+                            for c in (session.pool.classes or [])] if self.multilabel else []
+        self.no_tags = w.ToggleButton(description="none of these", layout=w.Layout(width="auto"))
+        for t in [*self.tag_toggles, self.no_tags]:
+            t.add_class("alw-bulk-tag")
+            t.observe(self._tags_changed, "value")
         self.button = w.Button(description="Label selected", button_style="warning", disabled=True)
         self.button.on_click(lambda _b: self.ask_confirmation())
         self.confirm_text = w.HTML()
@@ -47,8 +55,10 @@ class BulkLabeler(w.VBox):
         self.cancel_button.on_click(lambda _b: self.hide_confirmation())
         self.confirm_box = w.HBox([self.confirm_text, self.confirm_button, self.cancel_button],
                                   layout=w.Layout(display="none"))
-        super().__init__([self.info, self.preview, w.HBox([self.label_as, self.button]), self.confirm_box],
-                         **kwargs)
+        chooser = (w.HBox([w.HTML("tag as "), *self.tag_toggles, self.no_tags, self.button],
+                          layout=w.Layout(flex_flow="row wrap")) if self.multilabel
+                   else w.HBox([self.label_as, self.button]))
+        super().__init__([self.info, self.preview, chooser, self.confirm_box], **kwargs)
         self.add_class("alw-bulk")
 
     def select(self, indices: Any) -> list[int]:
@@ -88,9 +98,25 @@ class BulkLabeler(w.VBox):
         return w.HTML(f"<div style='width:96px;overflow:hidden'>{sample_html(self.session.pool.item(index), self.renderer, 64)}"
                       f"{pred}</div>")
 
+    def chosen(self) -> Any:
+        """The label the button writes: the chosen class; for tags the chosen set (``[]`` only with
+        "none of these" toggled); ``None`` while nothing is chosen."""
+        if not self.multilabel:
+            return self.label_as.value
+        tags = [c for c, t in zip(self.session.pool.classes, self.tag_toggles) if t.value]
+        return tags if tags or self.no_tags.value else None
+
+    def _tags_changed(self, change: dict) -> None:
+        if change["new"] and change["owner"] is self.no_tags:  # "none of these" and a tag exclude each other
+            for t in self.tag_toggles:
+                t.value = False
+        elif change["new"]:
+            self.no_tags.value = False
+        self._update_button()
+
     def _update_button(self) -> None:
         n = len(self.selected)
-        self.button.disabled = not n or n > self.limit or self.label_as.value is None
+        self.button.disabled = not n or n > self.limit or self.chosen() is None
         self.button.description = f"Label {n} points" if n else "Label selected"
 
     def ask_confirmation(self) -> None:
@@ -99,7 +125,7 @@ class BulkLabeler(w.VBox):
             return
         n = len(self.selected)
         self.confirm_text.value = (f"Label <b>{n}</b> point{'s' if n != 1 else ''} as "
-                                   f"<b>{escape(self.label_as.value)}</b>?")
+                                   f"<b>{escape(self._shown(self.chosen()))}</b>?")
         self.confirm_box.layout.display = "flex"
 
     def hide_confirmation(self) -> None:
@@ -114,18 +140,26 @@ class BulkLabeler(w.VBox):
         were labeled.
         """
         self.hide_confirmation()
-        cls = self.label_as.value
+        cls = self.chosen()
         if not self.selected or cls is None or len(self.selected) > self.limit:
             return 0
         result = self.session.submit_many(self.selected, cls)
         self._written = {self.session.pool.index_of(sid) for sid in result.written}
         self.selected = []
         self._show()
-        self.info.value = escape(result.summary(cls))
+        self.info.value = escape(result.summary(self._shown(cls)))
         self.label_as.index = 0  # back to "choose a class…"
+        for t in [*self.tag_toggles, self.no_tags]:
+            t.value = False
         if self.on_done is not None:
             self.on_done()
         return len(result.written)
+
+    def _shown(self, label: Any) -> str:
+        """A label as people read it (tags: "billing, urgent" or "none of these")."""
+        if self.multilabel:
+            return ", ".join(map(str, label)) if label else "none of these (no tag)"
+        return str(label)
 
     def forget(self, index: int) -> None:
         """A label was undone: a message about the bulk label it belonged to is no longer true."""

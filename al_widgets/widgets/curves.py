@@ -16,7 +16,12 @@ HISTORY = {METRIC: 4, UNCERTAINTY: 5, CHANGE: 6}  # older points: resent only wh
 EST_LOW, EST_HIGH, ESTIMATE = 7, 8, 9  # the audit estimate and its 90 % band (no test set)
 TRUTH = 10  # teaching mode: the model's true accuracy on the pool, against which the estimate is judged
 _NAMES = {"progressive_accuracy": "accuracy on each new label before training on it (last 20)",
-          "progressive_mae": "error on each new label before training on it (last 20)"}
+          "progressive_mae": "error on each new label before training on it (last 20)",
+          "progressive_f1_micro": "micro-F1 of the tags of each new label before training on it (last 20)"}
+_HELD_OUT = {"classification": "accuracy", "regression": "r2", "multilabel": "f1_micro"}
+"""The held-out metric each task's curve shows."""
+_ESTIMATE = {"classification": "estimated accuracy (audit labels)", "regression": "estimated RMSE (audit labels)",
+             "multilabel": "estimated tag-set F1 (audit labels)"}
 
 
 class LearningCurves(w.VBox, SessionView):
@@ -55,7 +60,7 @@ class LearningCurves(w.VBox, SessionView):
         self.session = session
         held_out = session.X_test is not None
         if held_out:
-            self.metric = "accuracy" if session.pool.task == "classification" else "r2"
+            self.metric = _HELD_OUT[session.pool.task]
         else:
             self.metric = session.progressive.metric
         self.metric_label = self.metric if held_out else _NAMES[self.metric]
@@ -79,14 +84,14 @@ class LearningCurves(w.VBox, SessionView):
                   go.Scatter(x=[], y=[], mode="lines", line=dict(width=0), fill="tonexty",
                              fillcolor="rgba(26,127,55,0.18)", legendgroup="estimate", name="90 % interval"),
                   go.Scatter(x=[], y=[], mode="lines+markers", legendgroup="estimate",
-                             name="estimated accuracy (audit labels)" if session.pool.task == "classification"
-                             else "estimated RMSE (audit labels)",
+                             name=_ESTIMATE[session.pool.task],
                              line=dict(color="#1a7f37", width=3), marker=dict(size=5, color="#1a7f37")),
                   go.Scatter(x=[], y=[], mode="lines", name="true accuracy on the pool (teacher's view)",
                              visible=False, line=dict(color="black", dash="dash", width=2))],
             layout=go.Layout(height=320, margin=dict(l=40, r=40, t=30, b=30),
                              xaxis=dict(title="labels", rangemode="tozero"),
-                             yaxis=dict(title=self.metric if held_out else "progressive " + self.metric.split("_")[1],
+                             yaxis=dict(title=self.metric if held_out else
+                                        "progressive " + self.metric.split("_", 1)[1].replace("_", "-"),
                                         **_metric_range(self.metric)),
                              yaxis2=dict(title="uncertainty / change", overlaying="y", side="right",
                                          rangemode="tozero"),
@@ -213,7 +218,7 @@ class LearningCurves(w.VBox, SessionView):
 
 def _metric_range(metric: str) -> dict:
     """Shares (accuracy, F1) are drawn on 0-1 whatever the points: one point never reads "-1 to 4"."""
-    if metric in ("accuracy", "f1_macro", "progressive_accuracy"):
+    if metric in ("accuracy", "f1_macro", "f1_micro", "progressive_accuracy", "progressive_f1_micro"):
         return {"range": [0, 1.02]}
     return {"rangemode": "tozero"} if metric in ("rmse", "progressive_mae") else {}
 

@@ -12,6 +12,7 @@ from ..core.store.label_store import AlreadyLabeled
 from .support.dispatch import SessionView
 from .keyboard import KeyboardShortcuts
 from .render import Renderer, escape, sample_html
+from .tags import SUBMIT_KEY, TagPicker
 
 _PLAIN_STATUS = {"ok": "saved; the model has learned from the newest labels",
                  "busy": "saved; the model is learning from your labels…",
@@ -57,7 +58,9 @@ class LabelingPanel(w.VBox, SessionView):
         self._shown_at = time.monotonic()
         self.sample = w.HTML(layout=w.Layout(min_height=f"{size}px"))
         self.info = w.HTML()
-        self.class_buttons = self._make_class_buttons()
+        self.multilabel = session.pool.task == "multilabel"
+        self.tag_picker = TagPicker(session.pool.classes, self.key_map, self.label) if self.multilabel else None
+        self.class_buttons = [] if self.multilabel else self._make_class_buttons()
         self.value = w.FloatText(description="value", layout=w.Layout(width="220px"))
         self.submit_value = w.Button(description="Submit value", button_style="primary")
         self.submit_value.on_click(lambda _b: self.label(self.value.value))
@@ -78,6 +81,7 @@ class LabelingPanel(w.VBox, SessionView):
         self.keyboard = KeyboardShortcuts(shortcut_keys=self._shortcut_keys(), hint=self._hint(), scope=keyboard_scope)
         self.keyboard.on_key(self._on_key)
         answer = (w.HBox([self.value, self.submit_value]) if session.pool.task == "regression"
+                  else self.tag_picker if self.multilabel
                   else w.HBox(self.class_buttons, layout=w.Layout(flex_flow="row wrap")))
         super().__init__([w.HTML("<b>Label this sample</b>"), self.sample, self.info, answer,
                           w.HBox([self.skip_button, self.undo_button]), self.annotator,
@@ -108,12 +112,14 @@ class LabelingPanel(w.VBox, SessionView):
         return buttons
 
     def _shortcut_keys(self) -> list[str]:
-        return [*self.key_map, SKIP_KEY, UNDO_KEY]
+        return [*self.key_map, SKIP_KEY, UNDO_KEY, *([SUBMIT_KEY] if self.multilabel else [])]
 
     def _hint(self) -> str:
         keys = list(self.key_map)
         if not keys:
             labels = ""
+        elif self.multilabel:
+            labels = f"the key in [ ] toggles a tag, {SUBMIT_KEY} submits, "
         elif all(str(c) == k for k, c in self.key_map.items()):
             labels = "the class name labels, "
         else:
@@ -162,12 +168,20 @@ class LabelingPanel(w.VBox, SessionView):
             self._on_status("nothing to undo", "info")
             return
         self.show(self.session.focus(undone[0]))
+        if self.tag_picker is not None and isinstance(undone[1], (list, tuple)):
+            for tag in undone[1]:  # the tags given before: fix one and submit again
+                if tag in self.tag_picker.tags:
+                    self.tag_picker.toggle(tag)
 
     def _on_key(self, key: str) -> None:
         if key == SKIP_KEY:
             self.skip()
         elif key == UNDO_KEY:
             self.undo()
+        elif self.tag_picker is not None and key == SUBMIT_KEY:
+            self.tag_picker.submit()
+        elif self.tag_picker is not None and key in self.key_map:
+            self.tag_picker.toggle(self.key_map[key])
         elif key in self.key_map:
             self.label(self.key_map[key])
 
@@ -184,6 +198,8 @@ class LabelingPanel(w.VBox, SessionView):
     def show(self, item: Any) -> None:
         self.item = item
         self._shown_at = time.monotonic()
+        if self.tag_picker is not None:
+            self.tag_picker.clear()  # a new sample starts from no tag chosen
         if item is None:
             self.sample.value = "<i>Nothing left to label in the queue.</i>"
             self.info.value = ""

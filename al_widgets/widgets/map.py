@@ -23,6 +23,8 @@ from .bulk import BulkLabeler
 from .render import Renderer, escape, sample_html
 
 COLOR_MODES = ("uncertainty", "epistemic", "predicted class", "given label")
+TAG_MODE = "tag: "
+"""Multi-label pools colour by uncertainty or by one tag's probability (``"tag: billing"``)."""
 POOL, LABELED, TOPK, CURRENT = range(4)
 HOVER_LIMIT = 20_000
 """Pools up to this size also resend predicted classes for the hover text after each retrain."""
@@ -90,6 +92,8 @@ class UncertaintyMap(w.VBox, SessionView):
         self.blind = blind
         modes = tuple(m for m in COLOR_MODES if not ((plain or blind) and m == "epistemic")
                       and not (blind and m == "predicted class"))
+        if session.pool.task == "multilabel":  # tags: each tag's probability (not while blind)
+            modes = ("uncertainty", *(() if blind else tuple(f"{TAG_MODE}{t}" for t in session.pool.classes)))
         if color_by not in modes:
             raise ValueError(f"color_by must be one of {modes}, got {color_by!r}")
         self.session, self.renderer = session, renderer
@@ -208,6 +212,10 @@ class UncertaintyMap(w.VBox, SessionView):
             return vals.astype(np.float32), dict(colorscale="Viridis", cmin=None, cmax=None,
                                                          showscale=True)
         classes = s.pool.classes
+        if mode.startswith(TAG_MODE) and res.tag_proba is not None:  # a tag's probability, 0..1
+            column = [str(c) for c in classes].index(mode[len(TAG_MODE):])
+            return np.asarray(res.tag_proba[:, column], dtype=np.float32), dict(
+                colorscale="RdBu_r", cmin=0, cmax=1, showscale=True)
         if classes is None:  # regression: continuous values
             if mode == "predicted class":
                 vals = res.prediction.astype(float)
@@ -543,7 +551,7 @@ def marker_settings(settings: dict) -> dict:
 
 def hover_template(mode: str) -> str:
     """Hover text naming what the colour shows (``uncertainty 0.532``), not "colour"."""
-    value = "%{marker.color:.3f}" if mode in ("uncertainty", "epistemic") else ""
+    value = "%{marker.color:.3f}" if mode in ("uncertainty", "epistemic") or mode.startswith(TAG_MODE) else ""
     shown = f"{mode} {value}<br>" if value else ""
     return f"%{{customdata}}<br>{shown}%{{hovertext}}<extra></extra>"
 

@@ -76,6 +76,8 @@ class RetrainResult:
     """Share of pool predictions that changed since the previous result (the stopping signal)."""
     cluster: ClusterStats | None = None
     """A Dask pool's statistics for the views (``None`` in memory)."""
+    tag_proba: np.ndarray | None = None
+    """Multi-label pools: ``(n_pool, n_tags)`` probability of each tag (the map colours by one)."""
 
 
 COLD_START_SAMPLE = 2000
@@ -138,6 +140,7 @@ class Ranking:
     prediction: np.ndarray | None
     confidence: np.ndarray | None
     cluster: ClusterStats | None = None
+    tag_proba: np.ndarray | None = None
 
 
 class PoolBackend(Protocol):

@@ -8,13 +8,15 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .labels import MISSING, LabelCoercer, canonical, check_label, is_missing, normalize_classes, plain
+from .labels import (MISSING, TAG_SEPARATOR, LabelCoercer, TagCoercer, canonical, check_label, is_missing,
+                     normalize_classes, plain)
 from .rows import RangeIds, n_rows, take_rows
 
 
 IMAGE_TYPES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".gif": "gif", ".bmp": "bmp", ".webp": "webp"}
 """Image file endings the app serves and the widgets render (one list for both)."""
 IMAGE_EXT = tuple(IMAGE_TYPES)
+TASKS = ("classification", "regression", "multilabel")
 
 
 class Pool:
@@ -33,9 +35,11 @@ class Pool:
     labels : sequence, optional
         Known labels, ``None``/NaN where missing.
     classes : sequence, optional
-        The label set.  Required for classification unless ``labels`` already
-        contain at least two classes.  ``None`` for regression.
-    task : {"classification", "regression"}
+        The label set (the tags of a multi-label pool).  Required for classification unless
+        ``labels`` already contain at least two classes.  ``None`` for regression.
+    task : {"classification", "regression", "multilabel"}
+        ``"multilabel"``: a label is a set of classes (``["billing", "urgent"]``, ``"billing|urgent"``
+        or an indicator row), the empty set meaning "none of these"; see :class:`~.labels.TagSet`.
     name : str
         The dataset's name, shown when a label store written for another dataset is refused.
     """
@@ -43,8 +47,8 @@ class Pool:
     def __init__(self, X: Any, ids: Sequence | None = None, items: Sequence | None = None,
                  labels: Sequence | None = None, classes: Sequence | None = None,
                  task: str = "classification", name: str = "pool", content: Sequence | None = None) -> None:
-        if task not in ("classification", "regression"):
-            raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
+        if task not in TASKS:
+            raise ValueError(f"task must be one of {TASKS}, got {task!r}")
         n = n_rows(X)
         if n == 0:
             raise ValueError("the pool is empty: give at least one sample")
@@ -122,6 +126,8 @@ class Pool:
                     raise ValueError(f"regression labels must be finite numbers, got {v!r}")
             self._coerce = None
             return None
+        if self.task == "multilabel":
+            return self._check_tags(known, classes)
         if classes is None:
             classes = sorted({canonical(v): v for v in normalize_classes(known)}.values(), key=str)
             if len(classes) < 2:
@@ -133,6 +139,23 @@ class Pool:
             raise ValueError(f"classification needs at least two classes, got {classes}")
         self._coerce = LabelCoercer(classes)  # also refuses duplicates such as [1, "1"]
         for i, v in enumerate(self.labels):  # every known label as the class value itself
+            if v is not MISSING:
+                self.labels[i] = self._coerce(v)
+        return classes
+
+    def _check_tags(self, known: list, classes: Sequence | None) -> list:
+        if classes is None:  # the tags the labels name
+            named = [t for v in known for t in (v.split(TAG_SEPARATOR) if isinstance(v, str) else v)]
+            classes = sorted({canonical(t): t for t in normalize_classes([t.strip() if isinstance(t, str) else t
+                                                                          for t in named if str(t).strip()])}.values(),
+                             key=str)
+            if not classes:
+                raise ValueError("tags must be given (classes=[...]) when no sample is tagged yet")
+        classes = normalize_classes(classes)
+        if len({isinstance(c, str) for c in classes}) > 1:
+            raise ValueError(f"tags mix text and numbers: {classes}; write them all as text or all as numbers")
+        self._coerce = TagCoercer(classes)
+        for i, v in enumerate(self.labels):
             if v is not MISSING:
                 self.labels[i] = self._coerce(v)
         return classes
@@ -205,6 +228,13 @@ class Pool:
         anything else raises ``ValueError`` naming the label and the classes.
         """
         return check_label(label, self.task, self._coerce)
+
+    def indicator(self, tag_sets: Sequence) -> np.ndarray:
+        """Multi-label pools: ``(len(tag_sets), n_tags)`` 0/1 matrix (uint8) of checked tag sets, columns
+        in :attr:`classes` order (what a scikit-learn multi-label estimator trains on)."""
+        if self.task != "multilabel":
+            raise ValueError(f"indicator() is for multi-label pools; this pool's task is {self.task!r}")
+        return self._coerce.indicator(tag_sets)
 
     def identity(self) -> str:
         """A hash of the data (``content``, else the features), the sample ids and the task: which

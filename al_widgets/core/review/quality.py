@@ -17,6 +17,8 @@ import pandas as pd
 from sklearn.base import clone
 
 from ..store.label_store import DECISIONS, LabelStore
+from .sets import alpha as masi_alpha
+from .sets import tag_kappas
 
 
 def overlap_mask(ids: Any, share: float) -> np.ndarray:
@@ -81,17 +83,29 @@ class Agreement:
     confusion : DataFrame
         Label given by one annotator (rows) against the other's (columns), over all pairs and
         both orders (symmetric).
+    masi_alpha : float
+        Tag sets (multi-label pools): Krippendorff's alpha under the MASI distance, which counts
+        partial agreement (``{a, b}`` against ``{a}``) as partial; NaN for single labels.  ``alpha``
+        and the kappas then treat each distinct set as one category (exact agreement).
+    tag_kappa : Series
+        Tag sets: per tag, Cohen's kappa of "carries the tag", averaged over pairs of annotators.
     """
 
     pairs: pd.DataFrame
     alpha: float
     n_items: int
     confusion: pd.DataFrame = field(default_factory=pd.DataFrame)
+    masi_alpha: float = float("nan")
+    tag_kappa: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
 
     def summary(self) -> str:
         if self.n_items == 0:
             return "agreement: no sample has labels from two annotators yet"
         kappas = ", ".join(f"{r.a}/{r.b} kappa {r.kappa:.2f} on {r.shared}" for r in self.pairs.itertuples())
+        if self.masi_alpha == self.masi_alpha:
+            tags = ", ".join(f"{t} {k:.2f}" for t, k in self.tag_kappa.items() if k == k)
+            return (f"agreement on {self.n_items} shared samples: Krippendorff's alpha (MASI, tag sets) "
+                    f"{self.masi_alpha:.2f}, exact sets {self.alpha:.2f}; kappa per tag: {tags}; {kappas}")
         return f"agreement on {self.n_items} shared samples: Krippendorff's alpha {self.alpha:.2f}; {kappas}"
 
 
@@ -125,8 +139,20 @@ def agreement(ann: pd.DataFrame) -> Agreement:
             alpha = 1.0
     labels = sorted({k for pair in conf for k in pair})
     confusion = pd.DataFrame([[conf.get((x, y), 0) for y in labels] for x in labels],
-                             index=[json.loads(x) for x in labels], columns=[json.loads(y) for y in labels])
-    return Agreement(pairs, alpha, int(len(wide)), confusion)
+                             index=[_shown(x) for x in labels], columns=[_shown(y) for y in labels])
+    result = Agreement(pairs, alpha, int(len(wide)), confusion)
+    if len(ann) and all(isinstance(v, list) for v in ann["label"]):  # tag sets
+        sets = ann.pivot(index="sample_id", columns="annotator", values="label").loc[wide.index]
+        units = [[v for v in row if isinstance(v, list)] for row in sets.itertuples(index=False)]
+        result.masi_alpha = masi_alpha(units)
+        result.tag_kappa = tag_kappas(sets, sorted({t for u in units for v in u for t in v}, key=str))
+    return result
+
+
+def _shown(key: str) -> Any:
+    """A confusion-table heading: the label itself, a tag set as ``a|b``."""
+    value = json.loads(key)
+    return "|".join(map(str, value)) if isinstance(value, list) else value
 
 
 def conflicts(source: LabelStore | pd.DataFrame) -> pd.DataFrame:

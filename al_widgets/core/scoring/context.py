@@ -12,6 +12,7 @@ from sklearn.pipeline import Pipeline
 
 from .committee import Committee, final_estimator, transform_for_final
 from ..data.rows import take_rows
+from .tags import tag_proba, tag_summary
 from .uncertainty import linear_summary, predict_proba, proba_summary, uncertainty_decomposition
 
 
@@ -35,7 +36,7 @@ class ScoringContext:
         Pool indices of the labeled samples (``None``: everything that is not a candidate).
     batch_size : int
         How many samples this round queries (batch-aware strategies size their clusters by it).
-    task : {"classification", "regression"} or None
+    task : {"classification", "regression", "multilabel"} or None
         The pool's task when the caller knows it (a session checked it against the model); ``None``:
         read from the model's scikit-learn tags (slow enough to matter once per retrain).
     """
@@ -74,8 +75,15 @@ class ScoringContext:
             raise RuntimeError(f"{what} needs a trained model; label samples of at least two classes first")
         return self.model
 
+    @property
+    def is_multilabel(self) -> bool:
+        return self.task == "multilabel"
+
     def require_classifier(self, what: str) -> Any:
         model = self.require_model(what)
+        if self.is_multilabel:
+            raise TypeError(f"{what} is for one class per sample; this pool is multi-label (use 'tag_entropy', "
+                            "'tag_margin', 'mmc' or 'random')")
         if self.is_regression:
             raise TypeError(f"{what} needs a classifier; {type(final_estimator(model)).__name__} is a regressor "
                             "(use 'max_variance' or 'expected_model_change' for regression)")
@@ -117,6 +125,20 @@ class ScoringContext:
                     fast["argmax"] = position[fast["argmax"]]
                 return fast
         return proba_summary(self.proba)
+
+    # --------------------------------------------------------- multi-label outputs
+    @cached_property
+    def tag_proba(self) -> np.ndarray:
+        """``(n_pool, n_tags)`` probability of each tag (multi-label pools), columns in ``classes`` order."""
+        model = self.require_model("tag probabilities")
+        if not self.is_multilabel:
+            raise TypeError("tag probabilities are for multi-label pools")
+        return tag_proba(model, self.X)
+
+    @cached_property
+    def tag_summary(self) -> dict[str, np.ndarray]:
+        """Per-sample summaries of :attr:`tag_proba` (:func:`~al_widgets.core.scoring.tags.tag_summary`)."""
+        return tag_summary(self.tag_proba)
 
     @cached_property
     def committee(self) -> Committee:

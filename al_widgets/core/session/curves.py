@@ -7,17 +7,37 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import accuracy_score, f1_score, mean_squared_error, r2_score
+from sklearn.metrics import accuracy_score, f1_score, hamming_loss, mean_squared_error, r2_score
 
 
 def evaluate(model: Any, X_test: Any, y_test: Any, task: str) -> dict[str, float]:
-    """Held-out metrics: accuracy and macro-F1 for classifiers, R^2 and RMSE for regressors."""
+    """Held-out metrics: accuracy and macro-F1 for classifiers, R^2 and RMSE for regressors; micro-
+    and macro-F1, Hamming loss and exact-set accuracy for multi-label models (``y_test`` an
+    indicator matrix)."""
     pred = model.predict(X_test)
+    if task == "multilabel":
+        y_test, pred = np.asarray(y_test), np.asarray(pred)
+        return {"f1_micro": float(f1_score(y_test, pred, average="micro", zero_division=0)),
+                "f1_macro": float(f1_score(y_test, pred, average="macro", zero_division=0)),
+                "hamming_loss": float(hamming_loss(y_test, pred)),
+                "subset_accuracy": float(accuracy_score(y_test, pred))}
     if task == "regression":
         return {"r2": float(r2_score(y_test, pred)),
                 "rmse": float(np.sqrt(mean_squared_error(y_test, pred)))}
     return {"accuracy": float(accuracy_score(y_test, pred)),
             "f1_macro": float(f1_score(y_test, pred, average="macro", zero_division=0))}
+
+
+def set_counts(predicted: Any, label: Any) -> tuple[int, int, int]:
+    """True positives, false positives and misses of a predicted tag set against the given one."""
+    p, t = set(predicted), set(label)
+    return len(p & t), len(p - t), len(t - p)
+
+
+def set_f1(predicted: Any, label: Any) -> float:
+    """F1 of one predicted tag set against the given one (1.0 when both are empty)."""
+    tp, fp, fn = set_counts(predicted, label)
+    return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0
 
 
 class ProgressiveValidation:
@@ -32,8 +52,9 @@ class ProgressiveValidation:
     ----------
     window : int
         How many of the newest checks the reported value averages.
-    task : {"classification", "regression"}
-        Classification counts hits; regression reports the mean absolute error.
+    task : {"classification", "regression", "multilabel"}
+        Classification counts hits; regression reports the mean absolute error; multi-label the
+        micro-F1 of the window's tag sets (true and false positives and misses summed over them).
     """
 
     def __init__(self, window: int = 20, task: str = "classification") -> None:
@@ -45,19 +66,30 @@ class ProgressiveValidation:
 
     @property
     def metric(self) -> str:
-        return "progressive_accuracy" if self.task == "classification" else "progressive_mae"
+        return {"classification": "progressive_accuracy", "multilabel": "progressive_f1_micro"}.get(
+            self.task, "progressive_mae")
 
     def check(self, predicted: Any, label: Any) -> None:
         """Record one label against the prediction made before training on it."""
-        value = float(predicted == label) if self.task == "classification" else abs(float(predicted) - float(label))
+        if self.task == "multilabel":
+            value: Any = set_counts(predicted, label)
+        elif self.task == "classification":
+            value = float(predicted == label)
+        else:
+            value = abs(float(predicted) - float(label))
         with self._lock:
             self._checks.append(value)
 
     def value(self) -> float:
-        """Mean over the newest ``window`` checks (NaN before the first)."""
+        """Mean over the newest ``window`` checks (micro-F1 for tag sets; NaN before the first)."""
         with self._lock:
             recent = self._checks[-self.window:]
-        return sum(recent) / len(recent) if recent else float("nan")
+        if not recent:
+            return float("nan")
+        if self.task == "multilabel":
+            tp, fp, fn = np.sum(recent, axis=0)
+            return float(2 * tp / (2 * tp + fp + fn)) if tp + fp + fn else 1.0
+        return sum(recent) / len(recent)
 
     def __len__(self) -> int:
         return len(self._checks)

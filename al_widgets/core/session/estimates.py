@@ -42,7 +42,8 @@ class AccuracyEstimate:
     method : str
         How it was made, in words.
     metric : str
-        ``"accuracy"`` (classification) or ``"rmse"`` (regression).
+        ``"accuracy"`` (classification), ``"f1"`` (multi-label: the mean F1 of each audit's tag set)
+        or ``"rmse"`` (regression).
     """
 
     value: float
@@ -59,7 +60,8 @@ class AccuracyEstimate:
     def __str__(self) -> str:
         if not self.known:
             return f"no estimate yet ({self.method})"
-        return f"estimated {self.metric} {self.value:.2f} ({self.low:.2f}–{self.high:.2f}, 90 %; {self.n} audit labels)"
+        name = {"f1": "tag-set F1"}.get(self.metric, self.metric)
+        return f"estimated {name} {self.value:.2f} ({self.low:.2f}–{self.high:.2f}, 90 %; {self.n} audit labels)"
 
 
 @dataclass(frozen=True)
@@ -97,17 +99,21 @@ def wilson(hits: int, n: int, z: float = Z90) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def accuracy_from_audits(hits: list[float], window: int = 50) -> AccuracyEstimate:
-    """The share of correct pre-training predictions among the newest ``window`` audit labels."""
+def accuracy_from_audits(hits: list[float], window: int = 50, metric: str = "accuracy") -> AccuracyEstimate:
+    """The share of correct pre-training predictions among the newest ``window`` audit labels.
+
+    ``hits`` may be fractions in 0..1 (``metric="f1"``: each audit's tag-set F1): their variance is at
+    most ``m (1 - m)`` for a mean ``m``, so the Wilson interval of their rounded sum stays conservative."""
     recent = hits[-window:]
     n = len(recent)
     if n == 0:
         return AccuracyEstimate(float("nan"), float("nan"), float("nan"), 0,
                                 "no audit labels yet (SessionSettings(audit=0.1) draws one label in ten at random)")
-    k = int(round(sum(recent)))
-    low, high = wilson(k, n)
-    return AccuracyEstimate(k / n, low, high, n,
-                            f"audit: {n} uniformly drawn labels, each checked before training (Wilson 90 %)")
+    total = float(sum(recent))
+    low, high = wilson(int(round(total)), n)
+    low, high = min(low, total / n), max(high, total / n)
+    return AccuracyEstimate(total / n, low, high, n,
+                            f"audit: {n} uniformly drawn labels, each checked before training (Wilson 90 %)", metric)
 
 
 def rmse_from_audits(residuals: list[float], window: int = 50, seed: int = 0) -> AccuracyEstimate:
@@ -163,6 +169,8 @@ class StabilityTracker:
     def record(self, n_labels: int, prediction: np.ndarray) -> None:
         """The model trained on ``n_labels`` labels predicts ``prediction`` (the whole pool)."""
         mine = np.asarray(prediction)[self.stop_set]
+        if mine.dtype == object and len(mine) and isinstance(mine[0], tuple):  # tag sets: each set one category
+            mine = np.array(["|".join(map(str, t)) for t in mine], dtype=object)
         self._predictions = {k: v for k, v in self._predictions.items() if k < n_labels}  # undone labels
         self.kappas = [(k, v) for k, v in self.kappas if k < n_labels]
         earlier = [k for k in self._predictions if k <= n_labels - self.window]
@@ -219,8 +227,10 @@ class Forecast:
         if self.labels is None:
             return f"the curve levels off near {self.ceiling:.2f}: {self.target:.2f} looks out of reach"
         more = " more" if n_now else ""
+        if self.labels - n_now < 1:  # the fitted curve is already there: the estimate lags it
+            return f"the fitted curve puts {self.target:.2f} within reach now (the estimate will tell)"
         low = max(self.low - n_now, 0)
-        upper = "no upper bound" if self.high is None else f"{self.high - n_now:.0f}"
+        upper = "no upper bound" if self.high is None else f"{max(self.high - n_now, low):.0f}"
         return (f"about {max(self.labels - n_now, 0):.0f}{more} labels would reach {self.target:.2f} "
                 f"({low:.0f}–{upper}, 90 %)")
 

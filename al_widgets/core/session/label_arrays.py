@@ -41,11 +41,15 @@ class LabelMap(dict):
     numeric : bool
         Labels are numbers for regression (``float`` arrays); otherwise class values, typed by
         :func:`tidy_labels`.
+    encode : callable, optional
+        Turns a list of labels into their array (rows), e.g. tag sets into a 0/1 indicator matrix
+        for a multi-label pool; overrides ``numeric``.
     """
 
-    def __init__(self, labels: dict | None = None, numeric: bool = False) -> None:
+    def __init__(self, labels: dict | None = None, numeric: bool = False, encode: Any = None) -> None:
         super().__init__(labels or {})
         self._dtype = float if numeric else object
+        self._encode = encode
         self._idx: np.ndarray | None = None
         self._y: np.ndarray | None = None
         self._added: list[int] | None = None  # keys added since the last arrays(); None: rebuild
@@ -88,6 +92,8 @@ class LabelMap(dict):
         return self[key]
 
     def _typed(self, keys: np.ndarray) -> np.ndarray:
+        if self._encode is not None:
+            return self._encode([self[int(i)] for i in keys])
         y = np.array([self[int(i)] for i in keys], dtype=self._dtype)
         return y if self._dtype is float else tidy_labels(y)
 
@@ -106,7 +112,7 @@ class LabelMap(dict):
                 return self.arrays()
             pos = np.searchsorted(self._idx, new)
             self._idx = np.insert(self._idx, pos, new)
-            self._y = np.insert(self._y.astype(dtype, copy=False), pos, y_new.astype(dtype, copy=False))
+            self._y = np.insert(self._y.astype(dtype, copy=False), pos, y_new.astype(dtype, copy=False), axis=0)
         self._added = []
         return self._idx, self._y
 

@@ -43,7 +43,8 @@ class LabelBook:
     def __init__(self, pool: Any, store: LabelStore, rule: Callable[[], str]) -> None:
         self.pool, self.store, self._rule = pool, store, rule
         self.lock = threading.Condition(threading.RLock())
-        self._labels = LabelMap(pool.known_labels(), numeric=pool.task != "classification")
+        encode = pool.indicator if pool.task == "multilabel" else None  # tag sets: a 0/1 matrix
+        self._labels = LabelMap(pool.known_labels(), numeric=pool.task == "regression", encode=encode)
         self.skipped: dict[str, str] = {}  # stored labels this pool cannot use, and why
         self._store_seq = 0  # the newest store event merged
         self.epoch = 0  # bumped by every undo: a retrain snapshot from before it is stale

@@ -10,8 +10,13 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .curves import set_f1
 from .estimates import (AccuracyEstimate, StabilityTracker, StopAdvice, accuracy_from_audits, advice, forecast,
                         rmse_from_audits)
+
+
+QUALITIES = ("accuracy", "f1")
+"""Estimates on a 0..1 scale, higher better: the forecast extrapolates them."""
 
 
 class QualityMonitor:
@@ -62,6 +67,14 @@ class QualityMonitor:
         checks = self.store.audit_checks()
         if self.pool.task == "regression":
             est = rmse_from_audits([float(p) - float(y) for y, p in checks], window)
+        elif self.pool.task == "multilabel":
+            scores = []
+            for y, p in checks:
+                try:
+                    scores.append(set_f1(self.pool.check_label(p), self.pool.check_label(y)))
+                except ValueError:  # a label of another tag list (kept in the store, not counted)
+                    continue
+            est = accuracy_from_audits(scores, window, metric="f1")
         else:
             hits = []
             for y, p in checks:
@@ -79,14 +92,14 @@ class QualityMonitor:
         Cheap (a view asks on every retrain, on the kernel's main thread): the forecast is fitted by
         :meth:`record_retrain`, in the retrain's thread, and only read here."""
         est = self.estimate()
-        outlook = self._forecast[1] if est.known and est.metric == "accuracy" else None
+        outlook = self._forecast[1] if est.known and est.metric in QUALITIES else None
         return advice(self.stability, est, n_labeled, outlook)
 
     def _update_forecast(self) -> None:
         """Refit the learning-curve forecast (fifty bootstrap fits, ~0.1 s): every fifth curve point."""
         est = self.estimate()
         frame = self.curve.to_frame()
-        if not (est.known and est.metric == "accuracy" and "estimate" in frame):
+        if not (est.known and est.metric in QUALITIES and "estimate" in frame):
             return
         points = list(frame[["n_labels", "estimate"]].dropna().itertuples(index=False, name=None))
         target = min(round(est.value + 0.025, 2), 0.99)

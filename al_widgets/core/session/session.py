@@ -12,7 +12,7 @@ from ..data.pool import Pool
 from ..review.service import ReviewService
 from ..store.label_store import BulkWrite, LabelStore
 from ..strategies.base import QueryStrategy, check_k
-from ..strategies.catalog import get_strategy
+from ..strategies.catalog import DEFAULTS, check_task, get_strategy
 from .curves import LearningCurveTracker, ProgressiveValidation
 from .estimates import AccuracyEstimate, StopAdvice
 from .events import EventEmitter
@@ -42,8 +42,9 @@ class ActiveLearningSession(EventEmitter):
         Cloned before every full refit; never fitted in place.
     pool : Pool
         The samples, their ids and any labels already known.
-    strategy : str or QueryStrategy
-        A name from :func:`available_strategies` or an instance.
+    strategy : str or QueryStrategy, optional
+        A name from :func:`available_strategies` or an instance; default per task
+        (:data:`~al_widgets.core.strategies.catalog.DEFAULTS`: entropy, max variance, tag entropy).
     store : LabelStore, path or None
         Durable label log.  Labels already in it are loaded (resume).  ``None``
         keeps labels in memory.
@@ -73,7 +74,7 @@ class ActiveLearningSession(EventEmitter):
     ``status``, ``error``, ``strategy_changed``, ``current_changed``, ``decided``.
     """
 
-    def __init__(self, model: Any, pool: Pool, strategy: str | QueryStrategy = "entropy",
+    def __init__(self, model: Any, pool: Pool, strategy: str | QueryStrategy | None = None,
                  store: LabelStore | str | None = None, X_test: Any = None, y_test: Any = None, *,
                  settings: SessionSettings | None = None, annotator: str = "annotator", background: bool = True,
                  allow_mismatch: bool = False, signed_in: bool = False, role: str = "admin",
@@ -87,10 +88,13 @@ class ActiveLearningSession(EventEmitter):
             raise TypeError(f"unknown session setting {sorted(unknown)[0]!r}; settings are "
                             f"{sorted(SessionSettings.names())}")
         self.settings = (settings or SessionSettings()).replace(**setting_values)
+        if pool.task == "multilabel" and y_test is not None and np.ndim(y_test) != 2:
+            y_test = pool.indicator([pool.check_label(v) for v in y_test])  # tag sets: an indicator matrix
         self.model, self.pool, self.X_test, self.y_test = model, pool, X_test, y_test
         self.identity = Identity(annotator, signed_in, role)
-        self.strategy = get_strategy(strategy, random_state=self.settings.random_state) \
-            if isinstance(strategy, str) else strategy
+        strategy = DEFAULTS[pool.task] if strategy is None else strategy
+        self.strategy = check_task(get_strategy(strategy, random_state=self.settings.random_state)
+                                   if isinstance(strategy, str) else strategy, pool.task)
         if getattr(pool, "is_distributed", False):  # ranked on the cluster: per-sample scores only
             check_strategy(self.strategy)
         self.store = store if isinstance(store, LabelStore) else LabelStore(store)
@@ -373,8 +377,8 @@ class ActiveLearningSession(EventEmitter):
     def set_strategy(self, strategy: str | QueryStrategy, **params: Any) -> None:
         """Switch the query strategy; the pool is re-scored (and the model refitted) in the background."""
         self.identity.require_admin("change the query strategy")
-        chosen = get_strategy(strategy, random_state=self.random_state, **params) \
-            if isinstance(strategy, str) else strategy
+        chosen = check_task(get_strategy(strategy, random_state=self.random_state, **params)
+                            if isinstance(strategy, str) else strategy, self.pool.task)
         if getattr(self.pool, "is_distributed", False):
             check_strategy(chosen)
         self.strategy = chosen

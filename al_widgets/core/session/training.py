@@ -10,6 +10,7 @@ import copy
 import dataclasses
 import functools
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,8 @@ from sklearn.pipeline import Pipeline
 from ..scoring.committee import final_estimator, is_native_ensemble
 from ..scoring.uncertainty import has_attr
 from ..scoring.context import ScoringContext
+from ..scoring.tags import check_multilabel_model, predicted_sets
+from ..data.labels import TagSet
 from .curves import evaluate
 from ..data.rows import n_rows, take_rows
 from ..strategies.base import QueryStrategy, top_k
@@ -34,6 +37,10 @@ def check_model(model: Any, task: str) -> None:
     if not (hasattr(model, "fit") and hasattr(model, "get_params")):
         raise TypeError(f"model must be a scikit-learn estimator or Pipeline, got {type(model).__name__}")
     final = final_estimator(model)
+    if task == "multilabel":
+        if is_regressor(final):
+            raise TypeError(f"{type(final).__name__} is a regressor but the pool is a multi-label task")
+        check_multilabel_model(model)
     if task == "classification" and is_regressor(final):
         raise TypeError(f"{type(final).__name__} is a regressor but the pool is a classification task "
                         "(build the Pool with task='regression')")
@@ -45,6 +52,10 @@ def can_train(y: np.ndarray, task: str) -> str | None:
     """``None`` if a model can be fitted on labels ``y``, else the reason in words."""
     if task == "regression":
         return None if len(y) >= 2 else "need at least two labels to train"
+    if task == "multilabel":  # an indicator matrix: some tag must be given to some samples and not others
+        y = np.asarray(y)
+        varies = len(y) >= 2 and bool(np.any(y.min(axis=0) != y.max(axis=0)))
+        return None if varies else "need a tag that some labeled samples carry and others do not"
     y = np.asarray(y)
     if not len(y) or not np.any(y != y[0]):  # fewer than two distinct classes
         return "need at least two classes to train"
@@ -62,6 +73,10 @@ def fit_model(model: Any, previous: Any, X: Any, y: np.ndarray, incremental: boo
     ``"partial"`` (``incremental=True`` only): ``partial_fit`` of the new labels alone, with the
     classes the model already knows (a new class means a full fit).
     """
+    if np.ndim(y) == 2:  # multi-label: a tag every labeled sample carries (or none does) is a constant for now
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
+            return clone(model).fit(X, y), "full"
     if previous is None or full or incremental is False:
         return clone(model).fit(X, y), "full"
     if incremental and X_new is not None and hasattr(final_estimator(model), "partial_fit") \
@@ -250,6 +265,12 @@ class InMemoryBackend:
         epistemic = settings.epistemic
         if epistemic is None:
             epistemic = is_native_ensemble(fitted) or strategy.needs_committee
+        if task == "multilabel":
+            summary = ctx.tag_summary
+            unc = {"entropy": summary["entropy"], "uncertainty": summary["entropy"]}
+            prediction = predicted_sets(ctx.tag_proba, classes, TagSet)
+            return Ranking(order, order_scores, scores, unc, prediction, summary["set_confidence"],
+                           tag_proba=ctx.tag_proba)
         unc = pool_uncertainty(ctx, epistemic and task == "classification")
         if task == "classification":
             prediction = class_array(classes)[ctx.summary["argmax"]]
@@ -282,11 +303,13 @@ def retrain(model: Any, previous: Any, strategy: QueryStrategy, backend: PoolBac
             X_new, y_new = take_rows(X_l, np.flatnonzero(new_mask)), y[new_mask]
         fitted, how = fit_model(model, previous, X_l, y, settings.incremental, X_new, y_new, full=full)
         t1 = time.perf_counter()
-        r = backend.rank(fitted, X_l, labeled, y, strategy, settings)
+        with warnings.catch_warnings():  # a constant tag's model (see fit_model) predicts its constant
+            warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
+            r = backend.rank(fitted, X_l, labeled, y, strategy, settings)
     metrics = evaluate(fitted, X_test, y_test, backend.task) if X_test is not None else {}  # user data: checked
     t2 = time.perf_counter()
     res = RetrainResult(fitted, r.order, r.order_scores, r.scores, r.uncertainty, r.prediction, r.confidence,
-                        metrics, False, len(y), t1 - t0, t2 - t1, fit=how, cluster=r.cluster)
+                        metrics, False, len(y), t1 - t0, t2 - t1, fit=how, cluster=r.cluster, tag_proba=r.tag_proba)
     return _covered(backend, res, labeled, y, settings.batch_size, settings.random_state, strategy)
 
 

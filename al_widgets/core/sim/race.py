@@ -33,6 +33,11 @@ class Task:
     y_test: np.ndarray
     model: Any
 
+    @property
+    def multilabel(self) -> bool:
+        """A multi-label task: ``y`` is an ``(n, n_tags)`` 0/1 matrix."""
+        return np.ndim(self.y) == 2
+
 
 def initial_set(y: np.ndarray, size: int, seed: int) -> np.ndarray:
     """The seed's random initial labels (the same for every method)."""
@@ -42,13 +47,14 @@ def initial_set(y: np.ndarray, size: int, seed: int) -> np.ndarray:
 def our_selector(strategy: str, task: Task, seed: int, **params: Any) -> Selector:
     """Wrap one of our registered strategies (a fresh instance per run, seeded)."""
     strat = get_strategy(strategy, random_state=seed, **params)
-    classes = np.unique(task.y).tolist()
+    kind = "multilabel" if task.multilabel else None
+    classes = list(range(task.y.shape[1])) if task.multilabel else np.unique(task.y).tolist()
     n = len(task.y)
 
     def select(labeled: np.ndarray, model: Any, k: int) -> np.ndarray:
         cand = np.setdiff1d(np.arange(n), labeled)
         ctx = ScoringContext(model, task.X, cand, take_rows(task.X, labeled), task.y[labeled], classes,
-                             random_state=seed, labeled=labeled, batch_size=k)
+                             random_state=seed, labeled=labeled, batch_size=k, task=kind)
         return strat.query(ctx, k)[0]
 
     select.strategy = strat  # type: ignore[attr-defined]
@@ -68,14 +74,17 @@ def run_loop(task: Task, select: Selector, initial: np.ndarray, budget: int, bat
     while True:
         y_l = task.y[labeled]
         model = None
-        if len(np.unique(y_l)) >= 2:
-            model = clone(task.model).fit(take_rows(task.X, labeled), y_l)
-            predicted = model.predict(task.X_test)
+        if task.multilabel:
+            model, row = _multilabel_round(task, labeled)
         else:
-            predicted = np.full(len(task.y_test), y_l[0])  # what a constant guess scores
-        rows.append({"n_labels": len(labeled), "accuracy": float(np.mean(predicted == task.y_test)),
-                     "balanced_accuracy": _balanced(task.y_test, predicted),
-                     "classes_seen": len(np.unique(y_l))})
+            if len(np.unique(y_l)) >= 2:
+                model = clone(task.model).fit(take_rows(task.X, labeled), y_l)
+                predicted = model.predict(task.X_test)
+            else:
+                predicted = np.full(len(task.y_test), y_l[0])  # what a constant guess scores
+            row = {"accuracy": float(np.mean(predicted == task.y_test)),
+                   "balanced_accuracy": _balanced(task.y_test, predicted), "classes_seen": len(np.unique(y_l))}
+        rows.append({"n_labels": len(labeled), **row})
         k = min(batch_size, budget - len(labeled))
         if k <= 0:
             break
@@ -89,6 +98,26 @@ def run_loop(task: Task, select: Selector, initial: np.ndarray, budget: int, bat
             raise RuntimeError(f"selector returned {picks!r}: not {k} new distinct samples")
         labeled = np.concatenate([labeled, picks])
     return pd.DataFrame(rows)
+
+
+def _multilabel_round(task: Task, labeled: np.ndarray) -> tuple[Any, dict[str, float]]:
+    """Fit on the labeled tag sets (when some tag varies among them) and score the test set:
+    micro- and macro-F1 and Hamming loss; before a fit, the empty prediction's scores."""
+    import warnings
+    from sklearn.metrics import f1_score, hamming_loss
+    y_l = task.y[labeled]
+    model = None
+    if len(y_l) >= 2 and np.any(y_l.min(axis=0) != y_l.max(axis=0)):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
+            model = clone(task.model).fit(take_rows(task.X, labeled), y_l)
+            predicted = np.asarray(model.predict(task.X_test))
+    else:
+        predicted = np.zeros_like(task.y_test)
+    return model, {"f1_micro": float(f1_score(task.y_test, predicted, average="micro", zero_division=0)),
+                   "f1_macro": float(f1_score(task.y_test, predicted, average="macro", zero_division=0)),
+                   "hamming_loss": float(hamming_loss(task.y_test, predicted)),
+                   "tags_seen": int(np.count_nonzero(y_l.max(axis=0)))}
 
 
 def _balanced(y: np.ndarray, predicted: np.ndarray) -> float:
@@ -113,15 +142,18 @@ def race(tasks: list[Task], methods: dict[str, Callable[[Task, int], Selector]],
                 df["task"], df["method"], df["seed"] = task.name, name, seed
                 frames.append(df)
                 if progress is not None:
-                    progress(f"{task.name} {name} seed {seed}: AUBC {df['accuracy'].mean():.3f}")
+                    metric = "f1_micro" if task.multilabel else "accuracy"
+                    progress(f"{task.name} {name} seed {seed}: AUBC {df[metric].mean():.3f}")
     return pd.concat(frames, ignore_index=True)
 
 
-def summarize(curves: pd.DataFrame, full_accuracy: dict[str, float] | None = None) -> pd.DataFrame:
-    """Per task and method: AUBC (mean accuracy over the budget curve) mean and std over seeds,
-    final accuracy, labels needed to reach 98 % of the full-data accuracy, seconds per query."""
+def summarize(curves: pd.DataFrame, full_accuracy: dict[str, float] | None = None,
+              metric: str = "accuracy") -> pd.DataFrame:
+    """Per task and method: AUBC (mean ``metric`` over the budget curve, e.g. ``"f1_micro"`` for
+    multi-label tasks) mean and std over seeds, final value, labels needed to reach 98 % of the
+    full-data accuracy, seconds per query."""
     per_run = curves.groupby(["task", "method", "seed"]).agg(
-        aubc=("accuracy", "mean"), final=("accuracy", "last"), query_seconds=("query_seconds", "mean"),
+        aubc=(metric, "mean"), final=(metric, "last"), query_seconds=("query_seconds", "mean"),
         **({"balanced_aubc": ("balanced_accuracy", "mean")} if "balanced_accuracy" in curves else {}))
     if full_accuracy:
         def reach(df: pd.DataFrame) -> float:

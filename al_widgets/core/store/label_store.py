@@ -21,6 +21,7 @@ from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
+from ..data.labels import TAG_SEPARATOR
 from .safe_text import spreadsheet_safe
 
 _SCHEMA = """
@@ -502,8 +503,15 @@ class LabelStore:
         carriage return, e.g. an annotator name typed in the browser, but not a number such as
         ``-12``) are prefixed with ``'``; control and bidirectional characters are written as
         ``\\x1b`` / ``\\u202e`` escapes (see :mod:`al_widgets.core.store.safe_text`).
+        A multi-label answer is written as its tags joined by ``|`` (``billing|urgent``), the empty
+        set ("none of these") as an empty cell: its row is there, a skipped sample has none.
         """
-        df = spreadsheet_safe(self.to_frame_all() if all_annotators else self.to_frame())
+        df = self.to_frame_all() if all_annotators else self.to_frame()
+        for col in ("label", "predicted"):  # a multi-label answer, a list of tags: "billing|urgent" ("" for none)
+            if col in df:
+                df[col] = pd.Series([TAG_SEPARATOR.join(map(str, v)) if isinstance(v, list) else v for v in df[col]],
+                                    index=df.index, dtype=object)
+        df = spreadsheet_safe(df)
         df.to_csv(path, index=False)
         return len(df)
 

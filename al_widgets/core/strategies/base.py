@@ -57,6 +57,9 @@ class QueryStrategy(BaseEstimator):
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     supports_regression: ClassVar[bool] = False
+    supports_multilabel: ClassVar[bool] = False
+    """Scores multi-label pools (sets of tags; see :mod:`~al_widgets.core.strategies.multilabel`)."""
+    supports_classification: ClassVar[bool] = True
     needs_committee: ClassVar[bool] = False
     needs_every_class: ClassVar[bool] = False
     """A bootstrap committee agrees that classes nobody labeled yet are impossible, so this score

@@ -15,18 +15,38 @@ def available_strategies(task: str | None = None, every_class_seen: bool = True)
 
     Parameters
     ----------
-    task : {"classification", "regression"} or None
+    task : {"classification", "regression", "multilabel"} or None
         Only the strategies valid for this task (``None``: all).
     every_class_seen : bool
         ``False`` leaves out the classification strategies that are blind to classes nobody has
         labeled yet (``needs_every_class``: BALD, max variance); offer them once every class has a
         label.
     """
-    if task not in (None, "classification", "regression"):
-        raise ValueError(f"task must be 'classification', 'regression' or None, got {task!r}")
+    if task not in (None, *DEFAULTS):
+        raise ValueError(f"task must be one of {tuple(DEFAULTS)} or None, got {task!r}")
     return {name: cls.description for name, cls in REGISTRY.items()
-            if (task != "regression" or cls.supports_regression)
+            if (task is None or supports(cls, task))
             and (every_class_seen or task == "regression" or not cls.needs_every_class)}
+
+
+DEFAULTS = {"classification": "entropy", "regression": "max_variance", "multilabel": "tag_entropy"}
+"""The strategy a session uses when none is named, per task."""
+
+
+def supports(strategy: QueryStrategy | type[QueryStrategy], task: str) -> bool:
+    """Whether ``strategy`` can rank a pool of this ``task``."""
+    return {"classification": strategy.supports_classification, "regression": strategy.supports_regression,
+            "multilabel": strategy.supports_multilabel}.get(task, False)
+
+
+def check_task(strategy: QueryStrategy, task: str) -> QueryStrategy:
+    """``strategy``, or a ``ValueError`` naming the strategies a ``task`` pool can use."""
+    if not supports(strategy, task):
+        names = ", ".join(repr(n) for n in available_strategies(task))
+        what = {"multilabel": "multi-label", "regression": "regression"}.get(task, "single-label")
+        raise ValueError(f"strategy {strategy.name or type(strategy).__name__!r} cannot rank a {what} pool; "
+                         f"choose one of {names}")
+    return strategy
 
 
 def get_strategy(strategy: str | QueryStrategy, **params: Any) -> QueryStrategy:

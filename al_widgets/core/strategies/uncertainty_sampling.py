@@ -13,6 +13,7 @@ class RandomSampling(QueryStrategy):
     name = "random"
     description = "Random sampling: the baseline every strategy must beat."
     supports_regression = True
+    supports_multilabel = True
 
     def score(self, ctx: ScoringContext) -> np.ndarray:
         return self.rng().random(len(ctx.candidates))
