@@ -7,6 +7,7 @@ from typing import Any
 import ipywidgets as w
 
 from .render import Renderer, escape, sample_html
+from .tags import shown
 
 PREVIEW = 12
 """How many selected samples are shown as thumbnails or text excerpts."""
@@ -156,10 +157,7 @@ class BulkLabeler(w.VBox):
         return len(result.written)
 
     def _shown(self, label: Any) -> str:
-        """A label as people read it (tags: "billing, urgent" or "none of these")."""
-        if self.multilabel:
-            return ", ".join(map(str, label)) if label else "none of these (no tag)"
-        return str(label)
+        return shown(label, empty="none of these (no tag)")
 
     def forget(self, index: int) -> None:
         """A label was undone: a message about the bulk label it belonged to is no longer true."""

@@ -13,6 +13,7 @@ import ipywidgets as w
 
 from .support.dispatch import SessionView
 from .render import Renderer, escape, sample_html
+from .tags import TagPicker, shown
 
 
 class ReviewPanel(w.VBox, SessionView):
@@ -36,7 +37,10 @@ class ReviewPanel(w.VBox, SessionView):
         self._flagged: set[str] | None = None  # None until the suspicious labels were computed
         self.sample = w.HTML()
         self.detail = w.HTML()
-        self.class_buttons = [self._button(c) for c in session.pool.classes or []]
+        self.multilabel = session.pool.task == "multilabel"
+        # tag sets: a button per set the annotators gave, and toggles for any other set
+        self.tag_picker = TagPicker(session.pool.classes, {}, self._decide, verb="decide") if self.multilabel else None
+        self.class_buttons = [] if self.multilabel else [self._button(c) for c in session.pool.classes or []]
         self._class_box = w.HBox(self.class_buttons, layout=w.Layout(flex_flow="row wrap"))
         self.keep = w.Button(description="Keep", button_style="success", layout=w.Layout(width="auto"))
         self.change = w.Button(description="Change", button_style="warning", layout=w.Layout(width="auto"))
@@ -57,7 +61,7 @@ class ReviewPanel(w.VBox, SessionView):
         self.refresh()
 
     def _button(self, cls: Any) -> w.Button:
-        b = w.Button(description=f"decide: {cls}", tooltip=f"record {cls!r} as this sample's label",
+        b = w.Button(description=f"decide: {shown(cls)}", tooltip=f"record {shown(cls)!r} as this sample's label",
                      layout=w.Layout(width="auto"))
         b.add_class("alw-review-class")
         b.on_click(lambda _, c=cls: self._decide(c))
@@ -115,8 +119,13 @@ class ReviewPanel(w.VBox, SessionView):
                              + sample_html(s.pool.item(item["index"]), self.renderer))
         conflicts = self.mode.value == "conflicts"
         self._class_box.layout.display = None if conflicts else "none"  # suspicious: keep or change only
+        if conflicts and self.tag_picker is not None:
+            voted = list({tuple(v): v for v in item["labels"].values()}.values())
+            self.class_buttons = [self._button(v) for v in voted]
+            self.tag_picker.clear()
+            self._class_box.children = [*self.class_buttons, self.tag_picker]
         if conflicts:
-            votes = ", ".join(f"{escape(a)}: <b>{escape(v)}</b>" for a, v in item["labels"].items())
+            votes = "; ".join(f"{escape(a)}: <b>{escape(shown(v))}</b>" for a, v in item["labels"].items())
             self.detail.value = f"Annotators disagree: {votes}. Decide the label:"
             self.keep.layout.display = self.change.layout.display = "none"
         else:
@@ -140,7 +149,7 @@ class ReviewPanel(w.VBox, SessionView):
             return
         sid = escape(self.session.pool.ids[item["index"]])
         if kind == "adjudicated":
-            done = f"decided {sid} as <b>{escape(label)}</b>"
+            done = f"decided {sid} as <b>{escape(shown(label))}</b>"
         elif label == item["given"]:
             done = f"kept <b>{escape(label)}</b> for {sid} (confirmed: no longer flagged)"
         else:

@@ -23,10 +23,13 @@ class TagPicker(w.HBox):
         is the key that toggles it.
     on_submit : callable
         Called with the chosen tags (a list, in tag order).
+    verb : str
+        What the submit button says before the chosen tags.
     """
 
-    def __init__(self, tags: list, key_map: dict, on_submit: Callable[[list], Any], **kwargs: Any) -> None:
-        self.tags, self.key_map, self._on_submit = list(tags), key_map, on_submit
+    def __init__(self, tags: list, key_map: dict, on_submit: Callable[[list], Any],
+                 verb: str = f"Submit ({SUBMIT_KEY})", **kwargs: Any) -> None:
+        self.tags, self.key_map, self._on_submit, self.verb = list(tags), key_map, on_submit, verb
         self.toggles = []
         for tag in self.tags:
             key = key_of(key_map, tag)
@@ -63,5 +66,13 @@ class TagPicker(w.HBox):
     def _show_choice(self) -> None:
         chosen = self.chosen()
         what = ", ".join(map(str, chosen)) if chosen else "none of these"
-        self.submit_button.description = f"Submit ({SUBMIT_KEY}): {what}"
+        self.submit_button.description = f"{self.verb}: {what}"
         self.submit_button.tooltip = f"store the tags: {what}"
+
+
+def shown(label: Any, empty: str = "(none)") -> str:
+    """A label as people read it: a tag set (a list or tuple) as ``billing, urgent`` (``empty`` for
+    the empty set)."""
+    if isinstance(label, (list, tuple)):
+        return ", ".join(map(str, label)) if label else empty
+    return str(label)

@@ -44,7 +44,7 @@ class ActiveLearningSession(EventEmitter):
         The samples, their ids and any labels already known.
     strategy : str or QueryStrategy, optional
         A name from :func:`available_strategies` or an instance; default per task
-        (:data:`~al_widgets.core.strategies.catalog.DEFAULTS`: entropy, max variance, tag entropy).
+        (:data:`~al_widgets.core.strategies.catalog.DEFAULTS`: entropy, max variance, tag CLUE).
     store : LabelStore, path or None
         Durable label log.  Labels already in it are loaded (resume).  ``None``
         keeps labels in memory.

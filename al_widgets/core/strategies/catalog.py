@@ -29,7 +29,7 @@ def available_strategies(task: str | None = None, every_class_seen: bool = True)
             and (every_class_seen or task == "regression" or not cls.needs_every_class)}
 
 
-DEFAULTS = {"classification": "entropy", "regression": "max_variance", "multilabel": "tag_entropy"}
+DEFAULTS = {"classification": "entropy", "regression": "max_variance", "multilabel": "tag_clue"}
 """The strategy a session uses when none is named, per task."""
 
 
