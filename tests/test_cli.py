@@ -198,3 +198,36 @@ def test_precomputed_embeddings_beside_a_csv_or_in_a_parquet_column(reviews, tmp
     assert main(["serve", str(reviews), "--label-column", "label", "--check"]) == 2
     err = capsys.readouterr().err
     assert "need (4, d)" in err and len(err.strip().splitlines()) == 1
+
+
+def test_multi_label_csv_is_checked_served_exported_and_reported(tmp_path, capsys):
+    """--multi-label: tags from the column (a|c, some blank), --classes optional; export a|b; status MASI."""
+    csv = tmp_path / "tickets.csv"
+    pd.DataFrame({"id": [f"t{i}" for i in range(8)],
+                  "text": ["refund my invoice", "login locked now", "invoice asap", "password reset",
+                           "charge twice urgent", "hello", "account signin", "bill"],
+                  "tags": ["billing", "login|urgent", "billing|urgent", "login", None, None, "", None]}
+                 ).to_csv(csv, index=False)
+    assert main(["serve", str(csv), "--text-column", "text", "--id-column", "id", "--label-column", "tags",
+                 "--multi-label", "--check", "--store", str(tmp_path / "x.sqlite")]) == 0
+    out = capsys.readouterr().out
+    assert "ok: 8 samples, tags ['billing', 'login', 'urgent']; trained on 4 labels" in out
+    assert main(["serve", str(csv), "--text-column", "text", "--label-column", "tags", "--multi-label",
+                 "--classes", "billing,login", "--check"]) == 2
+    assert "unknown tag 'urgent'" in capsys.readouterr().err
+    cfg = AppConfig(dataset=str(csv), text_column="text", id_column="id", label_column="tags", multi_label=True,
+                    embedder="tfidf", store=str(tmp_path / "team.sqlite"))
+    data = load(cfg)
+    sessions = [build_session(cfg, data, annotator=who, background=False) for who in ("ana", "ben", "cy")]
+    sessions[0].submit(4, ["billing", "urgent"])
+    for s, tags in zip(sessions[1:], (["billing"], ["billing", "urgent"])):
+        s.submit(4, tags, overwrite=True)  # second and third opinions on one ticket
+    for s in sessions:
+        s.close()
+    assert main(["export", cfg.store, "-o", str(tmp_path / "all.csv"), "--all-annotators"]) == 0
+    rows = pd.read_csv(tmp_path / "all.csv", dtype=str, keep_default_na=False)
+    assert rows[["annotator", "label"]].values.tolist() == [["ana", "billing|urgent"], ["ben", "billing"],
+                                                           ["cy", "billing|urgent"]]
+    assert main(["status", cfg.store]) == 0
+    out = capsys.readouterr().out
+    assert "Krippendorff's alpha (MASI, tag sets)" in out and "kappa per tag" in out

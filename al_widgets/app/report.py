@@ -91,17 +91,19 @@ def status_text(store: str, events: pd.DataFrame, meta: dict, claims: list) -> s
         out.append("\nper annotator:\n" + per.to_string())
         hours = ann.set_index("time").resample("1h")["label"].size()
         out.append("\nper hour (UTC):\n" + hours[hours > 0].to_string())
-        out.append("\n" + quality_report(events))
+        numbers = meta.get("classes") in (None, "null")  # a regression store has no class list
+        out.append("\n" + quality_report(events, "interval" if numbers else "nominal"))
     now = time.time()
     out.append(f"\nopen claims: {len(claims)}")
     out += [f"  {sid}  by {owner}  ({expires - now:.0f} s left)" for sid, owner, expires in claims]
     return "\n".join(out)
 
 
-def quality_report(events: pd.DataFrame) -> str:
-    """Agreement, conflicts waiting for review, and per-annotator quality of a store's events."""
+def quality_report(events: pd.DataFrame, level: str = "nominal") -> str:
+    """Agreement, conflicts waiting for review, and per-annotator quality of a store's events
+    (``level="interval"`` for numeric labels)."""
     from ..core.review.quality import agreement, annotations, annotator_stats, conflicts
-    ag = agreement(annotations(events))
+    ag = agreement(annotations(events), level)
     n_conf = len(conflicts(events))
     stats = annotator_stats(events)
     lines = [ag.summary(), f"conflicts waiting for a reviewer: {n_conf}"]

@@ -72,7 +72,7 @@ class ReviewPanel(w.VBox, SessionView):
         s = self.session
         from ..core.review.quality import agreement, annotations
         events = s.store.to_frame_all()  # the label log, read once for everything below
-        ag = agreement(annotations(events))
+        ag = agreement(annotations(events), "interval" if s.pool.task == "regression" else "nominal")
         self.summary.value = f"<small>{escape(ag.summary())}</small>" + _confusion_html(ag.confusion)
         if self.mode.value == "conflicts":
             df = s.conflicts(events)
@@ -81,8 +81,12 @@ class ReviewPanel(w.VBox, SessionView):
             df = s.suspicious_labels(top=self.top, events=events)
             self._flagged = set(df["sample_id"])
             given_by = _given_by(events)
-            self.items = [{"index": int(r.index), "given": r.given, "suggested": r.suggested,
-                           "confidence": float(r.self_confidence), "p": float(r.suggested_proba),
+            numbers = "residual_z" in df
+            self.items = [{"index": int(r.index), "given": r.given,
+                           "suggested": round(float(r.suggested), 4) if numbers else r.suggested,
+                           "confidence": float("nan") if numbers else float(r.self_confidence),
+                           "p": float("nan") if numbers else float(r.suggested_proba),
+                           "z": float(r.residual_z) if numbers else float("nan"),
                            "by": given_by.get(str(r.sample_id), [])} for r in df.itertuples()]
         self._show_stats(events)
         self._show(self.items[0] if self.items else None)
@@ -130,9 +134,12 @@ class ReviewPanel(w.VBox, SessionView):
             self.keep.layout.display = self.change.layout.display = "none"
         else:
             by = ", ".join(escape(a) for a in item["by"]) or "the data"
+            if item["z"] == item["z"]:  # a number far from what the other labels imply
+                why = f"{item['z']:.1f} robust standard deviations away"
+            else:
+                why = f"p = {item['p']:.2f}, given label p = {item['confidence']:.2f}"
             self.detail.value = (f"Given <b>{escape(item['given'])}</b> by {by}; the model (trained without this "
-                                 f"label) suggests <b>{escape(item['suggested'])}</b> (p = {item['p']:.2f}, "
-                                 f"given label p = {item['confidence']:.2f}).")
+                                 f"label) suggests <b>{escape(item['suggested'])}</b> ({why}).")
             self.keep.description = f"Keep {item['given']}"
             self.change.description = f"Change to {item['suggested']}"
             self.keep.layout.display = self.change.layout.display = None

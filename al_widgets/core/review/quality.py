@@ -109,8 +109,12 @@ class Agreement:
         return f"agreement on {self.n_items} shared samples: Krippendorff's alpha {self.alpha:.2f}; {kappas}"
 
 
-def agreement(ann: pd.DataFrame) -> Agreement:
-    """Pairwise Cohen's kappa (scikit-learn), Krippendorff's alpha (``krippendorff``), confusion."""
+def agreement(ann: pd.DataFrame, level: str = "nominal") -> Agreement:
+    """Pairwise Cohen's kappa (scikit-learn), Krippendorff's alpha (``krippendorff``), confusion.
+
+    ``level="interval"`` for numbers (regression labels): alpha weighs a disagreement by its squared
+    difference, and the pairs' ``kappa`` column holds Pearson's correlation instead (a kappa of numbers
+    would count 3.0 against 3.1 as a full disagreement)."""
     import krippendorff  # imported here: a labeling kernel that never shows agreement does not pay for it
     from sklearn.metrics import cohen_kappa_score
 
@@ -121,10 +125,14 @@ def agreement(ann: pd.DataFrame) -> Agreement:
         both = wide[[a, b]].dropna()
         if len(both) == 0:
             continue
-        kappa = cohen_kappa_score(both[a], both[b]) if len(set(both[a]) | set(both[b])) > 1 else 1.0
+        if level == "interval":  # numbers: how the two annotators' values go together
+            xa, xb = both[a].map(json.loads).astype(float), both[b].map(json.loads).astype(float)
+            kappa = float(np.corrcoef(xa, xb)[0, 1]) if len(both) > 1 and xa.std() and xb.std() else float("nan")
+        else:
+            kappa = cohen_kappa_score(both[a], both[b]) if len(set(both[a]) | set(both[b])) > 1 else 1.0
         rows.append({"a": a, "b": b, "shared": len(both), "agreement": float((both[a] == both[b]).mean()),
                      "kappa": float(kappa)})
-        for x, y in itertools.chain(zip(both[a], both[b]), zip(both[b], both[a])):
+        for x, y in itertools.chain(zip(both[a], both[b]), zip(both[b], both[a])) if level == "nominal" else ():
             conf[(x, y)] = conf.get((x, y), 0) + 1
     pairs = pd.DataFrame(rows, columns=["a", "b", "shared", "agreement", "kappa"])
     alpha = float("nan")
@@ -133,8 +141,11 @@ def agreement(ann: pd.DataFrame) -> Agreement:
         given = wide.to_numpy(dtype=object).ravel()
         codes = {k: i for i, k in enumerate(sorted({v for v in given if isinstance(v, str)}))}
         data = wide.T.apply(lambda col: col.map(codes)).to_numpy(dtype=float)  # annotators x samples
+        if level == "interval":
+            data = wide.T.apply(lambda col: col.map(lambda k: json.loads(k) if isinstance(k, str) else np.nan)
+                                ).to_numpy(dtype=float)
         if len(codes) > 1:
-            alpha = float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
+            alpha = float(krippendorff.alpha(reliability_data=data, level_of_measurement=level))
         else:
             alpha = 1.0
     labels = sorted({k for pair in conf for k in pair})
@@ -152,7 +163,9 @@ def agreement(ann: pd.DataFrame) -> Agreement:
 def _shown(key: str) -> Any:
     """A confusion-table heading: the label itself, a tag set as ``a|b``."""
     value = json.loads(key)
-    return "|".join(map(str, value)) if isinstance(value, list) else value
+    if isinstance(value, list):
+        return "|".join(map(str, value)) if value else "(none)"
+    return value
 
 
 def conflicts(source: LabelStore | pd.DataFrame) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..data.rows import take_rows
 from .quality import conflicts, decisions, label_issues
+from .numbers import outlying_labels
 
 
 class ReviewService:
@@ -45,20 +46,27 @@ class ReviewService:
         return df.assign(index=[self.pool.index_of(s) for s in df["sample_id"]])
 
     def suspicious_labels(self, top: int = 50, cv: int = 5, events: pd.DataFrame | None = None) -> pd.DataFrame:
-        """Labels most likely to be wrong (confident learning on out-of-fold predictions).
+        """Labels most likely to be wrong (confident learning on out-of-fold predictions; numbers:
+        residuals of at least three robust standard deviations, :func:`~.numbers.outlying_labels`).
 
         Samples a reviewer already decided are left out.  Columns: ``index``, ``sample_id``,
-        ``given``, ``suggested``, ``self_confidence``, ``suggested_proba``.
+        ``given``, ``suggested``, then ``self_confidence`` and ``suggested_proba`` (classes) or
+        ``residual_z`` (numbers).  Multi-label pools: none yet (conflicts between annotators are reviewed).
         """
         labels = self.book.copy()
-        if self.pool.task != "classification" or len(labels) < 4:
-            return pd.DataFrame(columns=["index", "sample_id", "given", "suggested", "self_confidence",
-                                         "suggested_proba"])
+        numbers = self.pool.task == "regression"
+        if self.pool.task == "multilabel" or len(labels) < 4:
+            return pd.DataFrame(columns=["index", "sample_id", "given", "suggested",
+                                         *(["residual_z"] if numbers else ["self_confidence", "suggested_proba"])])
         decided = set(decisions(self.store if events is None else events)["sample_id"])
         idx = np.array([i for i in labels if self.pool.ids[i] not in decided], dtype=int)
         y = np.array([labels[i] for i in idx], dtype=object)
-        flags = label_issues(self._model(), take_rows(self.pool.X, idx), y, list(self.pool.classes), cv=cv,
-                             random_state=self._random_state())
+        if numbers:  # far from what the other labels imply, in robust standard deviations
+            flags = outlying_labels(self._model(), take_rows(self.pool.X, idx), y.astype(float), cv=cv,
+                                    random_state=self._random_state())
+        else:
+            flags = label_issues(self._model(), take_rows(self.pool.X, idx), y, list(self.pool.classes), cv=cv,
+                                 random_state=self._random_state())
         flags = flags.head(top)
         pos = flags["position"].to_numpy(dtype=int)
         return flags.drop(columns="position").assign(index=idx[pos], sample_id=[self.pool.ids[i] for i in idx[pos]])

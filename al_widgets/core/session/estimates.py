@@ -131,14 +131,27 @@ def rmse_from_audits(residuals: list[float], window: int = 50, seed: int = 0) ->
 
 def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float:
     """scikit-learn's Cohen's kappa (as the agreement between annotators uses), with 1.0 for two
-    identical arrays of one class (where kappa itself is undefined)."""
+    identical arrays of one class (where kappa itself is undefined); Lin's concordance for numbers."""
     from sklearn.metrics import cohen_kappa_score
     a, b = np.asarray(a), np.asarray(b)
     if len(a) == 0:
         return float("nan")
     if np.array_equal(a, b):
         return 1.0
+    if a.dtype.kind == "f" or b.dtype.kind == "f":  # numbers (regression): kappa would count 3.0 vs 3.01
+        return concordance(a, b)  # as a full disagreement
     return float(cohen_kappa_score(a, b))
+
+
+def concordance(a: np.ndarray, b: np.ndarray) -> float:
+    """Lin's concordance correlation coefficient of two numeric arrays: 1 when equal, lower as they move
+    apart in correlation, scale or location (the agreement of successive regression models)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    va, vb = a.var(), b.var()
+    denominator = va + vb + (a.mean() - b.mean()) ** 2
+    if denominator == 0:
+        return 1.0
+    return float(2 * np.mean((a - a.mean()) * (b - b.mean())) / denominator)
 
 
 class StabilityTracker:
