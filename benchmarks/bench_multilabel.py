@@ -87,7 +87,7 @@ def main() -> None:
                                   zip(table["aubc"], table["diff"], table["se"])]).pivot(
             index="task", columns="method", values="cell")
         print(f"## {metric}: AUBC (paired difference to random ± s.e.)\n")
-        print(wide[names].to_markdown())
+        print(wide[names].to_string())
         print()
     secs = curves.groupby("method")["query_seconds"].mean()
     print("seconds per query: " + ", ".join(f"{m} {secs[m]:.3f}" for m in names))

@@ -196,6 +196,20 @@ class ScoringContext:
             return self.numeric_features[indices]
         return self._vectorize(take_rows(self.X, indices))
 
+    def model_space(self, indices: np.ndarray) -> np.ndarray | sp.spmatrix:
+        """The pool rows ``indices`` as the model sees them: the final estimator's inputs, each feature
+        scaled by its weight in the fitted model (:func:`feature_weights`), so distances follow what
+        the model uses and not features it ignores (noise).  :meth:`features_of` for models without
+        such weights."""
+        model = self.require_model("the model's feature space")
+        weights = feature_weights(final_estimator(model))
+        if weights is None:
+            return self.features_of(indices)
+        Z = as_numeric_matrix(transform_for_final(model, self.rows(indices)))
+        if Z is None or Z.shape[1] != len(weights):
+            return self.features_of(indices)
+        return Z.multiply(weights).tocsr() if sp.issparse(Z) else Z * weights
+
     def _vectorize(self, X: Any) -> np.ndarray | sp.spmatrix:
         direct = as_numeric_matrix(X)
         if direct is not None:
@@ -205,6 +219,21 @@ class ScoringContext:
             return _as_float(transform_for_final(model, X))
         raise TypeError("this strategy needs numeric features; the pool holds raw objects and the model "
                         "is not a fitted Pipeline that can vectorize them")
+
+
+def feature_weights(estimator: Any) -> np.ndarray | None:
+    """How much a fitted estimator uses each input feature, scaled to a maximum of 1: the root mean
+    square of a linear model's coefficients over classes, the square root of a tree ensemble's
+    impurity importances (so squared distances weigh features by importance); ``None`` otherwise."""
+    coef = getattr(estimator, "coef_", None)
+    if coef is not None and not sp.issparse(coef):
+        w = np.sqrt(np.mean(np.atleast_2d(np.asarray(coef, dtype=float)) ** 2, axis=0))
+    elif getattr(estimator, "feature_importances_", None) is not None:
+        w = np.sqrt(np.asarray(estimator.feature_importances_, dtype=float))
+    else:
+        return None
+    top = w.max() if w.size else 0.0
+    return w / top if top > 0 and np.all(np.isfinite(w)) else None
 
 
 def _as_float(X: Any) -> Any:

@@ -273,6 +273,10 @@ class CLUE(QueryStrategy):
         Weights are ``(u / max u) ** power``: 1 is the paper's CLUE; larger powers pull the
         centres onto the decision boundary, away from regions the model has settled
         (``focused_clue`` uses margin and 3).
+    space : {"features", "model"}
+        Where k-means measures distances: the pool's features, or the model's own view of them
+        (each feature scaled by its weight in the fitted model, :meth:`ScoringContext.model_space`;
+        the paper clusters the network's own embedding).
     random_state : int or None
     """
 
@@ -281,11 +285,12 @@ class CLUE(QueryStrategy):
                    "representative at once.")
 
     def __init__(self, n_init: int = 3, max_candidates: int = 20000, uncertainty: str = "entropy",
-                 power: float = 1.0, random_state: int | None = None) -> None:
+                 power: float = 1.0, space: str = "features", random_state: int | None = None) -> None:
         self.n_init = n_init
         self.max_candidates = max_candidates
         self.uncertainty = uncertainty
         self.power = power
+        self.space = space
         self.random_state = random_state
 
     def validate(self) -> None:
@@ -294,6 +299,8 @@ class CLUE(QueryStrategy):
             raise ValueError(f"uncertainty must be one of {sorted(SCORES)}, got {self.uncertainty!r}")
         if not _in_range(self.power, 0, 50):
             raise ValueError(f"power must be a number in (0, 50], got {self.power!r}")
+        if self.space not in SPACES:
+            raise ValueError(f"space must be one of {SPACES}, got {self.space!r}")
 
     def score(self, ctx: ScoringContext) -> np.ndarray:
         """The candidates' k-means weights: ``(u / max u) ** power`` (0 where the model is certain)."""
@@ -307,7 +314,8 @@ class CLUE(QueryStrategy):
         k = min(check_k(k), len(ctx.candidates))
         rng = self.rng()
         pos = top_k(scores, min(len(scores), int(self.max_candidates)), rng)
-        F = _as_rows(ctx.features_of(ctx.candidates[pos]))
+        rows = ctx.candidates[pos]
+        F = _as_rows(ctx.model_space(rows) if self.space == "model" else ctx.features_of(rows))
         weights = np.asarray(scores[pos], dtype=float) + 1e-12
         Km = MiniBatchKMeans if len(pos) > 5000 else KMeans
         km = Km(n_clusters=k, n_init=int(self.n_init), random_state=int(rng.integers(2**31))).fit(
@@ -341,9 +349,13 @@ class FocusedCLUE(CLUE):
                    "a batch spread along the decision boundary. The best all-rounder in our strategy race.")
 
     def __init__(self, n_init: int = 3, max_candidates: int = 5000, uncertainty: str = "margin",
-                 power: float = 3.0, random_state: int | None = None) -> None:
+                 power: float = 3.0, space: str = "features", random_state: int | None = None) -> None:
         super().__init__(n_init=n_init, max_candidates=max_candidates, uncertainty=uncertainty, power=power,
-                         random_state=random_state)
+                         space=space, random_state=random_state)
+
+
+SPACES = ("features", "model")
+"""Where CLUE's k-means measures distances."""
 
 
 def _in_range(value: Any, low: float, high: float) -> bool:

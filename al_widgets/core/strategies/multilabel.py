@@ -107,14 +107,13 @@ class TagCLUE(CLUE):
     supports_classification = False
 
     def __init__(self, n_init: int = 3, max_candidates: int = 20000, uncertainty: str = "entropy",
-                 power: float = 1.0, random_state: int | None = None) -> None:
-        super().__init__(n_init, max_candidates, uncertainty, power, random_state)
+                 power: float = 1.0, space: str = "features", random_state: int | None = None) -> None:
+        super().__init__(n_init, max_candidates, uncertainty, power, space, random_state)
 
     def validate(self) -> None:
         if self.uncertainty not in TAG_SCORES:
             raise ValueError(f"uncertainty must be one of {TAG_SCORES}, got {self.uncertainty!r}")
-        check = CLUE(self.n_init, self.max_candidates, "entropy", self.power)
-        check.validate()
+        CLUE(self.n_init, self.max_candidates, "entropy", self.power, self.space).validate()
 
     def score(self, ctx: ScoringContext) -> np.ndarray:
         self.validate()
