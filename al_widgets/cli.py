@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sqlite3
 import subprocess
@@ -39,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
                                                 "(default: DATA.npy or DATA.embeddings.npy beside the CSV, if present)")
             s.add_argument("--classes", help="comma-separated class names, e.g. pos,neg (with --multi-label: the "
                                              "tags; optional when the label column names them)")
+            s.add_argument("--dask", metavar="local|ADDRESS",
+                           help="keep a Parquet pool on a Dask cluster: 'local' starts one on 127.0.0.1 for the "
+                                "server's lifetime, an address (tcp://host:8786) connects to yours; needs --classes")
             s.add_argument("--multi-label", action="store_true",
                            help="a sample may carry several labels (tags): the label column holds them as a|c, "
                                 "a blank cell is unlabeled; the model is one classifier per tag")
@@ -114,6 +118,7 @@ def _config(args: argparse.Namespace) -> AppConfig:
         cfg.classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
         cfg.model, cfg.embedder = args.model, args.embedder
         cfg.multi_label = args.multi_label
+        cfg.dask = args.dask
         cfg.title = f"Labeling {Path(args.data).name}"
     return cfg
 
@@ -284,6 +289,24 @@ def serve(cfg: AppConfig, host: str, port: int, auth: str = "auto", warm_kernels
             warm.terminate()
 
 
+@contextlib.contextmanager
+def _cluster(cfg: AppConfig) -> Any:
+    """``--dask local``: a local cluster for as long as the command runs (its address in ``cfg.dask``
+    for the pages' kernels); any other value is a scheduler address, used as it is."""
+    if cfg.dask != "local":
+        yield None
+        return
+    from .app.cluster import close_clients, start_local
+    cluster = start_local()
+    cfg.dask = cluster.scheduler_address
+    try:
+        yield cluster
+    finally:
+        cfg.dask = "local"
+        close_clients()
+        cluster.close()
+
+
 def _check_store(cfg: AppConfig, data: Any) -> str:
     """Open the store read-only before serving: a sound SQLite file, ours, bound to this dataset.
 
@@ -324,12 +347,13 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "warm_kernels", None) is not None and args.warm_kernels < 0:
             raise ConfigError(f"--warm-kernels must be 0 or more, got {args.warm_kernels}")
         cfg = _config(args)
-        data = load(cfg)  # fail fast, before Voila starts, with a one-line message
-        if args.check:
-            print(check(cfg, data))
-            return 0
-        _check_store(cfg, data)
-        return serve(cfg, args.host, args.port, args.auth, warm_kernels=args.warm_kernels)
+        with _cluster(cfg):
+            data = load(cfg)  # fail fast, before Voila starts, with a one-line message
+            if args.check:
+                print(check(cfg, data))
+                return 0
+            _check_store(cfg, data)
+            return serve(cfg, args.host, args.port, args.auth, warm_kernels=args.warm_kernels)
     except (ConfigError, ValueError, OSError, sqlite3.Error) as exc:  # StoreMismatch is a ValueError
         print(f"al-widgets: error: {printable(' '.join(str(exc).split()))}", file=sys.stderr)
         return 2

@@ -221,7 +221,8 @@ def dask_part(n: int) -> dict:
         write = time.perf_counter() - t0
         limit = np.median([numpy_limit(model, X) for _ in range(3)])
         del X
-        with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, \
+        with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                          worker_dashboard_address="127.0.0.1:0") as cluster, \
                 Client(cluster) as client:
             t0 = time.perf_counter()
             pool = DaskPool.from_parquet(f"{tmp}/*.parquet", cols, list(range(N_CLASSES)), client)

@@ -17,7 +17,9 @@ from al_widgets.core.scoring.uncertainty import SCORES  # noqa: E402
 
 @pytest.fixture(scope="module")
 def client():
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+    # in-process and loopback only (the default HTTP endpoints listen on 0.0.0.0:8787 even "without" a dashboard)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="inproc",
+                      dashboard_address="127.0.0.1:0", worker_dashboard_address="127.0.0.1:0") as cluster, \
             Client(cluster) as c:
         yield c
 
@@ -346,3 +348,72 @@ def test_texts_on_a_cluster_are_embedded_partition_by_partition(client, tmp_path
     learner.teach([0, 1, 2, 3], ["weather", "sport", "money", "food"])
     idx, scores = learner.retrain()
     assert len(idx) == 10 and np.all(np.diff(scores) <= 1e-9)
+
+
+def _parquet(tmp_path, X, labels=None):
+    import pandas as pd
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    df.insert(0, "row_id", np.arange(len(df)))  # an id column: never a feature
+    df["label"] = labels
+    path = tmp_path / "big.parquet"
+    df.to_parquet(path)
+    return path
+
+
+def test_the_app_serves_a_parquet_pool_held_by_the_cluster(client, data, tmp_path):
+    """Issue 25: `serve big.parquet --dask ADDRESS`: the pages' kernels build a DaskPool on that cluster."""
+    from al_widgets.app import AppConfig, build_session, load
+    from al_widgets.core import LabelStore
+    from al_widgets.widgets import ALDashboard
+    X, y = data
+    path = _parquet(tmp_path, X[:6000])
+    cfg = AppConfig(dataset=str(path), dask=client.scheduler.address, classes=["0", "1", "2", "3"],
+                    id_column="row_id", label_column="label", store=str(tmp_path / "s.sqlite"))
+    app = load(cfg)
+    assert app.pool.is_distributed and app.pool.n == 6000 and app.pool.X.shape[1] == 20  # no id, no label
+    assert "held by a Dask cluster" in app.features
+    s = build_session(cfg, app, annotator="ana", background=True)
+    assert s.strategy.name == "margin"  # the app's default needs the whole pool: one that ranks per sample
+    dash = ALDashboard(s, umap=False)
+    given = {}
+    for _ in range(6):
+        item = dash.labeling.item
+        dash.labeling.class_buttons[int(y[item.index])].click()
+        given[item.sample_id] = str(y[item.index])
+        assert s.wait_idle(120)
+    assert LabelStore(cfg.store, readonly=True).labels() == given
+    assert not s.result_.cold_start and s.result_.n_labels == 6
+    dash.map.request_redraw()
+    assert len(dash.map.figure.data[0].x) > 0  # the map, laid out on the cluster
+    dash.detach()
+    s.close()
+
+
+def test_serve_dask_local_checks_on_its_own_cluster_and_refuses_what_it_cannot_serve(data, tmp_path, capsys):
+    from al_widgets.cli import main
+    X, _ = data
+    path = _parquet(tmp_path, X[:2000])
+    assert main(["serve", str(path), "--dask", "local", "--classes", "a,b", "--id-column", "row_id",
+                 "--label-column", "label", "--check"]) == 0
+    out = capsys.readouterr().out
+    assert "ok: 2000 samples, classes ['a', 'b']" in out and "20 numeric columns, held by a Dask cluster" in out
+    assert main(["serve", str(path), "--dask", "local", "--check"]) == 2
+    assert "--dask needs --classes" in capsys.readouterr().err
+    csv = tmp_path / "t.csv"
+    csv.write_text("a,b\n1,2\n")
+    assert main(["serve", str(csv), "--dask", "local", "--classes", "a,b", "--check"]) == 2
+    assert "--dask reads Parquet" in capsys.readouterr().err
+
+
+def test_the_local_cluster_of_serve_listens_on_the_loopback_only():
+    import psutil
+    from al_widgets.app.cluster import start_local
+    cluster = start_local(workers=1)
+    try:
+        me = psutil.Process()
+        listening = [c.laddr for p in (me, *me.children(recursive=True))
+                     for c in p.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN]
+        assert len(listening) >= 3  # the scheduler, its HTTP endpoints, the worker (and its nanny)
+        assert {a.ip for a in listening} == {"127.0.0.1"}, listening
+    finally:
+        cluster.close()

@@ -72,9 +72,13 @@ def build_session(config: AppConfig, data: AppData | None = None, annotator: str
 
 
 def _strategy(config: AppConfig, task: str) -> str:
-    """The configured strategy; a tag pool left on the app's default gets the tag default."""
+    """The configured strategy; left on the app's default, a tag pool gets the tag default and a pool
+    on a cluster one that ranks sample by sample."""
     from ..core.strategies.catalog import DEFAULTS, REGISTRY, supports
     default = AppConfig.__dataclass_fields__["strategy"].default
+    if config.strategy == default and config.dask:  # ranked block by block on the cluster
+        from .cluster import STRATEGY
+        return STRATEGY
     if config.strategy == default and config.strategy in REGISTRY and not supports(REGISTRY[default], task):
         return DEFAULTS[task]
     return config.strategy

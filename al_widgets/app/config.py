@@ -45,6 +45,8 @@ class AppConfig:
     blind: bool = False
     """Annotators never see the model's guesses or its learning curve (admins always do)."""
     audit: float = 0.1
+    dask: str | None = None
+    """The Dask scheduler every page's kernel connects to (``serve --dask``): the pool stays on the cluster."""
     map_pause: float = 1.0
     """Big maps: seconds without a label before the map is redrawn (0: after every label)."""
     """Share of labels drawn at random to estimate accuracy, when the data has no test set."""

@@ -47,6 +47,9 @@ def load(config: AppConfig) -> AppData:
     path = Path(config.dataset)
     if not path.exists():
         raise ConfigError(f"data not found: {config.dataset}")
+    if config.dask:  # rows held by a Dask cluster (an optional dependency: imported only then)
+        from .cluster import load_on_cluster
+        return load_on_cluster(path, config)
     if path.is_dir():
         return _images(path, config)
     return _csv(path, config)
