@@ -219,3 +219,43 @@ def test_one_rule_for_integer_and_number_parameters():
         get_strategy("typiclust", n_neighbors=np.float64(2.5)).validate()
     get_strategy("typiclust", n_neighbors=np.int64(5)).validate()
     get_strategy("auto", typical_per_class=np.int32(2), imbalance=np.float32(1.5)).validate()
+
+
+def test_feature_weights_follow_the_fitted_model():
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.svm import SVC
+    from al_widgets.core.scoring.context import feature_weights
+    lr = LogisticRegression().fit(np.array([[0.0, 0], [1, 0], [0, 1], [1, 1]]), [0, 1, 0, 1])
+    lr.coef_ = np.array([[2.0, 0.0, -1.0]])  # by hand: the weight is |coef| scaled to a maximum of 1
+    np.testing.assert_allclose(feature_weights(lr), [1.0, 0.0, 0.5])
+    lr.coef_ = np.array([[3.0, 0.0], [0.0, 4.0], [0.0, 0.0]])  # classes: root mean square per feature
+    np.testing.assert_allclose(feature_weights(lr), [np.sqrt(3.0), np.sqrt(16 / 3)] / np.sqrt(16 / 3))
+    rf = RandomForestClassifier(n_estimators=5, random_state=0).fit(np.c_[np.arange(20), np.zeros(20)],
+                                                                    np.arange(20) > 9)
+    np.testing.assert_allclose(feature_weights(rf), [1.0, 0.0])  # the constant column is never used
+    assert feature_weights(SVC(kernel="rbf").fit(np.eye(4), [0, 1, 0, 1])) is None
+
+
+def test_clue_in_the_models_space_ignores_a_feature_the_model_does_not_use():
+    """Two classes told apart by feature 0; feature 1 is wide noise.  In the raw features k-means with
+    k=2 splits along the noise; in the model's space it splits along feature 0."""
+    rng = np.random.default_rng(0)
+    n = 400
+    x0 = np.r_[rng.normal(-1, 0.2, n // 2), rng.normal(1, 0.2, n // 2)]
+    X = np.c_[x0, rng.normal(0, 20, n)]
+    y = (x0 > 0).astype(int)
+    lab = np.r_[0, 1, n - 2, n - 1, 5, n - 6]
+    model = LogisticRegression().fit(X[lab], y[lab])
+    model.coef_ = np.array([[3.0, 0.0]])  # a model that uses feature 0 only
+    model.intercept_ = np.array([0.0])
+    cand = np.setdiff1d(np.arange(n), lab)
+    picks = {}
+    for space in ("features", "model"):
+        ctx = ScoringContext(model, X, cand, X[lab], y[lab], [0, 1], random_state=0, labeled=lab,
+                             task="classification")
+        strat = get_strategy("clue", space=space, power=1e-3, random_state=0)  # weights ~ equal: geometry only
+        picks[space] = strat.query(ctx, 2)[0]
+    assert sorted(np.sign(X[picks["model"], 0]).tolist()) == [-1.0, 1.0]  # one per class
+    assert abs(X[picks["features"], 1]).max() > 5  # the raw split follows the noise
+    with pytest.raises(ValueError, match="space must be one of"):
+        get_strategy("clue", space="pixels").validate()
