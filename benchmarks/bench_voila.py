@@ -46,8 +46,8 @@ import nbformat
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from browser_helpers import (CpuBurner, current_id, figures, kernel_processes, launch, wait_next,  # noqa: E402
-                             warm_waiting)
+from browser_helpers import (IN_VIEW_JS, ZOOM_STATE_JS, CpuBurner, current_id, figures,  # noqa: E402
+                             kernel_processes, launch, wait_next, warm_waiting)
 
 from al_widgets.app.server import VoilaServer  # noqa: E402
 
@@ -269,9 +269,13 @@ def big_app(browser, folder: Path, loads: int, rows: int, labels: int, env: dict
                      env={"AL_WIDGETS_CACHE": str(folder / "cache"), **(env or {})}) as srv:
         out = first_pages(browser, srv, ".alw-class-button", loads, with_map=True, pooled=True)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        received = [0]  # bytes the page's websockets received (the kernel's messages)
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.__setitem__(
+            0, received[0] + len(payload))))
         page.goto(srv.url, timeout=180_000)
         page.wait_for_selector(".alw-class-button", timeout=180_000)
         page.wait_for_function(MAP_DRAWN_JS, timeout=180_000, polling=50)
+        out["zoom"], out["zoom points"], out["zoom kB"] = zoom_steps(page, received)
         shown, out["next"], busy = current_id(page), [], 0
         for i in range(labels):
             busy += "training on" in page.locator(".alw-status").inner_text()
@@ -282,6 +286,33 @@ def big_app(browser, folder: Path, loads: int, rows: int, labels: int, env: dict
         out["clicks during a retrain"] = [busy]
         page.close()
     return out
+
+
+ZOOM_IN_JS = "() => document.querySelector(\".alw-map .modebar-btn[data-title='Zoom in']\").click()"
+
+
+def zoom_steps(page, received: list, steps: int = 8, repeats: int = 2) -> tuple[list, list, list]:
+    """Zoom into the map's centre with the modebar's "Zoom in" (as a person would), ``steps`` times,
+    ``repeats`` times from the overview: per step, the milliseconds until the map draws the pool's
+    points in the new view, how many it draws and the kilobytes the page received meanwhile."""
+    ms, points, kb = [], [], []
+    plot = page.locator(".alw-map .js-plotly-plot")
+    for _ in range(repeats):
+        plot.hover()
+        page.locator(".alw-map .modebar-btn[data-title='Reset axes']").click()
+        page.wait_for_function(f"() => {{ const s = ({ZOOM_STATE_JS})(); return s && !s.name.includes('in view'); }}",
+                               timeout=60_000)
+        for _ in range(steps):
+            before = page.evaluate(ZOOM_STATE_JS)["xr"]
+            start, t0 = received[0], time.perf_counter()
+            page.evaluate(ZOOM_IN_JS)  # the modebar's own button, clicked in the page (no pointer travel)
+            page.wait_for_function(f"(xr) => {{ const s = ({ZOOM_STATE_JS})();"
+                                   f" return s && (s.xr[0] !== xr[0] || s.xr[1] !== xr[1]) && ({IN_VIEW_JS})(); }}",
+                                   arg=before, timeout=60_000, polling=20)
+            ms.append(1e3 * (time.perf_counter() - t0))
+            points.append(len(page.evaluate(ZOOM_STATE_JS)["ids"]))
+            kb.append((received[0] - start) / 1024)
+    return ms, points, kb
 
 
 def digits_pages(browser, folder: Path, loads: int) -> dict[str, list[float]]:
@@ -309,6 +340,11 @@ def first_pages_big(browser, folder: Path, loads: int, rows: int, labels: int) -
         med, p95 = _stats(r["next"])
         print(f"  {name:<58} median {med:>5.0f}  p95 {p95:>5.0f}  "
               f"({r['clicks during a retrain'][0]} clicks while training)")
+    zm, zp = _stats(b["zoom"])
+    print(f"zoom -> the pool's points in view drawn ('Zoom in' x2 per step, {len(b['zoom'])} steps): "
+          f"median {zm:.0f} ms, p95 {zp:.0f} ms; points drawn median {statistics.median(b['zoom points']):.0f} "
+          f"(max {max(b['zoom points'])}); received per step median {statistics.median(b['zoom kB']):.0f} kB "
+          f"(max {max(b['zoom kB']):.0f} kB)")
 
 
 def _stats(xs: list[float]) -> tuple[float, float]:

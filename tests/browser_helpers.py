@@ -132,3 +132,19 @@ def _kernel_id(cmdline: list[str]) -> str | None:
         if m:
             return m.group(1)
     return None
+
+
+# the map's marker trace and axis ranges, as the page holds them (zoom tests and bench_voila)
+ZOOM_STATE_JS = """() => {
+  const gd = document.querySelector('.alw-map .js-plotly-plot');
+  if (!gd || !gd.data || !gd._fullLayout) return null;
+  const t = gd.data[0], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  return {ids: Array.from(t.customdata || [], String), x: Array.from(t.x), y: Array.from(t.y), name: t.name,
+          xr: xa.range.slice(), yr: ya.range.slice()};
+}"""
+
+IN_VIEW_JS = (f"() => {{ const s = ({ZOOM_STATE_JS})(); if (!s || !s.name.includes('in view')) return false;"
+              " const [x0, x1] = s.xr, [y0, y1] = s.yr;"
+              " return s.x.every((v, i) => v >= Math.min(x0, x1) - 1e-6 && v <= Math.max(x0, x1) + 1e-6"
+              "   && s.y[i] >= Math.min(y0, y1) - 1e-6 && s.y[i] <= Math.max(y0, y1) + 1e-6); }")
+"""True once the map draws the pool's points in view (the level of detail answered a zoom)."""

@@ -8,7 +8,8 @@ import pytest
 from al_widgets.app.server import VoilaServer
 from al_widgets.core import LabelStore
 
-from browser_helpers import CHROMIUM, CpuBurner, current_id, launch, wait_figures, wait_next, wait_ready
+from browser_helpers import (CHROMIUM, IN_VIEW_JS, ZOOM_STATE_JS, CpuBurner, current_id, launch, wait_figures, wait_next,
+                             wait_ready)
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not os.path.exists(CHROMIUM),
                                                       reason=f"{CHROMIUM} not installed (./dev test installs it)")]
@@ -344,14 +345,6 @@ def test_search_by_meaning_open_a_result_label_in_bulk_and_undo(tmp_path, browse
             page.close()
 
 
-ZOOM_STATE_JS = """() => {
-  const gd = document.querySelector('.alw-map .js-plotly-plot');
-  if (!gd || !gd.data || !gd._fullLayout) return null;
-  const t = gd.data[0], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-  return {ids: Array.from(t.customdata || []), x: Array.from(t.x), y: Array.from(t.y), name: t.name,
-          xr: xa.range.slice(), yr: ya.range.slice()};
-}"""
-
 
 def test_zooming_a_200k_map_brings_in_new_points_and_a_click_opens_one(tmp_path, browser):
     """Issue 25: the overview of a 200,000-sample pool draws a stratified sample; zooming in (the
@@ -381,12 +374,7 @@ def test_zooming_a_200k_map_brings_in_new_points_and_a_click_opens_one(tmp_path,
             for _ in range(6):  # 64x narrower on each axis
                 plot.hover()
                 page.locator(".alw-map .modebar-btn[data-title='Zoom in']").click()
-            page.wait_for_function(
-                f"() => {{ const s = ({ZOOM_STATE_JS})(); if (!s || !s.name.includes('in view')) return false;"
-                " const [x0, x1] = s.xr, [y0, y1] = s.yr;"
-                " return s.x.every((v, i) => v >= Math.min(x0, x1) - 1e-6 && v <= Math.max(x0, x1) + 1e-6"
-                "   && s.y[i] >= Math.min(y0, y1) - 1e-6 && s.y[i] <= Math.max(y0, y1) + 1e-6); }",
-                timeout=60_000)
+            page.wait_for_function(IN_VIEW_JS, timeout=60_000)
             after = page.evaluate(ZOOM_STATE_JS)
             (x0, x1), (y0, y1) = sorted(after["xr"]), sorted(after["yr"])
             drawn_before = sum(1 for sid, x, y in zip(before["ids"], before["x"], before["y"])
@@ -409,7 +397,7 @@ def test_zooming_a_200k_map_brings_in_new_points_and_a_click_opens_one(tmp_path,
                     const [c, d] = px(j);
                     if (Math.hypot(a - c, b - d) < 8) alone = false;
                   }
-                  if (alone) return {id: t.customdata[i], x: a, y: b};
+                  if (alone) return {id: String(t.customdata[i]), x: a, y: b};
                 }
                 return null; }""", new)
             assert target is not None

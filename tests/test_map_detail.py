@@ -46,7 +46,7 @@ def test_zooming_a_big_map_draws_every_sample_in_the_window_and_a_click_opens_it
     s = ActiveLearningSession(LogisticRegression(), Pool(X, labels=[*y[:20], *[None] * 2_980], classes=[0, 1]),
                               "margin", background=False, random_state=0)
     s.retrain()
-    m = UncertaintyMap(s, umap=False, cache_dir=tmp_path, max_points=1_000, sample_size=200)
+    m = UncertaintyMap(s, umap=False, cache_dir=tmp_path, max_points=1_000, sample_size=200, view_budget=150)
     xy = m.embedding.layout
     overview = set(m.shown.tolist())
     x0, x1 = np.quantile(xy[:, 0], [0.4, 0.5])
@@ -54,11 +54,12 @@ def test_zooming_a_big_map_draws_every_sample_in_the_window_and_a_click_opens_it
     with m.figure.batch_update():
         m.figure.layout.xaxis.range, m.figure.layout.yaxis.range = (x0, x1), (y0, y1)
     inside = np.flatnonzero((xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1))
-    assert 0 < len(inside) <= 200
+    assert 0 < len(inside) <= 150
     np.testing.assert_array_equal(m.shown, inside)  # every sample in the window, nothing else
     trace = m.figure.data[POOL]
     np.testing.assert_allclose(trace.x, xy[inside, 0]) and np.testing.assert_allclose(trace.y, xy[inside, 1])
-    assert list(trace.customdata) == [s.pool.ids[i] for i in inside] and "in view" in trace.name
+    assert [str(v) for v in trace.customdata] == [s.pool.ids[i] for i in inside] and "in view" in trace.name
+    assert np.asarray(trace.customdata).dtype.kind == "i"  # default ids go as integers (binary), not strings
     new = [i for i in inside if i not in overview and i not in s.labels]
     assert new  # zooming brought in samples the overview never drew
     j = int(np.flatnonzero(inside == new[0])[0])
@@ -67,6 +68,13 @@ def test_zooming_a_big_map_draws_every_sample_in_the_window_and_a_click_opens_it
     # a click the page made on its previous markers is refused, not mapped to another sample
     m._on_click(trace, SimpleNamespace(point_inds=[0], xs=[999.0], ys=[999.0]), None)
     assert s.queue.current.index == new[0] and "click the point again" in m.layout_info.value
+    with m.figure.batch_update():  # a window with more than the budget: the most uncertain of it
+        m.figure.layout.xaxis.range, m.figure.layout.yaxis.range = (xy[:, 0].min(), 0.0), (xy[:, 1].min(), 5.0)
+    wide = np.flatnonzero((xy[:, 0] >= xy[:, 0].min()) & (xy[:, 0] <= 0) & (xy[:, 1] <= 5.0))
+    assert len(wide) > 150 and len(m.shown) == 150 and set(m.shown) <= set(wide)
+    unc = s.result_.uncertainty["uncertainty"]
+    assert unc[m.shown].min() >= np.sort(unc[wide])[-150]  # the most uncertain in view
+    assert "most uncertain first" in m.figure.data[POOL].name
     with m.figure.batch_update():  # zoomed out again: the stratified overview
         m.figure.layout.xaxis.range = (xy[:, 0].min() - 1, xy[:, 0].max() + 1)
         m.figure.layout.yaxis.range = (xy[:, 1].min() - 1, xy[:, 1].max() + 1)
