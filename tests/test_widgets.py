@@ -498,3 +498,27 @@ def test_a_label_costs_its_own_write_not_a_round_of_store_reads(make_session, tm
     finally:
         s.store._conn.set_trace_callback(None)
         d.detach()
+
+
+def test_the_next_sample_goes_to_the_page_before_any_other_views_update():
+    """A label's next sample is sent first, whatever order the views were built in: the page applies
+    messages in order, and another view's redraw (a map's) must not stand before it."""
+    from sklearn.datasets import load_digits
+    X, y = load_digits(return_X_y=True)
+    s = ActiveLearningSession(LogisticRegression(max_iter=200), Pool(X[:300] / 16, classes=list(range(10))),
+                              "margin", background=False)
+    m = UncertaintyMap(s, umap=False)  # built before the panel: subscribed first
+    topk = TopKPanel(s)
+    panel = LabelingPanel(s)
+    order = []
+    panel.sample.observe(lambda _c: order.append("next sample"), "value")
+    topk.observe(lambda _c: order.append("top-k"), "children")
+    m.figure.data[LABELED].on_change(lambda *_: order.append("map"), "x")  # the labeled overlay
+    first = panel.item.index
+    panel.class_buttons[int(y[first])].click()
+    assert panel.item.index != first
+    assert order and order[0] == "next sample", order
+    assert "map" in order  # the map did update, after
+    for view in (m, topk, panel):
+        view.detach()
+    s.close()

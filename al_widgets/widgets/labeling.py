@@ -87,9 +87,11 @@ class LabelingPanel(w.VBox, SessionView):
                           w.HBox([self.skip_button, self.undo_button]), self.annotator,
                           w.HBox([self.progress, self.progress_text]), self.status, self.keyboard], **kwargs)
         self.add_class("alw-labeling")
+        # a label's next sample goes to the page before any other view's update (a big map's redraw
+        # blocks the page's main thread; the person waits for the next sample, not for the map)
         self._listen(session, {"status": self._on_session_status, "retrained": self._on_retrained,
                                "current_changed": self._on_current_changed, "labeled": self._on_labeled,
-                               "undone": self._on_count, "decided": self._on_count})
+                               "undone": self._on_count, "decided": self._on_count}, first=("labeled",))
         self._on_session_status(session.status, session.status_kind)
         if claim_when_shown:
             self.show(session.preview())  # what the page will show, claimed when it does

@@ -23,10 +23,14 @@ class EventEmitter:
         self._handlers: dict[str, list[Handler]] = defaultdict(list)
         self._lock = threading.Lock()
 
-    def on(self, event: str, handler: Handler) -> Handler:
-        """Subscribe ``handler`` to ``event`` (``"*"`` receives every event)."""
+    def on(self, event: str, handler: Handler, first: bool = False) -> Handler:
+        """Subscribe ``handler`` to ``event`` (``"*"`` receives every event); ``first``: before the
+        handlers already subscribed (the view a person waits for answers before the others)."""
         with self._lock:
-            self._handlers[event].append(handler)
+            if first:
+                self._handlers[event].insert(0, handler)
+            else:
+                self._handlers[event].append(handler)
         return handler
 
     def off(self, event: str, handler: Handler) -> None:

@@ -64,12 +64,13 @@ def _safe(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
 class SessionView:
     """Mixin: subscribe to session events through a dispatcher; ``detach`` unsubscribes."""
 
-    def _listen(self, session: Any, events: dict[str, Callable[..., Any]]) -> None:
+    def _listen(self, session: Any, events: dict[str, Callable[..., Any]], first: tuple[str, ...] = ()) -> None:
+        """Subscribe to ``events``; those named in ``first`` are handled before every other view's."""
         self._dispatcher = getattr(self, "_dispatcher", None) or UIDispatcher()
         self._subscriptions = getattr(self, "_subscriptions", [])
         for name, fn in events.items():
             handler = self._dispatcher.wrap(fn)
-            session.on(name, handler)
+            session.on(name, handler, first=name in first)
             self._subscriptions.append((session, name, handler))
 
     def detach(self) -> None:
