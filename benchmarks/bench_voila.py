@@ -341,7 +341,7 @@ def first_pages_big(browser, folder: Path, loads: int, rows: int, labels: int) -
         print(f"  {name:<58} median {med:>5.0f}  p95 {p95:>5.0f}  "
               f"({r['clicks during a retrain'][0]} clicks while training)")
     zm, zp = _stats(b["zoom"])
-    print(f"zoom -> the pool's points in view drawn ('Zoom in' x2 per step, {len(b['zoom'])} steps): "
+    print(f"zoom -> the pool's points in view drawn (one 'Zoom in', 2x, per step; {len(b['zoom'])} steps): "
           f"median {zm:.0f} ms, p95 {zp:.0f} ms; points drawn median {statistics.median(b['zoom points']):.0f} "
           f"(max {max(b['zoom points'])}); received per step median {statistics.median(b['zoom kB']):.0f} kB "
           f"(max {max(b['zoom kB']):.0f} kB)")

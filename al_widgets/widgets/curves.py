@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from typing import Any
 
 import ipywidgets as w
@@ -46,6 +47,9 @@ class LearningCurves(w.VBox, SessionView):
     baseline_delay : float
         Seconds after the page is built before the baseline simulation starts (in a running
         kernel), so that it does not compete with the first page for the CPU.
+    pause : float
+        Seconds without a label before a retrain's point is drawn (0: at once; the dashboard passes its
+        big-map pause for pools of more than 100,000 samples).
     tail_points : int
         Each line is drawn as two traces: the newest points (at most ``tail_points``, sent on every
         retrain) and the older ones (sent again only when the newest part grows past
@@ -53,10 +57,11 @@ class LearningCurves(w.VBox, SessionView):
     """
 
     def __init__(self, session: Any, true_labels: Any = None, baseline_budget: int = 200,
-                 baseline_delay: float = 8.0, tail_points: int = 128, **kwargs: Any) -> None:
+                 baseline_delay: float = 8.0, tail_points: int = 128, pause: float = 0.0, **kwargs: Any) -> None:
         if int(tail_points) < 1:
             raise ValueError(f"tail_points must be >= 1, got {tail_points!r}")
         self.tail_points, self._history, self._revision = int(tail_points), 0, -1
+        self.pause, self._last_label, self._timer = float(pause), -1e9, None
         self.session = session
         held_out = session.X_test is not None
         if held_out:
@@ -105,7 +110,7 @@ class LearningCurves(w.VBox, SessionView):
         self.baseline: Any = None
         self._truth = self._check_truth(true_labels)
         self._truth_points: dict[int, float] = {}
-        self._listen(session, {"retrained": self._retrained})
+        self._listen(session, {"retrained": self._retrained, "labeled": self._on_labeled})
         self.refresh()
         self._baseline_thread: Any = None
         if true_labels is not None and session.pool.task == "classification":
@@ -132,6 +137,22 @@ class LearningCurves(w.VBox, SessionView):
             import numpy as np
             self._truth_points[result.n_labels] = float(np.mean(
                 np.asarray(result.prediction, dtype=object) == self._truth))
+        self._refresh_when_paused()
+
+    def _on_labeled(self, **_: Any) -> None:
+        self._last_label = time.monotonic()
+
+    def _refresh_when_paused(self, timer: bool = False) -> None:
+        """Redraw now, or (``pause`` > 0) once labels paused that long: on a big pool the page's
+        main thread is the labeling's, and a chart redrawn after every retrain stood in its way."""
+        if timer:
+            self._timer = None
+        wait = self.pause - (time.monotonic() - self._last_label)
+        loop = self._dispatcher.loop
+        if wait > 0 and loop is not None and loop.is_running():
+            if self._timer is None:
+                self._timer = loop.call_later(wait, self._refresh_when_paused, True)
+            return
         self.refresh()
 
     def _start_baseline(self, true_labels: Any, budget: int) -> None:

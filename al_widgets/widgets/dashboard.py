@@ -120,10 +120,12 @@ class ALDashboard(w.VBox):
         if self._built or self.session.closed:
             return
         from .curves import LearningCurves
-        from .map import UncertaintyMap
+        from .map import MAX_POINTS, UncertaintyMap
 
         a = self._figure_args
-        self.curves = None if a["blind"] else LearningCurves(self.session, true_labels=a["true_labels"])
+        big = self.session.pool.n > MAX_POINTS  # a big map's pause holds the chart's redraws too
+        self.curves = None if a["blind"] else LearningCurves(self.session, true_labels=a["true_labels"],
+                                                             pause=a["map_pause"] if big else 0.0)
         map_kwargs = {} if a["cache_dir"] is None else {"cache_dir": a["cache_dir"]}
         if a["map"]:
             self.map = UncertaintyMap(self.session, umap=a["umap"], renderer=a["renderer"], plain=a["plain"],

@@ -24,6 +24,8 @@ from .bulk import BulkLabeler
 from .render import Renderer, escape, sample_html
 
 COLOR_MODES = ("uncertainty", "epistemic", "predicted class", "given label")
+MAX_POINTS = 100_000
+"""Pools larger than this are drawn as a density layer plus markers (see ``max_points``)."""
 TAG_MODE = "tag: "
 """Multi-label pools colour by uncertainty or by one tag's probability (``"tag: billing"``)."""
 POOL, LABELED, TOPK, CURRENT = range(4)
@@ -91,7 +93,7 @@ class UncertaintyMap(w.VBox, SessionView):
 
     def __init__(self, session: Any, umap: bool | None = None, cache_dir: Any = DEFAULT_CACHE,
                  color_by: str = "uncertainty", height: int = 420, min_interval: float = 1.5,
-                 renderer: Renderer | None = None, plain: bool = False, max_points: int = 100_000,
+                 renderer: Renderer | None = None, plain: bool = False, max_points: int = MAX_POINTS,
                  sample_size: int = 20_000, blind: bool = False, pause: float = 1.0, view_budget: int = 10_000,
                  **kwargs: Any) -> None:
         self.pause = float(pause)

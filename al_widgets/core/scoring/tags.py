@@ -8,6 +8,7 @@ matrix; the scores below read it.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,11 @@ from scipy.special import expit
 
 from .committee import final_estimator
 from .uncertainty import has_attr
+
+# Early in active learning some tag is on every labeled sample, or on none: OneVsRestClassifier then
+# keeps a constant for it and warns on every refit.  Expected here, so not shown (a filter installed
+# once, for this message only: warnings.catch_warnings is not thread-safe and retrains run in a thread).
+warnings.filterwarnings("ignore", message="Label .* is present in all training examples", category=UserWarning)
 
 
 def check_multilabel_model(model: Any) -> None:

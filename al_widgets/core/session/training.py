@@ -10,7 +10,6 @@ import copy
 import dataclasses
 import functools
 import time
-import warnings
 from typing import Any
 
 import numpy as np
@@ -73,10 +72,8 @@ def fit_model(model: Any, previous: Any, X: Any, y: np.ndarray, incremental: boo
     ``"partial"`` (``incremental=True`` only): ``partial_fit`` of the new labels alone, with the
     classes the model already knows (a new class means a full fit).
     """
-    if np.ndim(y) == 2:  # multi-label: a tag every labeled sample carries (or none does) is a constant for now
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
-            return clone(model).fit(X, y), "full"
+    if np.ndim(y) == 2:  # multi-label: one-vs-rest refits every tag (see scoring.tags on constant tags)
+        return clone(model).fit(X, y), "full"
     if previous is None or full or incremental is False:
         return clone(model).fit(X, y), "full"
     if incremental and X_new is not None and hasattr(final_estimator(model), "partial_fit") \
@@ -303,9 +300,7 @@ def retrain(model: Any, previous: Any, strategy: QueryStrategy, backend: PoolBac
             X_new, y_new = take_rows(X_l, np.flatnonzero(new_mask)), y[new_mask]
         fitted, how = fit_model(model, previous, X_l, y, settings.incremental, X_new, y_new, full=full)
         t1 = time.perf_counter()
-        with warnings.catch_warnings():  # a constant tag's model (see fit_model) predicts its constant
-            warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
-            r = backend.rank(fitted, X_l, labeled, y, strategy, settings)
+        r = backend.rank(fitted, X_l, labeled, y, strategy, settings)
     metrics = evaluate(fitted, X_test, y_test, backend.task) if X_test is not None else {}  # user data: checked
     t2 = time.perf_counter()
     res = RetrainResult(fitted, r.order, r.order_scores, r.scores, r.uncertainty, r.prediction, r.confidence,
