@@ -417,3 +417,36 @@ def test_the_local_cluster_of_serve_listens_on_the_loopback_only():
         assert {a.ip for a in listening} == {"127.0.0.1"}, listening
     finally:
         cluster.close()
+
+
+def test_zooming_the_map_of_a_dask_pool_shows_every_sample_in_view_coloured(client, data, tmp_path):
+    """Issue 25: level of detail on a cluster's pool: the window's own samples (the layout is in the
+    kernel), coloured at once by their rows scored in the kernel, tracked by the cluster afterwards."""
+    from al_widgets.core import ActiveLearningSession, Pool
+    from al_widgets.core.scoring.uncertainty import entropy
+    from al_widgets.widgets.map import POOL, UncertaintyMap
+    X, y = data
+    dpool = Pool.from_dask(da.from_array(X, chunks=(3_000, 20)), classes=[0, 1, 2, 3], client=client)
+    s = ActiveLearningSession(LogisticRegression(max_iter=500), dpool, "margin", background=False, random_state=0,
+                              retrain_every=10**9)
+    for i in np.random.default_rng(2).choice(len(X), 30, replace=False):
+        s.submit(int(i), int(y[i]))
+    m = UncertaintyMap(s, umap=False, sample_size=2_000, view_budget=500)
+    s.retrain()
+    xy = m.embedding.layout
+    overview = set(m.shown.tolist())
+    (x0, x1), (y0, y1) = np.quantile(xy[:, 0], [0.45, 0.5]), np.quantile(xy[:, 1], [0.45, 0.5])
+    with m.figure.batch_update():
+        m.figure.layout.xaxis.range, m.figure.layout.yaxis.range = (x0, x1), (y0, y1)
+    inside = np.flatnonzero((xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1))
+    assert 0 < len(inside) <= 500
+    np.testing.assert_array_equal(m.shown, inside)  # every sample of the window, nothing else
+    assert set(inside.tolist()) - overview  # samples the overview never drew
+    want = entropy(s.result_.model.predict_proba(X[inside])).astype(np.float64)
+    want[np.isin(inside, list(s.labels))] = np.nan
+    np.testing.assert_allclose(np.asarray(m.figure.data[POOL].marker.color, dtype=float), want, atol=2e-5)
+    s.retrain(force=True)  # the next re-score: the cluster scores the zoomed markers itself
+    tracked = s.result_.cluster.tracked
+    assert set(np.asarray(tracked[0]).tolist()) == set(inside.tolist())
+    m.detach()
+    s.close()

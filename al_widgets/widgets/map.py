@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import time
+import types
 from typing import Any
 
 import ipywidgets as w
@@ -134,7 +135,7 @@ class UncertaintyMap(w.VBox, SessionView):
         self._dispatcher = UIDispatcher()
         self.figure = self._build(height)
         self.health = FigureHealth(self.figure, "map", self._dispatcher)
-        if self.big and not self.distributed:  # level of detail: a zoomed window shows every sample in it
+        if self.big:  # level of detail: a zoomed window shows every sample in it (a Dask pool's too)
             self.figure.layout.on_change(self._on_zoom, "xaxis.range", "yaxis.range")
         super().__init__([w.HTML("<b>Map of the pool</b>"), self.color_by, self.figure, self.health.warning,
                           self.layout_info, self.hovered, self.bulk], **kwargs)
@@ -261,8 +262,18 @@ class UncertaintyMap(w.VBox, SessionView):
         tracked = None if res is None or res.cold_start or res.cluster is None else res.cluster.tracked
         if mode != "uncertainty" or tracked is None:  # predicted classes stay on the cluster
             return SparseValues(n, [], [], fill=0.0), grey
+        if self._view_values is not None and self._view_values.model is res.model:  # zoomed in, this model
+            tracked = self._view_values.indices, self._view_values.values
         return SparseValues(n, *tracked, density=res.cluster.density), \
             dict(colorscale="Viridis", cmin=None, cmax=None, showscale=True)
+
+    def _scored(self, shown: np.ndarray) -> Any:
+        """The zoomed markers of a Dask pool scored now (their rows fetched from the workers), labeled
+        ones blank as the cluster leaves them: the view is coloured before the next re-score."""
+        values = self.session.uncertainty_of(shown)
+        values[self.session.labeled_mask[shown]] = np.nan
+        res = self.session.result_
+        return types.SimpleNamespace(indices=shown, values=values, model=None if res is None else res.model)
 
     def request_redraw(self, colours: bool = False) -> None:
         """Redraw markers (and colours) now, or once ``min_interval`` after the last redraw."""
@@ -475,6 +486,9 @@ class UncertaintyMap(w.VBox, SessionView):
         if self.shown is not None and np.array_equal(shown, self.shown):
             return
         self.shown = shown
+        if self.distributed:  # the cluster scores these markers from the next re-score on; now: the kernel
+            self.session.request_map_statistics(self._grid[0], self._grid[1], GRID, shown)
+            self._view_values = None if shown is self._overview else self._scored(shown)
         with self.figure.batch_update():
             self.figure.data[POOL].x, self.figure.data[POOL].y = xy[shown, 0], xy[shown, 1]
             self._send_pool()
@@ -517,6 +531,7 @@ class UncertaintyMap(w.VBox, SessionView):
         self._count = np.bincount(self._cell, minlength=GRID * GRID)
         rng = np.random.default_rng(self.session.random_state or 0)
         self.shown = self._overview = stratified_sample(self._cell, self.sample_size, rng)
+        self._grid, self._view_values = (lo, span), None
         if self.distributed:  # each re-score on the cluster also sums per cell and scores the markers
             self.session.request_map_statistics(lo, span, GRID, self.shown)
 

@@ -10,6 +10,7 @@ import numpy as np
 from ..data.embed import PoolSearch
 from ..data.pool import Pool
 from ..review.service import ReviewService
+from ..scoring.uncertainty import predict_proba, proba_summary
 from ..store.label_store import BulkWrite, LabelStore
 from ..strategies.base import QueryStrategy, check_k
 from ..strategies.catalog import DEFAULTS, check_task, get_strategy
@@ -250,6 +251,20 @@ class ActiveLearningSession(EventEmitter):
         if hasattr(self.pool, "set_grid"):
             self.pool.set_grid(low, span, grid)
             self.pool.track(markers)
+
+    def uncertainty_of(self, indices: Any) -> np.ndarray:
+        """The uncertainty the views show (entropy) of the model in place on pool samples ``indices``
+        (float32; NaN before a model).  For views of a pool held elsewhere: a zoomed map of a Dask pool
+        asks for the samples in view, whose rows are fetched from the workers and scored here."""
+        idx = np.asarray(indices, dtype=np.int64)
+        res = self.result_
+        if res is None or res.cold_start or res.model is None or not len(idx):
+            return np.full(len(idx), np.nan, dtype=np.float32)
+        known = res.uncertainty.get("uncertainty")
+        if known is not None:
+            return np.asarray(known[idx], dtype=np.float32)
+        proba, _ = predict_proba(res.model, self._backend.rows(idx))
+        return proba_summary(proba.astype(np.float32))["entropy"].astype(np.float32)
 
     def preview(self) -> QueueItem | None:
         """The sample :meth:`next_item` would most likely hand out, without claiming it."""
