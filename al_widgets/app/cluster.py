@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .config import AppConfig
+from .config import AppConfig, ConfigError
 
 STRATEGY = "margin"
 """The app's strategy on a cluster when none that ranks per sample was named (focused CLUE needs the
@@ -22,7 +22,6 @@ def start_local(workers: int = 2) -> Any:
     try:
         from distributed import LocalCluster
     except ImportError:
-        from .data import ConfigError
         raise ConfigError("--dask needs dask[distributed]: pip install 'al_widgets[scale]'") from None
     # every listener on the loopback: the scheduler, the workers and their HTTP (health) endpoints
     return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
@@ -47,11 +46,10 @@ def close_clients() -> None:
         _CLIENTS.popitem()[1].close()
 
 
-def load_on_cluster(path: Path, config: AppConfig) -> Any:
-    """The :class:`~al_widgets.app.data.AppData` of a Parquet dataset held by the cluster at
-    ``config.dask``: its numeric columns (without the label and id columns) as features."""
+def load_on_cluster(path: Path, config: AppConfig) -> tuple[Any, str]:
+    """The pool of a Parquet dataset held by the cluster at ``config.dask`` (its numeric columns,
+    without the label and id columns, as features) and those features in words."""
     from ..core.backends.dask_pool import DaskPool
-    from .data import AppData, ConfigError, _model
     if config.multi_label or config.text_column:
         raise ConfigError("--dask serves numeric Parquet columns of one class per sample "
                           "(text and tags on a cluster: DaskPool.from_text_parquet in a notebook)")
@@ -65,15 +63,13 @@ def load_on_cluster(path: Path, config: AppConfig) -> Any:
     except (OSError, ValueError, TypeError) as exc:
         raise ConfigError(f"cannot read {path} on the cluster: {' '.join(str(exc).split())[:300]}") from None
     workers = len(pool.client.scheduler_info().get("workers", {}))
-    return AppData(pool, _model(config.model, "numeric"),
-                   features=f"{len(columns)} numeric columns, held by a Dask cluster ({workers} workers)")
+    return pool, f"{len(columns)} numeric columns, held by a Dask cluster ({workers} workers)"
 
 
 def numeric_columns(path: Path, skip: set) -> list[str]:
     """The numeric columns of a Parquet file or folder, from its schema (no row is read)."""
     import pyarrow.dataset as ds
     import pyarrow.types as pt
-    from .data import ConfigError
     try:
         schema = ds.dataset(str(path), format="parquet").schema
     except Exception as exc:  # noqa: BLE001 - one line for the command

@@ -8,6 +8,10 @@ from pathlib import Path
 from typing import Any
 
 
+class ConfigError(ValueError):
+    """A configuration problem, reported to the user in one line."""
+
+
 @dataclass
 class AppConfig:
     """What the labeling app serves.

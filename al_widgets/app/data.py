@@ -22,11 +22,7 @@ from ..core import Pool
 from ..core.data.pool import IMAGE_EXT
 from ..core.layout.embedding import DEFAULT_CACHE
 from . import dataset_cache
-from .config import AppConfig
-
-
-class ConfigError(ValueError):
-    """A configuration problem, reported to the user in one line."""
+from .config import AppConfig, ConfigError  # noqa: F401 - ConfigError: re-exported (the CLI's, the app's)
 
 
 @dataclass
@@ -49,7 +45,8 @@ def load(config: AppConfig) -> AppData:
         raise ConfigError(f"data not found: {config.dataset}")
     if config.dask:  # rows held by a Dask cluster (an optional dependency: imported only then)
         from .cluster import load_on_cluster
-        return load_on_cluster(path, config)
+        pool, features = load_on_cluster(path, config)
+        return AppData(pool, _model(config.model, "numeric"), features=features)
     if path.is_dir():
         return _images(path, config)
     return _csv(path, config)

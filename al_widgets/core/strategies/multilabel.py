@@ -24,6 +24,8 @@ from .batch import CLUE
 class _TagScore(QueryStrategy):
     supports_multilabel: ClassVar[bool] = True
     supports_classification: ClassVar[bool] = False
+    score_name: ClassVar[str] = ""
+    """The per-sample summary of the tag probabilities this strategy ranks by (:func:`tag_summary`)."""
 
     def _proba(self, ctx: ScoringContext) -> np.ndarray:
         ctx.require_model(f"'{self.name}'")
@@ -32,23 +34,21 @@ class _TagScore(QueryStrategy):
                             "or 'margin' for one class per sample")
         return ctx.tag_proba
 
+    def score(self, ctx: ScoringContext) -> np.ndarray:
+        self._proba(ctx)
+        return ctx.tag_summary[self.score_name][ctx.candidates]
+
 
 class TagEntropy(_TagScore):
     name = "tag_entropy"
     description = "Tag entropy: samples whose tags are, on average over tags, most uncertain (binary relevance)."
-
-    def score(self, ctx: ScoringContext) -> np.ndarray:
-        self._proba(ctx)
-        return ctx.tag_summary["entropy"][ctx.candidates]
+    score_name = "entropy"
 
 
 class TagMargin(_TagScore):
     name = "tag_margin"
     description = "Tag margin: samples with the one tag closest to a coin flip (binary minimum)."
-
-    def score(self, ctx: ScoringContext) -> np.ndarray:
-        self._proba(ctx)
-        return ctx.tag_summary["min_margin"][ctx.candidates]
+    score_name = "min_margin"
 
 
 def predict_tag_counts(P_labeled: np.ndarray, counts: np.ndarray, P: np.ndarray) -> np.ndarray:
