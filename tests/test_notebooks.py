@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 from nbclient import NotebookClient
 
@@ -84,6 +85,10 @@ def test_your_own_data(tmp_path, env):
     assert "unknown text column 'no_such_column'" in text and "exit code 2" in text
     assert "epistemic + aleatoric == total: True" in text
     assert (tmp_path / "data" / "review_labels.csv").exists()
+    assert "retrained on 24 labels" in text and "-> the model says:" in text  # tag sets (section 4)
+    tags = pd.read_csv(tmp_path / "data" / "ticket_tags.csv", keep_default_na=False)["label"]
+    assert len(tags) == 24 and any("|" in t for t in tags) and set("|".join(tags).split("|")) - {""} <= {
+        "billing", "urgent", "login"}
 
 
 def test_app_notebook_is_generated_from_one_source():

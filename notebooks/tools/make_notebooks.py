@@ -484,7 +484,41 @@ md("""`al-widgets serve data/reviews_embedded.parquet --embedding-column vec --i
 serves the same pool; for a CSV, `data/reviews.npy` beside `data/reviews.csv` (or `--embeddings FILE.npy`)
 becomes the features. Pools on a Dask cluster: `Pool.from_parquet(path, client=client,
 feature_columns=[...], classes=[...])`, see the README."""),
-md("## 4. Export, and serve to experts"),
+md("""## 4. Tags: several labels per sample
+
+A support ticket can be about billing *and* urgent. With `task="multilabel"` a label is a set of
+tags (a list, or `"billing|urgent"` as a CSV cell; the empty set means "none of these"); the panel shows
+one toggle per tag with its key, Enter submits the set. The model needs one output per tag:
+`OneVsRestClassifier` wraps any classifier (a plain `LogisticRegression` is refused with that advice).
+The default strategy for tags is `tag_clue` (see docs/strategies.md for the race)."""),
+code("""from sklearn.multiclass import OneVsRestClassifier
+
+words = {"billing": "invoice refund charge payment", "urgent": "asap immediately outage critical",
+         "login": "password locked signin reset"}
+rng = np.random.default_rng(3)
+tickets, tags = [], []
+for i in range(300):
+    chosen = [t for t in words if rng.random() < 0.4]
+    vocab = " ".join(words[t] for t in chosen).split() or ["hello", "question"]
+    tickets.append(" ".join(rng.choice(vocab, 4)) + " please help")
+    tags.append(chosen)
+tag_pool = Pool(np.array(tickets, dtype=object), classes=list(words), task="multilabel")
+tag_model = make_pipeline(TfidfVectorizer(), OneVsRestClassifier(LogisticRegression(max_iter=1000)))
+tag_session = ActiveLearningSession(tag_model, tag_pool, store="data/tickets.sqlite", batch_size=6, random_state=0)
+ALDashboard(tag_session)"""),
+code("""for _ in range(24):   # stand-in for toggles + Enter
+    item = tag_session.next_item()
+    tag_session.submit(item.index, tags[item.index])
+tag_session.wait_idle()
+print(tag_session.status)
+i = tag_session.query(1)[0][0]
+print(repr(tickets[i]), "-> the model says:", tag_session.result_.prediction[i])
+tag_session.store.export_csv("data/ticket_tags.csv")
+pd.read_csv("data/ticket_tags.csv", keep_default_na=False)[["sample_id", "label"]].head()"""),
+md("""Served: `al-widgets serve tickets.csv --text-column text --label-column tags --multi-label` (the column
+holds `a|c`, blank for unlabeled). `al-widgets status` reports agreement on sets (Krippendorff's alpha
+with the MASI distance, kappa per tag)."""),
+md("## 5. Export, and serve to experts"),
 code("""n = text_session.store.export_csv("data/review_labels.csv")
 pd.read_csv("data/review_labels.csv").head()"""),
 md("""The same CSV, served as a Voila app for people who never see code (one browser tab per expert;
