@@ -118,3 +118,56 @@ def test_review_offers_each_set_the_annotators_gave_and_decides_a_set(session):
     panel.class_buttons[1].click()
     assert session.labels[10] == ("billing", "urgent")
     assert "decided" in panel.status.value and "billing, urgent" in panel.status.value
+
+
+def test_tags_are_added_to_and_removed_from_ones_own_labels_in_bulk_with_one_undo(session):
+    sids = session.pool.ids
+    session.submit(1, ["billing"])
+    session.submit(2, ["billing", "spam"])
+    session.store.add_labels([(sids[3], ["spam"])], "ben")  # another person's label
+    session.book.merge()
+    bulk = BulkLabeler(session)
+    bulk.select([1, 2, 3, 4])
+    assert bulk.selected == [4] and bulk.labeled_selected == [1, 2, 3]
+    assert bulk.add_button.disabled and bulk.remove_button.disabled  # no tag chosen yet
+    bulk.tag_toggles[1].value = True  # urgent
+    assert bulk.add_button.description == "Add tags to 3 labeled"
+    bulk.ask_confirmation("add")
+    assert "Add <b>urgent</b> to the tags of <b>3</b> labeled points" in bulk.confirm_text.value
+    assert bulk.retag_selection() == 2
+    assert session.labels[1] == ("billing", "urgent") and session.labels[2] == ("billing", "urgent", "spam")
+    assert session.labels[3] == ("spam",) and "labeled by ben" in bulk.info.value  # never someone else's
+    assert 4 not in session.labels  # the unlabeled one: "Label 1 points" is its own action
+    session.undo()  # one undo: both sets back
+    assert session.labels[1] == ("billing",) and session.labels[2] == ("billing", "spam")
+    bulk.select([1, 2])
+    bulk.tag_toggles[0].value = True  # billing
+    bulk.ask_confirmation("remove")
+    assert bulk.retag_selection() == 2
+    assert session.labels[1] == () and session.labels[2] == ("spam",)
+
+
+def test_retagging_is_checked_in_the_kernel():
+    """Whatever a page sends: tags by name, not both added and removed, tag pools only, and another
+    annotator's or an overlap sample's label never changed in bulk."""
+    X, _ = make_multilabel_classification(n_samples=60, n_features=4, n_classes=3, random_state=1)
+    s = ActiveLearningSession(OneVsRestClassifier(LogisticRegression()), Pool(X, classes=TAGS, task="multilabel"),
+                              background=False, annotator="ana", overlap=0.3, overlap_k=2)
+    with pytest.raises(ValueError, match="unknown tag 'refund'"):
+        s.retag_many([1], add=["refund"])
+    with pytest.raises(ValueError, match="both added and removed"):
+        s.retag_many([1], add=["spam"], remove=["spam"])
+    free = [i for i in range(60) if not s.overlap_mask[i]]
+    shared = [i for i in range(60) if s.overlap_mask[i]]
+    assert shared
+    s.submit(free[0], ["billing"])
+    s.store.add_labels([(s.pool.ids[free[1]], ["billing"])], "ben")
+    s.book.merge()
+    result = s.retag_many([free[0], free[1], shared[0]], add=["spam"])
+    assert s.labels[free[0]] == ("billing", "spam") and s.labels[free[1]] == ("billing",)
+    assert list(result.skipped) == [s.pool.ids[free[1]]] and shared[0] not in s.labels
+    plain = ActiveLearningSession(LogisticRegression(), Pool(X, classes=[0, 1]), "margin", background=False)
+    with pytest.raises(ValueError, match="multi-label pools"):
+        plain.retag_many([1], add=[0])
+    s.close()
+    plain.close()

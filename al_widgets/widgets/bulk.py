@@ -29,6 +29,8 @@ class BulkLabeler(w.VBox):
                  **kwargs: Any) -> None:
         self.session, self.renderer, self.limit, self.blind = session, renderer, limit, blind
         self.selected: list[int] = []
+        self.labeled_selected: list[int] = []  # tags: samples of the selection labeled already (retag them)
+        self._pending = "label"  # what Confirm does: "label" the unlabeled, "add" or "remove" tags
         self.on_done: Any = None
         """Called after a bulk label was written (the map clears its lasso box and dimming)."""
         self._written: set[int] = set()
@@ -49,15 +51,21 @@ class BulkLabeler(w.VBox):
             t.observe(self._tags_changed, "value")
         self.button = w.Button(description="Label selected", button_style="warning", disabled=True)
         self.button.on_click(lambda _b: self.ask_confirmation())
+        # tags: the chosen tags added to, or removed from, the selection's labeled samples
+        self.add_button = w.Button(description="Add tags", disabled=True, layout=w.Layout(width="auto"))
+        self.remove_button = w.Button(description="Remove tags", disabled=True, layout=w.Layout(width="auto"))
+        self.add_button.on_click(lambda _b: self.ask_confirmation("add"))
+        self.remove_button.on_click(lambda _b: self.ask_confirmation("remove"))
         self.confirm_text = w.HTML()
         self.confirm_button = w.Button(description="Confirm", button_style="danger")
         self.cancel_button = w.Button(description="Cancel")
-        self.confirm_button.on_click(lambda _b: self.label_selection())
+        self.confirm_button.on_click(lambda _b: self.label_selection() if self._pending == "label"
+                                     else self.retag_selection())
         self.cancel_button.on_click(lambda _b: self.hide_confirmation())
         self.confirm_box = w.HBox([self.confirm_text, self.confirm_button, self.cancel_button],
                                   layout=w.Layout(display="none"))
-        chooser = (w.HBox([w.HTML("tag as "), *self.tag_toggles, self.no_tags, self.button],
-                          layout=w.Layout(flex_flow="row wrap")) if self.multilabel
+        chooser = (w.HBox([w.HTML("tags "), *self.tag_toggles, self.no_tags, self.button, self.add_button,
+                           self.remove_button], layout=w.Layout(flex_flow="row wrap")) if self.multilabel
                    else w.HBox([self.label_as, self.button]))
         super().__init__([self.info, self.preview, chooser, self.confirm_box], **kwargs)
         self.add_class("alw-bulk")
@@ -65,13 +73,17 @@ class BulkLabeler(w.VBox):
     def select(self, indices: Any) -> list[int]:
         """Validate a selection (pool indices from the browser) and show it; returns what was kept."""
         n, labeled = self.session.pool.n, self.session.labels
-        kept, seen = [], set()
+        kept, seen, retag = [], set(), []
         for i in indices:
-            if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < n or i in labeled or i in seen:
-                continue  # outside the pool, already labeled or repeated: never labeled in bulk
+            if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < n or i in seen:
+                continue  # outside the pool or repeated
             seen.add(i)
-            kept.append(i)
+            if i in labeled:  # never labeled again in bulk; for tags, their tags may be added or removed
+                retag.append(i)
+            else:
+                kept.append(i)
         self.selected = kept
+        self.labeled_selected = retag if self.multilabel else []
         self.hide_confirmation()
         self._show()
         return kept
@@ -79,18 +91,20 @@ class BulkLabeler(w.VBox):
     def _show(self) -> None:
         n = len(self.selected)
         res = None if self.blind else self.session.result_
-        if not n:
+        if not n and not self.labeled_selected:
             self.info.value, self.preview.children = "", ()
             self._update_button()
             return
         text = f"<b>{n}</b> unlabeled point{'s' if n != 1 else ''} selected"
+        if self.labeled_selected:
+            text += f" and <b>{len(self.labeled_selected)}</b> labeled (their tags can be added or removed)"
         if res is not None and res.prediction is not None and self.session.pool.classes is not None:
             counts = Counter(str(res.prediction[i]) for i in self.selected)
             text += "; the model predicts " + ", ".join(f"{escape(c)} ×{k}" for c, k in counts.most_common())
         if n > self.limit:
             text += f" <b style='color:#cf222e'>(more than {self.limit}: select fewer to label in bulk)</b>"
         self.info.value = text
-        self.preview.children = [self._card(i) for i in self.selected[:PREVIEW]]
+        self.preview.children = [self._card(i) for i in (self.selected + self.labeled_selected)[:PREVIEW]]
         self._update_button()
 
     def _card(self, index: int) -> w.HTML:
@@ -119,15 +133,50 @@ class BulkLabeler(w.VBox):
         n = len(self.selected)
         self.button.disabled = not n or n > self.limit or self.chosen() is None
         self.button.description = f"Label {n} points" if n else "Label selected"
+        m, tags = len(self.labeled_selected), self.chosen()
+        for b, verb in ((self.add_button, "Add tags to"), (self.remove_button, "Remove tags from")):
+            b.disabled = not m or m > self.limit or not tags
+            b.description = f"{verb} {m} labeled" if m else verb.split()[0] + " tags"
 
-    def ask_confirmation(self) -> None:
-        """Step 1: say how many points get which label, and wait for Confirm."""
-        if self.button.disabled:
+    def ask_confirmation(self, action: str = "label") -> None:
+        """Step 1: say how many points get which label (or which tags added or removed), and wait for
+        Confirm."""
+        button = {"label": self.button, "add": self.add_button, "remove": self.remove_button}[action]
+        if button.disabled:
             return
-        n = len(self.selected)
-        self.confirm_text.value = (f"Label <b>{n}</b> point{'s' if n != 1 else ''} as "
-                                   f"<b>{escape(self._shown(self.chosen()))}</b>?")
+        self._pending = action
+        what = escape(self._shown(self.chosen()))
+        if action == "label":
+            n = len(self.selected)
+            self.confirm_text.value = f"Label <b>{n}</b> point{'s' if n != 1 else ''} as <b>{what}</b>?"
+        else:
+            m = len(self.labeled_selected)
+            verb = "Add" if action == "add" else "Remove"
+            self.confirm_text.value = (f"{verb} <b>{what}</b> {'to' if action == 'add' else 'from'} the tags of "
+                                       f"<b>{m}</b> labeled point{'s' if m != 1 else ''} (only your own labels)?")
         self.confirm_box.layout.display = "flex"
+
+    def retag_selection(self) -> int:
+        """Step 2 of "Add tags" / "Remove tags": the chosen tags added to (removed from) the selection's
+        labeled samples, in one transaction and one undo.  Only samples labeled by this person alone
+        change; the others are skipped and named.  Returns how many changed."""
+        self.hide_confirmation()
+        tags, action = self.chosen(), self._pending
+        if not self.labeled_selected or not tags or len(self.labeled_selected) > self.limit:
+            return 0
+        change = {"add": tags} if action == "add" else {"remove": tags}
+        result = self.session.retag_many(self.labeled_selected, **change)
+        self._written = {self.session.pool.index_of(sid) for sid in result.written}
+        verb = "added" if action == "add" else "removed"
+        self.selected, self.labeled_selected = [], []
+        self._show()
+        summary = result.summary().replace("labeled ", f"{verb} {self._shown(tags)}: ", 1)
+        self.info.value = escape(summary) if result.written or result.skipped else \
+            escape(f"nothing to change: no labeled point {'lacked' if action == 'add' else 'had'} those tags")
+        self._reset_choice()
+        if self.on_done is not None:
+            self.on_done()
+        return len(result.written)
 
     def hide_confirmation(self) -> None:
         self.confirm_box.layout.display = "none"
@@ -146,18 +195,21 @@ class BulkLabeler(w.VBox):
             return 0
         result = self.session.submit_many(self.selected, cls)
         self._written = {self.session.pool.index_of(sid) for sid in result.written}
-        self.selected = []
+        self.selected, self.labeled_selected = [], []
         self._show()
         self.info.value = escape(result.summary(self._shown(cls)))
-        self.label_as.index = 0  # back to "choose a class…"
-        for t in [*self.tag_toggles, self.no_tags]:
-            t.value = False
+        self._reset_choice()
         if self.on_done is not None:
             self.on_done()
         return len(result.written)
 
     def _shown(self, label: Any) -> str:
         return shown(label, empty="none of these (no tag)")
+
+    def _reset_choice(self) -> None:
+        self.label_as.index = 0  # back to "choose a class…"
+        for t in [*self.tag_toggles, self.no_tags]:
+            t.value = False
 
     def forget(self, index: int) -> None:
         """A label was undone: a message about the bulk label it belonged to is no longer true."""

@@ -121,15 +121,18 @@ class LabelBook:
             self._actions.append(("label", [seq], [index]))
         return seq
 
-    def write_many(self, indices: list[int], label: Any, who: str, overlap: dict[str, int],
-                   owner: str) -> tuple[BulkWrite, list[int]]:
-        """One label for many samples in one transaction and one undo step; the result and the indices written."""
+    def write_many(self, indices: list[int], labels: list, who: str, overlap: dict[str, int],
+                   owner: str, replace_own: bool = False) -> tuple[BulkWrite, list[int]]:
+        """``labels[j]`` for ``indices[j]`` in one transaction and one undo step (``replace_own``: see
+        :meth:`LabelStore.add_labels`); the result and the indices written."""
         ids = [self.pool.ids[i] for i in indices]
         with self.lock:
-            result = self.store.add_labels([(sid, label) for sid in ids], who, "bulk", overlap=overlap, owner=owner)
-            written = [i for i, sid in zip(indices, ids) if str(sid) not in result.skipped]
-            for i in written:
+            result = self.store.add_labels(list(zip(ids, labels)), who, "bulk", overlap=overlap, owner=owner,
+                                           replace_own=replace_own)
+            written = [(i, label) for i, sid, label in zip(indices, ids, labels) if str(sid) not in result.skipped]
+            for i, label in written:
                 self._labels[i] = label
+            written = [i for i, _ in written]
             if overlap:
                 self.merge()  # a second opinion may put a sample in conflict
             if result.seqs:
@@ -170,3 +173,24 @@ class LabelBook:
                 self._restore(index)
             self.epoch += 1
         return Undone(indices, [rec.label for rec in records])
+
+
+def tag_changes(pool: Any, labels: dict[int, Any], indices: list[int], add: Any, remove: Any,
+                skip: np.ndarray) -> dict[int, Any]:
+    """The new tag set of each of ``indices`` after adding ``add`` and removing ``remove`` (multi-label
+    pools): a labeled sample's own set changed, an unlabeled one given ``add`` (nothing when there is
+    nothing to add); samples left as they are, and those ``skip`` marks (overlap samples: each
+    annotator's own opinion), are left out.  Unknown tags, or a tag both added and removed, raise."""
+    if pool.task != "multilabel":
+        raise ValueError("adding and removing tags is for multi-label pools (tag sets); use submit_many")
+    add, remove = set(pool.check_label(list(add))), set(pool.check_label(list(remove)))
+    if add & remove:
+        raise ValueError(f"tags {sorted(add & remove, key=str)} are both added and removed")
+    changes = {}
+    for i in dict.fromkeys(indices):
+        if skip[i] or (i not in labels and not add):
+            continue
+        new = pool.check_label(list((set(labels.get(i, ())) | add) - remove))
+        if i not in labels or new != labels[i]:
+            changes[i] = new
+    return changes

@@ -19,7 +19,7 @@ from .estimates import AccuracyEstimate, StopAdvice
 from .events import EventEmitter
 from .handout import Handout
 from .identity import Identity
-from .label_book import LabelBook
+from .label_book import LabelBook, tag_changes
 from .monitor import QualityMonitor
 from .queue import AnnotationQueue, QueueItem
 from .retrainer import Retrainer
@@ -339,15 +339,38 @@ class ActiveLearningSession(EventEmitter):
             return BulkWrite([], [], {})
         overlap = {str(self.pool.ids[i]): self.settings.overlap_k for i in indices if self.handout.overlap[i]}
         with self.book.lock:  # one transaction, one action: a single undo takes the whole batch back
-            result, written = self.book.write_many(indices, label, who, overlap, self.owner)
+            result, written = self.book.write_many(indices, [label] * len(indices), who, overlap, self.owner)
             self._check_progressive(written, label)
             self.retrainer.labels_added(len(written), self.retrain_every)
+        self._bulk_written(written, label)
+        return result
+
+    def retag_many(self, indices: Any, add: Any = (), remove: Any = (), annotator: str | None = None) -> BulkWrite:
+        """Multi-label pools: add tags to, or remove tags from, many samples in one transaction and one
+        undo step.  A labeled sample gets its own set changed (only a sample labeled by this session's
+        annotator alone: another person's label, a conflict, a decision or an overlap sample is
+        skipped and reported); an unlabeled one gets the set ``add`` (with tags to add).  A tag both
+        added and removed is refused."""
+        who = self.identity.writer(annotator)
+        indices = [self._check_index(i) for i in indices]
+        changes = tag_changes(self.pool, self.book.copy(), indices, add, remove, skip=self.handout.overlap)
+        if not changes:
+            return BulkWrite([], [], {})
+        with self.book.lock:
+            result, written = self.book.write_many(list(changes), list(changes.values()), who, {}, self.owner,
+                                                   replace_own=True)
+            for i in written:
+                self._check_progressive([i], changes[i])
+            self.retrainer.labels_added(len(written), self.retrain_every)
+        self._bulk_written(written, add)
+        return result
+
+    def _bulk_written(self, written: list[int], label: Any) -> None:
         for i in written:
             self.queue.done(i)
         if written:
             self.emit("labeled", index=written[-1], label=label, n_labeled=self.n_labeled, indices=written)
             self.retrainer.wake()
-        return result
 
     def undo(self) -> tuple[int, Any] | None:
         """Step back through this session's own actions: a label, a bulk label or a skip.

@@ -163,10 +163,12 @@ def _binding_problem(conn: sqlite3.Connection, where: str, want: dict[str, str])
 
 
 def _refusal(conn: sqlite3.Connection, sid: str, annotator: str, k: int, claim_owner: str | None = None,
-             owner: str | None = None) -> str | None:
+             owner: str | None = None, replace_own: bool = False) -> str | None:
     """Why a label may not be written for ``sid`` (``None``: it may): one set of rules for a single
     label (:meth:`LabelStore.add_label` with ``only_if_unlabeled``) and a bulk one (``add_labels``).
-    ``k > 1``: an overlap sample takes labels from up to ``k`` different annotators."""
+    ``k > 1``: an overlap sample takes labels from up to ``k`` different annotators.
+    ``replace_own``: a sample whose every active label is ``annotator``'s may be labeled again (a
+    bulk change of one's own tags); anyone else's label, a conflict or a decision still refuses."""
     if claim_owner is not None and claim_owner != owner:
         return "on another annotator's screen"
     rows = conn.execute(_ACTIVE + " AND sample_id = ?", (sid,)).fetchall()
@@ -175,6 +177,8 @@ def _refusal(conn: sqlite3.Connection, sid: str, annotator: str, k: int, claim_o
     if any(r[6] in DECISIONS for r in rows):
         return "decided by a reviewer"
     who = {r[3] for r in rows}
+    if replace_own and k <= 1:
+        return None if who == {annotator} else f"labeled by {', '.join(sorted(who - {annotator}))}"
     if k <= 1:
         if len(who) > 1:
             return "in conflict, waiting for review"
@@ -355,14 +359,17 @@ class LabelStore:
         return self._write(op)
 
     def add_labels(self, items: list[tuple[Any, Any]], annotator: str = "anonymous", strategy: str | None = None,
-                   *, overlap: dict[str, int] | None = None, owner: str | None = None) -> "BulkWrite":
+                   *, overlap: dict[str, int] | None = None, owner: str | None = None,
+                   replace_own: bool = False) -> "BulkWrite":
         """Append many ``(sample_id, label)`` pairs in one transaction as one action, under the rules
         :meth:`add_label` applies with ``only_if_unlabeled``.
 
         A sample is skipped (and reported, never written) when it already has an active label
         (labeled meanwhile, or in conflict between annotators), when it is an overlap sample
         (``overlap[sample_id] = k``) that already has ``k`` labels or one of ``annotator``'s, or
-        when an owner other than ``owner`` holds an unexpired claim on it.
+        when an owner other than ``owner`` holds an unexpired claim on it.  ``replace_own``: a sample
+        labeled by ``annotator`` alone may get a new label (changing one's own tags in bulk; the old
+        label stays in the log and an undo brings it back).
 
         Returns
         -------
@@ -383,7 +390,7 @@ class LabelStore:
                     skipped[sid] = "given twice in one bulk action"
                     continue
                 seen.add(sid)
-                reason = _refusal(conn, sid, annotator, overlap.get(sid, 1), claimed.get(sid), owner)
+                reason = _refusal(conn, sid, annotator, overlap.get(sid, 1), claimed.get(sid), owner, replace_own)
                 if reason:
                     skipped[sid] = reason
                     continue
