@@ -1,6 +1,7 @@
 """Issue 26 in a real browser: a CSV of tagged texts served with --multi-label; tags toggled with keys,
 submitted with Enter, undone; a lasso selection on the map tagged in bulk and undone."""
 import os
+import re
 import time
 from pathlib import Path
 
@@ -30,6 +31,22 @@ def _tickets(path: Path, n: int = 160, tagged: int = 30) -> None:
         cell = "|".join(tags) if i < tagged and tags else None
         rows.append({"id": f"t{i}", "text": text, "tags": cell})
     pd.DataFrame(rows).to_csv(path, index=False)
+
+
+def _lasso(page, scale: float = 1 / 3) -> None:
+    """A lasso around the middle of the map, as a person draws it; waits for the selection's summary."""
+    plot = page.locator(".alw-map .js-plotly-plot .nsewdrag").first
+    plot.scroll_into_view_if_needed()
+    box = plot.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    rx, ry = box["width"] * scale, box["height"] * scale
+    page.mouse.move(cx - rx, cy - ry)
+    page.mouse.down()
+    for x, y in ((cx + rx, cy - ry), (cx + rx, cy + ry), (cx - rx, cy + ry), (cx - rx, cy - ry + 2)):
+        page.mouse.move(x, y, steps=8)
+    page.mouse.up()
+    page.wait_for_function("() => /\\d+ unlabeled points? selected/.test("
+                           "document.querySelector('.alw-bulk').innerText)", timeout=60_000, polling=100)
 
 
 def _labels(store: Path) -> dict:
@@ -91,22 +108,12 @@ def test_tags_by_keys_submit_undo_and_bulk_tag_a_lasso(tmp_path):
             assert second  # (a second sample was shown meanwhile)
 
             # a lasso around the middle of the map, then tag the selection in bulk
-            plot = page.locator(".alw-map .js-plotly-plot .nsewdrag").first
-            plot.scroll_into_view_if_needed()
-            box = plot.bounding_box()
-            cx, cy, rx, ry = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["width"] / 3, box["height"] / 3
-            page.mouse.move(cx - rx, cy - ry)
-            page.mouse.down()
-            for x, y in ((cx + rx, cy - ry), (cx + rx, cy + ry), (cx - rx, cy + ry), (cx - rx, cy - ry + 2)):
-                page.mouse.move(x, y, steps=8)
-            page.mouse.up()
-            page.wait_for_function("() => /\\d+ unlabeled points? selected/.test("
-                                   "document.querySelector('.alw-bulk').innerText)", timeout=60_000)
             before = set(_labels(store))
+            _lasso(page)
             page.locator(".alw-bulk .alw-bulk-tag", has_text="login").click()
-            label_button = page.locator(".alw-bulk button", has_text="Label ")
+            label_button = page.locator(".alw-bulk button", has_text=re.compile(r"^Label \d+ points$"))
             page.wait_for_function("() => { const b = [...document.querySelectorAll('.alw-bulk button')]"
-                                   ".find(b => b.innerText.startsWith('Label ')); return b && !b.disabled; }",
+                                   ".find(b => /^Label \\d+ points$/.test(b.innerText)); return b && !b.disabled; }",
                                    timeout=30_000)
             n = int(label_button.inner_text().split()[1])
             assert n >= 2
@@ -117,7 +124,24 @@ def test_tags_by_keys_submit_undo_and_bulk_tag_a_lasso(tmp_path):
             got = _wait_labels(store, lambda g: len(set(g) - before) >= n - 2)
             new = set(got) - before
             assert len(new) >= n - 2 and all(got[sid] == ["login"] for sid in new)
-            page.locator(".alw-labeling button", has_text="Undo").click()  # one undo takes the batch back
+            # a lasso around them again: the points just labeled are mine, "urgent" added to all of them
+            _lasso(page, scale=0.4)
+            page.locator(".alw-bulk .alw-bulk-tag", has_text="urgent").click()
+            add = page.locator(".alw-bulk button", has_text=re.compile(r"^Add tags to \d+ labeled$"))
+            page.wait_for_function("() => { const b = [...document.querySelectorAll('.alw-bulk button')]"
+                                   ".find(b => b.innerText.startsWith('Add tags to')); return b && !b.disabled; }",
+                                   timeout=30_000)
+            add.click()
+            page.wait_for_function("() => document.querySelector('.alw-bulk').innerText.includes('Add urgent to')",
+                                   timeout=30_000)
+            page.locator(".alw-bulk button", has_text="Confirm").click()
+            got = _wait_labels(store, lambda g: all(g.get(sid) == ["login", "urgent"] for sid in new))
+            assert all(got[sid] == ["login", "urgent"] for sid in new)
+            undo = page.locator(".alw-labeling button", has_text="Undo")
+            undo.click()  # one undo takes the added tag back from every one of them
+            got = _wait_labels(store, lambda g: all(g.get(sid) == ["login"] for sid in new))
+            assert all(got[sid] == ["login"] for sid in new)
+            undo.click()  # and the next the bulk label itself
             after = _wait_labels(store, lambda g: not (set(g) - before))
             assert not (set(after) - before)
         finally:

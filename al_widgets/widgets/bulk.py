@@ -78,8 +78,9 @@ class BulkLabeler(w.VBox):
             if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < n or i in seen:
                 continue  # outside the pool or repeated
             seen.add(i)
-            if i in labeled:  # never labeled again in bulk; for tags, their tags may be added or removed
-                retag.append(i)
+            if i in labeled:  # never labeled again in bulk; for tags (not the data file's), tags may change
+                if self.session.pool.labels[i] is None:
+                    retag.append(i)
             else:
                 kept.append(i)
         self.selected = kept

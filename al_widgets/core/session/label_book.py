@@ -179,8 +179,9 @@ def tag_changes(pool: Any, labels: dict[int, Any], indices: list[int], add: Any,
                 skip: np.ndarray) -> dict[int, Any]:
     """The new tag set of each of ``indices`` after adding ``add`` and removing ``remove`` (multi-label
     pools): a labeled sample's own set changed, an unlabeled one given ``add`` (nothing when there is
-    nothing to add); samples left as they are, and those ``skip`` marks (overlap samples: each
-    annotator's own opinion), are left out.  Unknown tags, or a tag both added and removed, raise."""
+    nothing to add); samples left as they are, those ``skip`` marks (overlap samples: each annotator's
+    own opinion) and those labeled by the data file are left out.  Unknown tags, or a tag both added
+    and removed, raise."""
     if pool.task != "multilabel":
         raise ValueError("adding and removing tags is for multi-label pools (tag sets); use submit_many")
     add, remove = set(pool.check_label(list(add))), set(pool.check_label(list(remove)))
@@ -188,8 +189,8 @@ def tag_changes(pool: Any, labels: dict[int, Any], indices: list[int], add: Any,
         raise ValueError(f"tags {sorted(add & remove, key=str)} are both added and removed")
     changes = {}
     for i in dict.fromkeys(indices):
-        if skip[i] or (i not in labels and not add):
-            continue
+        if skip[i] or pool.labels[i] is not MISSING or (i not in labels and not add):
+            continue  # overlap samples, labels from the data file, nothing to add to nothing
         new = pool.check_label(list((set(labels.get(i, ())) | add) - remove))
         if i not in labels or new != labels[i]:
             changes[i] = new
