@@ -166,6 +166,11 @@ def test_retagging_is_checked_in_the_kernel():
     result = s.retag_many([free[0], free[1], shared[0]], add=["spam"])
     assert s.labels[free[0]] == ("billing", "spam") and s.labels[free[1]] == ("billing",)
     assert list(result.skipped) == [s.pool.ids[free[1]]] and shared[0] not in s.labels
+    given = ActiveLearningSession(OneVsRestClassifier(LogisticRegression()),
+                                  Pool(X, classes=TAGS, task="multilabel", labels=[["billing"]] + [None] * 59),
+                                  background=False, annotator="ana")
+    assert given.retag_many([0], add=["spam"]).written == [] and given.labels[0] == ("billing",)  # the data's
+    given.close()
     plain = ActiveLearningSession(LogisticRegression(), Pool(X, classes=[0, 1]), "margin", background=False)
     with pytest.raises(ValueError, match="multi-label pools"):
         plain.retag_many([1], add=[0])
