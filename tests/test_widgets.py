@@ -522,3 +522,28 @@ def test_the_next_sample_goes_to_the_page_before_any_other_views_update():
     for view in (m, topk, panel):
         view.detach()
     s.close()
+
+
+def test_the_page_claims_the_sample_it_shows_even_when_the_next_in_line_differs(tmp_path):
+    """The Voila page shows a preview, then claims on render: it must claim that very sample.  With
+    audit labels the next handed-out sample is often another (a random draw); before, the page swapped
+    samples right after showing one, and a key pressed then labeled a sample nobody had looked at."""
+    from sklearn.datasets import load_digits
+    X, y = load_digits(return_X_y=True)
+    pool = Pool(X[:400] / 16, labels=[*y[:20], *[None] * 380], classes=list(range(10)))
+    swapped = 0
+    for seed in range(6):
+        s = ActiveLearningSession(LogisticRegression(max_iter=200), pool, "margin", background=False,
+                                  audit=0.5, random_state=seed, store=tmp_path / f"s{seed}.sqlite")
+        s.retrain()
+        panel = LabelingPanel(s, claim_when_shown=True)
+        shown = panel.item
+        panel.keyboard._on_custom_msg(None, {"event": "rendered"}, [])
+        assert panel.item.index == shown.index  # the sample on the page is the one held
+        assert [c[0] for c in s.store.open_claims()] == [shown.sample_id]
+        panel.keyboard.press(str(int(y[shown.index])))
+        assert s.labels[shown.index] == int(y[shown.index])  # the key labeled the sample that was shown
+        swapped += panel.item.picked_by == "audit"  # later samples still come from the handout
+        panel.detach()
+        s.close()
+    assert swapped >= 1

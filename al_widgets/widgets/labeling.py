@@ -43,7 +43,8 @@ class LabelingPanel(w.VBox, SessionView):
         agreement between annotators measures people, not how often they follow the model.
     claim_when_shown : bool
         Claim the first sample only once a page really shows the panel (the Voila app): a plain
-        GET, a link preview or a crawler starts a kernel but holds no sample for anyone.
+        GET, a link preview or a crawler starts a kernel but holds no sample for anyone.  The sample
+        claimed is the one shown (unless taken meanwhile).
     """
 
     def __init__(self, session: Any, renderer: Renderer | None = None, size: int = 200,
@@ -95,7 +96,7 @@ class LabelingPanel(w.VBox, SessionView):
         self._on_session_status(session.status, session.status_kind)
         if claim_when_shown:
             self.show(session.preview())  # what the page will show, claimed when it does
-            self.keyboard.on_rendered(self.show_next)
+            self.keyboard.on_rendered(self._claim_shown)
         else:
             self.show_next()
 
@@ -193,6 +194,22 @@ class LabelingPanel(w.VBox, SessionView):
             self.session.annotator = name
 
     # ------------------------------------------------------------ display
+    def _claim_shown(self) -> None:
+        """The page shows the previewed sample: claim that very one, so the sample a person looks at
+        never changes under their eyes (a key pressed then would label another); the next in line
+        only when it was taken or labeled meanwhile."""
+        item = self.item
+        claimed = None
+        if item is not None:
+            try:
+                claimed = self.session.focus(item.index)
+            except ValueError:  # labeled meanwhile
+                claimed = None
+        if claimed is None:
+            self.show_next()
+        elif claimed.index == item.index:
+            self.item = claimed  # the same sample, now held for this page
+
     def show_next(self) -> None:
         """Ask the queue for the next item and display it."""
         self.show(self.session.next_item())
