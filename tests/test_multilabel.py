@@ -260,3 +260,14 @@ def test_the_default_multilabel_strategy_beats_random_in_the_race():
     aubc = curves.groupby(["method", "seed"])["f1_micro"].mean().unstack("method")
     diff = aubc[default] - aubc["random"]
     assert diff.mean() > 0 and diff.mean() / (diff.std(ddof=1) / np.sqrt(len(diff))) > 2, diff.tolist()
+
+
+@pytest.mark.parametrize("name", ["tag_entropy", "tag_margin", "mmc", "tag_clue"])
+def test_a_tag_strategy_on_a_single_label_context_says_what_to_use(name):
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    model = LogisticRegression().fit(X[:10], y[:10])
+    ctx = ScoringContext(model, X, np.arange(10, 40), X[:10], y[:10], [0, 1], labeled=np.arange(10),
+                         task="classification")
+    with pytest.raises(TypeError, match="is for multi-label pools.*'entropy'"):
+        get_strategy(name).query(ctx, 2)

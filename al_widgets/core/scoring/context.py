@@ -126,6 +126,14 @@ class ScoringContext:
                 return fast
         return proba_summary(self.proba)
 
+    def require_tags(self, what: str) -> dict[str, np.ndarray]:
+        """:attr:`tag_summary`, or a clear error when there is no model yet or the pool is not multi-label."""
+        self.require_model(what)
+        if not self.is_multilabel:
+            raise TypeError(f"{what} is for multi-label pools (a set of tags per sample); use 'entropy' or "
+                            "'margin' for one class per sample")
+        return self.tag_summary
+
     # --------------------------------------------------------- multi-label outputs
     @cached_property
     def tag_proba(self) -> np.ndarray:

@@ -27,16 +27,8 @@ class _TagScore(QueryStrategy):
     score_name: ClassVar[str] = ""
     """The per-sample summary of the tag probabilities this strategy ranks by (:func:`tag_summary`)."""
 
-    def _proba(self, ctx: ScoringContext) -> np.ndarray:
-        ctx.require_model(f"'{self.name}'")
-        if not ctx.is_multilabel:
-            raise TypeError(f"'{self.name}' is for multi-label pools (a set of tags per sample); use 'entropy' "
-                            "or 'margin' for one class per sample")
-        return ctx.tag_proba
-
     def score(self, ctx: ScoringContext) -> np.ndarray:
-        self._proba(ctx)
-        return ctx.tag_summary[self.score_name][ctx.candidates]
+        return ctx.require_tags(f"'{self.name}'")[self.score_name][ctx.candidates]
 
 
 class TagEntropy(_TagScore):
@@ -79,9 +71,10 @@ class MaxLossReduction(_TagScore):
                    "reduction, with each sample's number of tags predicted.")
 
     def score(self, ctx: ScoringContext) -> np.ndarray:
-        P = self._proba(ctx)
+        summary = ctx.require_tags(f"'{self.name}'")
+        P = ctx.tag_proba
         if ctx.labeled is None or ctx.y_labeled is None or not len(ctx.labeled):
-            return ctx.tag_summary["entropy"][ctx.candidates]
+            return summary["entropy"][ctx.candidates]
         counts = np.asarray(ctx.y_labeled).sum(axis=1)
         n_tags = predict_tag_counts(P[ctx.labeled], counts, P[ctx.candidates])
         return mmc_scores(P[ctx.candidates], n_tags)
@@ -117,8 +110,7 @@ class TagCLUE(CLUE):
 
     def score(self, ctx: ScoringContext) -> np.ndarray:
         self.validate()
-        _TagScore._proba(self, ctx)  # type: ignore[arg-type]
-        u = np.asarray(ctx.tag_summary[self.uncertainty][ctx.candidates], dtype=float)
+        u = np.asarray(ctx.require_tags(f"'{self.name}'")[self.uncertainty][ctx.candidates], dtype=float)
         top = u.max() if len(u) else 0.0
         return (u / top) ** float(self.power) if top > 0 else np.ones_like(u)
 
