@@ -271,3 +271,16 @@ def test_a_tag_strategy_on_a_single_label_context_says_what_to_use(name):
                          task="classification")
     with pytest.raises(TypeError, match="is for multi-label pools.*'entropy'"):
         get_strategy(name).query(ctx, 2)
+
+
+def test_the_estimate_for_tag_sets_is_the_mean_f1_of_the_audit_sets_by_hand():
+    s = ActiveLearningSession(_ovr(), _pool(), background=False)
+    ids = s.pool.ids
+    for sid, given, predicted in [(ids[0], ["billing", "urgent"], ["billing"]),  # F1 2/3
+                                  (ids[1], [], []),                             # both empty: 1
+                                  (ids[2], ["billing"], ["spam"])]:             # disjoint: 0
+        s.store.add_label(sid, given, "ana", strategy="audit", predicted=predicted)
+    est = s.accuracy_estimate()
+    assert est.metric == "f1" and est.n == 3 and est.value == pytest.approx(5 / 9)
+    assert est.low <= 5 / 9 <= est.high and "tag-set F1" in str(est)
+    s.close()

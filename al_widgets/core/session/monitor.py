@@ -67,22 +67,16 @@ class QualityMonitor:
         checks = self.store.audit_checks()
         if self.pool.task == "regression":
             est = rmse_from_audits([float(p) - float(y) for y, p in checks], window)
-        elif self.pool.task == "multilabel":
+        else:  # each audit label against the prediction made before training on it: a hit, or a set's F1
+            tags = self.pool.task == "multilabel"
+            agree = set_f1 if tags else (lambda p, y: float(p == y))
             scores = []
             for y, p in checks:
                 try:
-                    scores.append(set_f1(self.pool.check_label(p), self.pool.check_label(y)))
-                except ValueError:  # a label of another tag list (kept in the store, not counted)
-                    continue
-            est = accuracy_from_audits(scores, window, metric="f1")
-        else:
-            hits = []
-            for y, p in checks:
-                try:
-                    hits.append(float(self.pool.check_label(y) == self.pool.check_label(p)))
+                    scores.append(agree(self.pool.check_label(p), self.pool.check_label(y)))
                 except ValueError:  # a label of another class list (kept in the store, not counted)
                     continue
-            est = accuracy_from_audits(hits, window)
+            est = accuracy_from_audits(scores, window, metric="f1" if tags else "accuracy")
         self._estimate = (newest, est)
         return est
 
