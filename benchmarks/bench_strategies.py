@@ -226,15 +226,21 @@ def main() -> None:
     ap.add_argument("--text", action="store_true", help="the text tasks only, on TF-IDF and on the embedding")
     ap.add_argument("--weak", action="store_true", help="the weak-spot tasks only (rare classes, trees, many "
                                                           "classes, noisy features), with balanced accuracy")
+    ap.add_argument("--tasks", default="", help="with --weak: only these tasks (comma-separated names)")
+    ap.add_argument("--skal", default="", help="only these scikit-activeml methods (e.g. badge,coreset)")
     ap.add_argument("--no-timing", action="store_true")
     ap.add_argument("--methods", default=",".join(OURS), help="our strategies to race (comma-separated)")
     args, _ = ap.parse_known_args()
-    methods = {name: (lambda task, seed, _n=name: our_selector(_n, task, seed))
+    # "name+cover": the strategy with the session's class coverage on top (what the app does)
+    methods = {name: (lambda task, seed, _n=name: our_selector(_n.removesuffix("+cover"), task, seed,
+                                                               cover=_n.endswith("+cover")))
                for name in args.methods.split(",")}
-    methods.update(skactiveml_methods())
+    skal = skactiveml_methods()
+    keep = [m for m in args.skal.split(",") if m] or [k.split(":")[1] for k in skal]
+    methods.update({k: v for k, v in skal.items() if k.split(":")[1] in keep})
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     if args.weak:
-        weak(methods, seeds)
+        weak(methods, seeds, [t for t in args.tasks.split(",") if t])
         return
     chosen = tasks(args.quick, args.text)
     all_tasks = [make_task(name, X, y) for name, X, y, _, _ in chosen]
@@ -260,11 +266,13 @@ def main() -> None:
         print(timing(methods).round(3).to_string())
 
 
-def weak(methods: dict, seeds: range) -> None:
+def weak(methods: dict, seeds: range, only: list[str] | None = None) -> None:
     """The weak-spot race: AUBC and balanced AUBC per task, paired differences against random and,
-    when scikit-activeml is installed, against its best method on each task."""
+    when scikit-activeml is installed, against its best method on each task (``only``: these tasks)."""
     frames = []
     for task, budget, batch, initial in weak_tasks():
+        if only and task.name not in only:
+            continue
         t0 = time.perf_counter()
         frames.append(race([task], methods, seeds, initial=initial, budget=budget, batch_size=batch))
         print(f"  {task.name}: done ({time.perf_counter() - t0:.0f} s)", flush=True)

@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from ..data.pool import Pool
 from ..scoring.context import ScoringContext
+from ..session.training import InMemoryBackend
 from ..data.rows import take_rows
 from ..strategies.catalog import get_strategy
 
@@ -44,18 +46,28 @@ def initial_set(y: np.ndarray, size: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).choice(len(y), size=min(size, len(y)), replace=False)
 
 
-def our_selector(strategy: str, task: Task, seed: int, **params: Any) -> Selector:
-    """Wrap one of our registered strategies (a fresh instance per run, seeded)."""
+def our_selector(strategy: str, task: Task, seed: int, cover: bool = False, **params: Any) -> Selector:
+    """Wrap one of our registered strategies (a fresh instance per run, seeded).
+
+    ``cover=True`` adds what a session does on top of its strategy: until every class has a label,
+    samples for the unseen classes go first (the session's class coverage,
+    :meth:`~al_widgets.core.session.training.InMemoryBackend.cover`, the same code).
+    """
     strat = get_strategy(strategy, random_state=seed, **params)
     kind = "multilabel" if task.multilabel else None
     classes = list(range(task.y.shape[1])) if task.multilabel else np.unique(task.y).tolist()
     n = len(task.y)
+    backend = InMemoryBackend(Pool(task.X, classes=classes, task=kind or "classification")) if cover else None
 
     def select(labeled: np.ndarray, model: Any, k: int) -> np.ndarray:
         cand = np.setdiff1d(np.arange(n), labeled)
         ctx = ScoringContext(model, task.X, cand, take_rows(task.X, labeled), task.y[labeled], classes,
                              random_state=seed, labeled=labeled, batch_size=k, task=kind)
-        return strat.query(ctx, k)[0]
+        picks, scores = strat.query(ctx, k)
+        if backend is not None:
+            picks, _ = backend.cover(np.asarray(picks), np.asarray(scores, dtype=float), labeled,
+                                     task.y[labeled], model, k, seed)
+        return np.asarray(picks)[:k]
 
     select.strategy = strat  # type: ignore[attr-defined]
     return select
