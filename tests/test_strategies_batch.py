@@ -259,3 +259,28 @@ def test_clue_in_the_models_space_ignores_a_feature_the_model_does_not_use():
     assert abs(X[picks["features"], 1]).max() > 5  # the raw split follows the noise
     with pytest.raises(ValueError, match="space must be one of"):
         get_strategy("clue", space="pixels").validate()
+
+
+def test_clue_balance_weighs_samples_of_classes_with_few_labels():
+    """Labels: four of class 0, one of class 1.  With ``balance`` b, each weight is multiplied by
+    ``(mean count / count of the predicted class) ** b`` on counts + 1 = [5, 2] (mean 3.5): 0.7 ** b
+    for samples predicted 0, 1.75 ** b for samples predicted 1, then normalized to a maximum of 1."""
+    from al_widgets.core.strategies.batch import FocusedCLUE
+    X = np.array([0.0, 0.5, 1.0, 1.5, 10.0, 3.9, 4.0, 4.1, 5.0, 5.9, 6.0, 6.1]).reshape(-1, 1)
+    y = np.array([0, 0, 0, 0, 1] + [0] * 4 + [1] * 3)
+    labeled = np.arange(5)
+    model = LogisticRegression().fit(X[labeled], y[labeled])
+    model.coef_, model.intercept_ = np.array([[1.0]]), np.array([-5.02])  # the boundary just right of 5
+    plain = FocusedCLUE(random_state=0).score(_ctx(X, labeled, y, 1, model))
+    for b in (1.0, 2.0):
+        boosted = FocusedCLUE(balance=b, random_state=0).score(_ctx(X, labeled, y, 1, model))
+        predicted = (X[5:, 0] > 5.02).astype(int)
+        expected = plain * np.where(predicted == 1, 1.75 ** b, 0.7 ** b)
+        np.testing.assert_allclose(boosted, expected / expected.max())
+    # one pick: the plain weights centre it on the boundary sample (5.0); with the boost it moves to
+    # the side the model gives to the class with one label
+    assert X[FocusedCLUE(random_state=0).query(_ctx(X, labeled, y, 1, model), 1)[0][0], 0] == 5.0
+    pick = FocusedCLUE(balance=2.0, random_state=0).query(_ctx(X, labeled, y, 1, model), 1)[0][0]
+    assert X[pick, 0] > 5.02
+    with pytest.raises(ValueError, match="balance"):
+        FocusedCLUE(balance=-1).query(_ctx(X, labeled, y, 1, model), 1)

@@ -277,6 +277,10 @@ class CLUE(QueryStrategy):
         Where k-means measures distances: the pool's features, or the model's own view of them
         (each feature scaled by its weight in the fitted model, :meth:`ScoringContext.model_space`;
         the paper clusters the network's own embedding).
+    balance : float
+        Weights are also multiplied by ``(mean labels per class / labels of the predicted class)
+        ** balance`` (counts + 1): samples the model gives to a class with few labels weigh more,
+        so the rare classes get labels once they have been seen.  0 (the paper) ignores the counts.
     random_state : int or None
     """
 
@@ -285,12 +289,14 @@ class CLUE(QueryStrategy):
                    "representative at once.")
 
     def __init__(self, n_init: int = 3, max_candidates: int = 20000, uncertainty: str = "entropy",
-                 power: float = 1.0, space: str = "features", random_state: int | None = None) -> None:
+                 power: float = 1.0, space: str = "features", balance: float = 0.0,
+                 random_state: int | None = None) -> None:
         self.n_init = n_init
         self.max_candidates = max_candidates
         self.uncertainty = uncertainty
         self.power = power
         self.space = space
+        self.balance = balance
         self.random_state = random_state
 
     def validate(self) -> None:
@@ -301,6 +307,7 @@ class CLUE(QueryStrategy):
             raise ValueError(f"power must be a number in (0, 50], got {self.power!r}")
         if self.space not in SPACES:
             raise ValueError(f"space must be one of {SPACES}, got {self.space!r}")
+        check_number(self.balance, "balance", "real", 0, 10)
 
     def score(self, ctx: ScoringContext) -> np.ndarray:
         """The candidates' k-means weights: ``(u / max u) ** power`` (0 where the model is certain)."""
@@ -308,7 +315,20 @@ class CLUE(QueryStrategy):
         ctx.require_classifier(f"'{self.name}'")
         u = np.asarray(ctx.summary[self.uncertainty][ctx.candidates], dtype=float)  # the fused pass, no probabilities
         top = u.max() if len(u) else 0.0
-        return (u / top) ** float(self.power) if top > 0 else np.ones_like(u)
+        w = (u / top) ** float(self.power) if top > 0 else np.ones_like(u)
+        if float(self.balance) > 0 and ctx.y_labeled is not None and len(ctx.y_labeled):
+            w = w * self._class_boost(ctx)
+            w /= max(float(w.max()), 1e-300)
+        return w
+
+    def _class_boost(self, ctx: ScoringContext) -> np.ndarray:
+        """``(mean count / count of the predicted class) ** balance`` per candidate (counts + 1)."""
+        classes = list(ctx.classes) if ctx.classes is not None else sorted(set(ctx.y_labeled.tolist()))
+        index = {c: j for j, c in enumerate(classes)}
+        counts = np.bincount([index[c] for c in ctx.y_labeled.tolist() if c in index],
+                             minlength=len(classes)).astype(float) + 1.0
+        boost = (counts.mean() / counts) ** float(self.balance)
+        return boost[np.asarray(ctx.summary["argmax"])[ctx.candidates].astype(int)]
 
     def query_scored(self, ctx: ScoringContext, k: int, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         k = min(check_k(k), len(ctx.candidates))
@@ -349,9 +369,10 @@ class FocusedCLUE(CLUE):
                    "a batch spread along the decision boundary. The best all-rounder in our strategy race.")
 
     def __init__(self, n_init: int = 3, max_candidates: int = 5000, uncertainty: str = "margin",
-                 power: float = 3.0, space: str = "features", random_state: int | None = None) -> None:
+                 power: float = 3.0, space: str = "features", balance: float = 0.0,
+                 random_state: int | None = None) -> None:
         super().__init__(n_init=n_init, max_candidates=max_candidates, uncertainty=uncertainty, power=power,
-                         space=space, random_state=random_state)
+                         space=space, balance=balance, random_state=random_state)
 
 
 SPACES = ("features", "model")
