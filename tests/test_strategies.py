@@ -212,3 +212,24 @@ def test_coverage_reaches_the_cluster_farthest_from_the_labels_first():
     idx, _ = coverage(F, cand, labeled, 3, random_state=0)
     assert idx[0] >= 800  # the rare, far blob first
     assert len(set(idx.tolist())) == 3 and not set(idx.tolist()) & set(labeled.tolist())
+
+
+def test_class_coverage_takes_turns_with_the_strategy():
+    """While a class has no label, the spread picks (P) and the strategy's order (S) alternate, the
+    spread first after an even number of labels: with picks [7, 8] and order [1, 7, 2, 3] (7 is both),
+    4 labels give 7 1 8 2 3 and 5 labels give 1 7 2 8 3; once every class has a label, the order
+    alone."""
+    from al_widgets.core.data.pool import Pool
+    from al_widgets.core.session.training import InMemoryBackend, _alternating
+    assert _alternating(2, 3, 0).tolist() == [0, 2, 1, 3, 4]
+    assert _alternating(2, 3, 1).tolist() == [2, 0, 3, 1, 4]
+    assert _alternating(3, 1, 0).tolist() == [0, 3, 1, 2]
+    backend = InMemoryBackend(Pool(np.arange(20.0).reshape(10, 2), classes=[0, 1, 2]))
+    backend._spread = lambda labeled, model, k, random_state: [7, 8]
+    order, scores = np.array([1, 7, 2, 3]), np.array([0.9, 0.8, 0.7, 0.6])
+    got, got_scores = backend.cover(order, scores, np.array([0, 4, 5, 6]), np.array([0, 0, 1, 1]))
+    assert got.tolist() == [7, 1, 8, 2, 3] and got_scores.tolist() == [1.0, 0.9, 1.0, 0.7, 0.6]
+    got, _ = backend.cover(order, scores, np.array([0, 4, 5, 6, 9]), np.array([0, 0, 1, 1, 0]))
+    assert got.tolist() == [1, 7, 2, 8, 3]
+    got, _ = backend.cover(order, scores, np.array([0, 4, 5]), np.array([0, 1, 2]))
+    assert got.tolist() == order.tolist()

@@ -203,7 +203,11 @@ class InMemoryBackend:
               model: Any = None, k: int = 5, random_state: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``order`` with samples for the classes nobody has labeled yet in front: for a text pool with
         class names, the sample closest in meaning to each name; otherwise ``k`` samples of the
-        clusters farthest from the labels (:func:`~al_widgets.core.strategies.coldstart.coverage`).
+        clusters farthest from the labels (:func:`~al_widgets.core.strategies.coldstart.coverage`),
+        taking turns with the strategy's order (:func:`_alternating`): a strategy that explores finds
+        unseen classes itself (on digits focused CLUE saw all ten classes within one batch, where the
+        spread picks alone took two or three and cost 0.06 of the race's AUBC), while on a 90/5/5 pool
+        the spread picks find the rare classes the boundary never reaches.
         Only in the first rounds (fewer than ten labels per class): a class the data lacks must not
         hold the queue forever."""
         if self.task != "classification" or not self.classes or len(y) >= 10 * len(self.classes):
@@ -216,13 +220,19 @@ class InMemoryBackend:
         picks: list[int] = []
         if self.finder is not None and _named(self.classes) and self.finder.is_text():
             picks = list(self.finder.class_picks(unseen, labeled).values())
+        alternate = not picks
         if not picks:
             picks = self._spread(labeled, model, k, random_state)
         if not len(picks):
             return order, order_scores
         keep = ~np.isin(order, picks)
         front = np.asarray(picks, dtype=int)
-        return np.concatenate([front, order[keep]]), np.concatenate([np.ones(len(front)), order_scores[keep]])
+        merged = np.concatenate([front, order[keep]])
+        merged_scores = np.concatenate([np.ones(len(front)), order_scores[keep]])
+        if alternate:
+            position = _alternating(len(front), int(keep.sum()), len(y))
+            merged, merged_scores = merged[position], merged_scores[position]
+        return merged, merged_scores
 
     def _spread(self, labeled: np.ndarray, model: Any, k: int, random_state: int | None) -> list[int]:
         """Samples of the clusters farthest from the labels (a uniform sample of the pool is clustered)."""
@@ -306,6 +316,20 @@ def retrain(model: Any, previous: Any, strategy: QueryStrategy, backend: PoolBac
     res = RetrainResult(fitted, r.order, r.order_scores, r.scores, r.uncertainty, r.prediction, r.confidence,
                         metrics, False, len(y), t1 - t0, t2 - t1, fit=how, cluster=r.cluster, tag_proba=r.tag_proba)
     return _covered(backend, res, labeled, y, settings.batch_size, settings.random_state, strategy)
+
+
+def _alternating(n_front: int, n_rest: int, n_labels: int) -> np.ndarray:
+    """Positions that interleave ``n_front`` coverage picks with the strategy's order (``n_rest``):
+    one of each in turn, the strategy's first when ``n_labels`` is odd, so a session that retrains
+    after every label takes every other label for class discovery."""
+    front, rest = list(range(n_front)), list(range(n_front, n_front + n_rest))
+    out: list[int] = []
+    turn = n_labels % 2 == 0
+    while front or rest:
+        source = front if (turn and front) or not rest else rest
+        out.append(source.pop(0))
+        turn = not turn
+    return np.asarray(out, dtype=int)
 
 
 def _named(classes: Any) -> bool:
