@@ -173,8 +173,9 @@ def test_progress_is_reported_per_batch(monkeypatch, capsys):
 
 def test_the_first_labels_reach_every_class_of_an_imbalanced_numeric_pool():
     """Issue 24: a 90/5/5 pool of unnamed numeric classes, from no labels: with class coverage every
-    class is seen within 15 labels on every one of 10 seeds (median 5; measured before it: median 46
-    for focused CLUE and 55 at random, 4 of 10 seeds not within 80)."""
+    class is seen within 15 labels on every one of 10 seeds (median 6.5 since coverage takes turns with
+    the strategy, 5 when it took every place; measured before coverage: median 46 for focused CLUE and
+    55 at random, 4 of 10 seeds not within 80)."""
     from sklearn.datasets import make_classification
     from sklearn.linear_model import LogisticRegression
 
@@ -196,7 +197,7 @@ def test_the_first_labels_reach_every_class_of_an_imbalanced_numeric_pool():
             s.close()
 
     found = [labels_to_see_all("focused_clue", seed) for seed in range(10)]
-    assert max(found) <= 15 and np.median(found) <= 6, found
+    assert max(found) <= 15 and np.median(found) <= 7, found
     uniform = []  # the same pools drawn uniformly: labels until all three classes showed up
     for seed in range(10):
         _, y = make_classification(2000, n_features=10, n_informative=5, n_classes=3, weights=[.9, .05, .05],
