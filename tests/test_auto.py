@@ -1,5 +1,5 @@
-"""``auto``: typical samples while labels per class are few on a balanced pool, then focused CLUE;
-the boundary from the start on an imbalanced pool; no refitting replays."""
+"""``auto``: k-center spread where the features carry no class structure, focused CLUE (weighted
+toward classes with few labels) otherwise; the typical phase on request; no refitting replays."""
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -20,11 +20,12 @@ def _ctx(X, y, labeled, classes):
 
 
 def test_the_phase_by_hand():
-    """Three balanced blobs and 3 labels (1 per class, predictions balanced): typical samples; 30 labels
-    (10 per class): the boundary; a 90/5/5 pool with 9 labels: the boundary from the start."""
+    """With the typical phase asked for (``typical_per_class=8``; off by default): three balanced blobs
+    and 3 labels (1 per class, predictions balanced): typical samples; 30 labels (10 per class): the
+    boundary; a 90/5/5 pool with 9 labels: the boundary from the start."""
     X, y = make_classification(600, n_features=4, n_informative=4, n_redundant=0, n_classes=3,
                                n_clusters_per_class=1, class_sep=3.0, random_state=0)
-    auto = AutoSelector(random_state=0)
+    auto = AutoSelector(typical_per_class=8, random_state=0)
     few = np.array([np.flatnonzero(y == c)[0] for c in range(3)])
     phase, reason, arm = auto.decide(_ctx(X, y, few, [0, 1, 2]))
     assert (phase, arm.name) == ("typical", "typiclust") and "1.0 labels per class" in reason
@@ -36,7 +37,8 @@ def test_the_phase_by_hand():
     nine = np.concatenate([np.flatnonzero(yi == c)[:3] for c in range(3)])
     phase, reason, arm = auto.decide(_ctx(Xi, yi, nine, [0, 1, 2]))
     assert (phase, arm.name) == ("boundary", "focused_clue") and "imbalanced predictions" in reason
-    assert AutoSelector(imbalance=3.0).decide(_ctx(Xi, yi, nine, [0, 1, 2]))[0] == "typical"  # the knob
+    assert AutoSelector(typical_per_class=8, imbalance=3.0).decide(_ctx(Xi, yi, nine, [0, 1, 2]))[0] == "typical"
+    assert AutoSelector().decide(_ctx(X, y, few, [0, 1, 2]))[0] == "boundary"  # the default: no typical phase
 
 
 def test_auto_queries_what_its_phase_would_and_costs_no_extra_fits():
@@ -53,7 +55,7 @@ def test_auto_queries_what_its_phase_would_and_costs_no_extra_fits():
 
     LogisticRegression.fit = counting_fit
     try:
-        picked, _ = AutoSelector(random_state=0).query(ctx, 5)
+        picked, _ = AutoSelector(typical_per_class=8, random_state=0).query(ctx, 5)
     finally:
         LogisticRegression.fit = original
     expected, _ = get_strategy("typiclust", random_state=0).query(_ctx(X, y, few, [0, 1, 2]), 5)
@@ -63,7 +65,8 @@ def test_auto_queries_what_its_phase_would_and_costs_no_extra_fits():
 
 def test_auto_explains_its_choice_in_the_session_status(tmp_path):
     X, y = make_classification(300, n_features=6, n_informative=4, n_classes=3, random_state=1)
-    s = ActiveLearningSession(LogisticRegression(max_iter=1000), Pool(X, classes=[0, 1, 2]), "auto",
+    s = ActiveLearningSession(LogisticRegression(max_iter=1000), Pool(X, classes=[0, 1, 2]),
+                              AutoSelector(typical_per_class=8, random_state=0),
                               store=tmp_path / "a.db", background=False, batch_size=5, random_state=0)
     try:
         phases = set()
@@ -96,3 +99,46 @@ def test_auto_is_reproducible_and_queries_k_distinct_unlabeled():
                              seed=5)["accuracy"].tolist())
     assert runs[0] == runs[1]
     assert isinstance(get_strategy("auto"), AutoSelector) and clone(get_strategy("auto")).name == "auto"
+
+
+def test_neighbour_agreement_by_hand():
+    """Two pairs, each pair one class: every nearest neighbour agrees (1.0); shuffled labels would
+    agree with chance sum n_c (n_c - 1) / (n (n - 1)) = (2 + 2) / 12 = 1/3; standard error
+    sqrt(1/3 * 2/3 / 4) = 0.2357, so z = (2/3) / 0.2357 = 2.83."""
+    from al_widgets.core.strategies.auto import neighbour_agreement
+    agreement, chance, z = neighbour_agreement(np.array([[0.0], [0.1], [5.0], [5.1]]), np.array([0, 0, 1, 1]))
+    assert agreement == 1.0 and chance == pytest.approx(1 / 3) and z == pytest.approx(2.828, abs=1e-3)
+    agreement, _, z = neighbour_agreement(np.array([[0.0], [0.1], [5.0], [5.1]]), np.array([0, 1, 0, 1]))
+    assert agreement == 0.0 and z < 0
+
+
+def _noisy(n_noise, seed):
+    """Three classes told apart by 3 informative features, with ``n_noise`` noise features beside them."""
+    X, y = make_classification(900, n_features=3 + n_noise, n_informative=3, n_redundant=0, n_classes=3,
+                               n_clusters_per_class=1, shuffle=False, random_state=seed)
+    return (X - X.mean(axis=0)) / X.std(axis=0), y
+
+
+def test_auto_spreads_by_k_center_where_the_features_carry_no_class_structure():
+    """30 labels (10 per class).  With 3 informative features among 300 noise features, nearest
+    labeled neighbours share a class no more often than chance on most seeds: auto spreads the batch
+    by k-center (CoreSet's picks exactly); on the informative features alone it takes the boundary."""
+    phases = {"noisy": [], "clean": []}
+    for seed in range(6):
+        X, y = _noisy(300, seed)
+        labeled = np.concatenate([np.flatnonzero(y == c)[:10] for c in range(3)])
+        for kind, F in (("noisy", X), ("clean", X[:, :3])):
+            ctx = _ctx(F, y, labeled, [0, 1, 2])
+            phase, reason, arm = AutoSelector(random_state=0).decide(ctx)
+            phases[kind].append(phase)
+            if phase == "spread":
+                assert arm.name == "coreset" and "chance" in reason
+                picked, _ = AutoSelector(random_state=0).query(_ctx(F, y, labeled, [0, 1, 2]), 5)
+                expected, _ = get_strategy("coreset", random_state=0).query(_ctx(F, y, labeled, [0, 1, 2]), 5)
+                np.testing.assert_array_equal(picked, expected)
+    assert phases["noisy"].count("spread") >= 5 and set(phases["clean"]) == {"boundary"}
+    X, y = _noisy(300, 0)
+    two = np.concatenate([np.flatnonzero(y == c)[:2] for c in range(3)])  # below 3 per class: no check
+    assert AutoSelector(random_state=0).decide(_ctx(X, y, two, [0, 1, 2]))[0] != "spread"
+    assert AutoSelector(structure_per_class=0, random_state=0).decide(
+        _ctx(X, y, np.concatenate([np.flatnonzero(y == c)[:10] for c in range(3)]), [0, 1, 2]))[0] != "spread"

@@ -3,21 +3,22 @@
 The first version of ``auto`` replayed a small race of its arms on the labels so far and switched on
 a significant replay advantage.  It refit the model 24 times a round (11 s a query with boosted
 trees on digits against 0.4 s for focused CLUE) and chose focused CLUE for most batches: cost without
-accuracy (the weak-spot race: within 0.001 of focused CLUE on all four tasks).  A bandit rewarded by
-audit labels cannot do better within a few hundred labels (ten to thirty rewards, each about one
-arm, cannot separate arms 1-3 points apart).  What separates the strategies is visible in the
-session, so ``auto`` decides by that:
+accuracy.  A bandit rewarded by audit labels cannot do better within a few hundred labels (ten to
+thirty rewards, each about one arm, cannot separate arms 1-3 points apart).  What separates the
+strategies is visible in the session, so ``auto`` decides by that:
 
-* **Typical** samples (TypiClust) while labels per class are few (fewer than ``typical_per_class``
-  on average) and the model predicts a balanced pool: representativeness beats the boundary
-  while the model is weak (the low-budget switch of Hacohen et al., 2022).  In the weak-spot race
-  TypiClust led on many classes at a low budget, on boosted trees and on noisy features.
-* **The boundary** (focused CLUE, the best all-rounder of the race) otherwise, and from the start
-  when the predicted classes are imbalanced (the largest predicted class holds more than
-  ``imbalance`` times its fair share): typical samples are then majority samples, and TypiClust
-  fell below random on a 90/5/5 pool while focused CLUE found the rare classes.
+* **Spread** (CoreSet's k-center) where the features' distances do not carry the classes: from 5
+  labels per class on, if the labeled samples' nearest labeled neighbours share their class no
+  more often than shuffled labels would (:func:`neighbour_agreement`, ``z < 1``), the model's
+  boundary is fitted to noise (6 informative features among 200: focused CLUE was no better than
+  random there, CoreSet 0.018 better over 20 seeds).
+* **The boundary** (focused CLUE, the best all-rounder of the race) otherwise, its weights raised
+  for samples predicted as classes with few labels (``balance``): once a rare class has been seen,
+  its region gets labels (balanced accuracy on a 90/5/5 pool).
+* **Typical** samples (TypiClust) while labels per class are few and predictions balanced, only
+  when asked (``typical_per_class``): in the races it gave nothing on held-out seeds.
 
-Until every class has a label the session's cold start and class coverage pick (see
+Until every class has a label the session's cold start and class coverage take turns with it (see
 :mod:`al_widgets.core.session.training`).  ``explain()`` says which phase chose the current batch
 and why.  Measured in ``benchmarks/bench_strategies.py --weak`` (see docs/strategies.md).
 """
@@ -25,39 +26,76 @@ from __future__ import annotations
 
 
 import numpy as np
+from sklearn.metrics import pairwise_distances
 
 from ..params import check_number
 from ..scoring.context import ScoringContext
 from .base import QueryStrategy, check_k
-from .batch import FocusedCLUE, TypiClust
+from .batch import CoreSet, FocusedCLUE, TypiClust
+
+MAX_CHECKED = 2000
+"""The class-structure check looks at most at this many labeled samples (a uniform sample)."""
+
+
+def neighbour_agreement(features: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """Do the features' distances carry the classes?  ``(agreement, chance, z)``.
+
+    ``agreement``: the share of labeled samples whose nearest *other* labeled sample has the same
+    label (leave-one-out 1-NN accuracy); ``chance``: what that share is expected to be if the
+    labels were shuffled, ``sum n_c (n_c - 1) / (n (n - 1))``; ``z``: their difference in standard
+    errors of a share of ``n`` samples.  On features where every direction but a few is noise, the
+    nearest neighbour is a random sample and ``z`` stays near 0 however many labels come.
+    """
+    y = np.asarray(y)
+    n = len(y)
+    if n < 3:
+        return float("nan"), float("nan"), 0.0
+    D = pairwise_distances(features)
+    np.fill_diagonal(D, np.inf)
+    agreement = float(np.mean(y[D.argmin(axis=1)] == y))
+    _, counts = np.unique(y, return_counts=True)
+    chance = float((counts * (counts - 1)).sum() / (n * (n - 1)))
+    se = np.sqrt(max(chance * (1 - chance), 1e-12) / n)
+    return agreement, chance, float((agreement - chance) / se)
 
 
 class AutoSelector(QueryStrategy):
-    """Typical samples while labels per class are few on a balanced pool, then the boundary.
+    """k-center spread where the features carry no class structure, the boundary otherwise.
 
     Parameters
     ----------
     typical_per_class : float
-        Mean labels per class below which typical samples are picked.
+        Mean labels per class below which typical samples are picked (0, the default: never).
     imbalance : float
         The pool counts as imbalanced when its largest predicted class holds more than
         ``imbalance / n_classes`` of the candidates (then the boundary from the start).
+    structure_per_class : float
+        From this many labels per class on, the labels are checked for class structure in the
+        features (:func:`neighbour_agreement`); where nearest labeled neighbours agree no more than
+        chance (``z < 1``), the model's boundary is fitted to noise and the batch is spread by
+        k-center instead (CoreSet).  0 switches the check off.
+    balance : float
+        Focused CLUE's ``balance``: weight for samples predicted as classes with few labels.
     random_state : int or None
     """
 
     name = "auto"
-    description = ("Auto: the most typical samples while labels per class are few (unless the classes look "
-                   "imbalanced), then focused CLUE's uncertain and diverse batches; no extra model fits.")
+    description = ("Auto: focused CLUE's uncertain and diverse batches, weighted toward classes with few labels; "
+                   "a k-center spread while the features show no class structure; no extra model fits.")
 
-    def __init__(self, typical_per_class: float = 8.0, imbalance: float = 1.5,
-                 random_state: int | None = None) -> None:
+    def __init__(self, typical_per_class: float = 0.0, imbalance: float = 1.5, structure_per_class: float = 5.0,
+                 balance: float = 2.0, random_state: int | None = None) -> None:
         self.typical_per_class = typical_per_class
         self.imbalance = imbalance
+        self.structure_per_class = structure_per_class
+        self.balance = balance
         self.random_state = random_state
 
     def validate(self) -> None:
         check_number(self.typical_per_class, "typical_per_class", "real", 0, what="a number >= 0")
         check_number(self.imbalance, "imbalance", "real", 1, what="a number >= 1")
+        check_number(self.structure_per_class, "structure_per_class", "real", 0, what="a number >= 0")
+        check_number(self.balance, "balance", "real", 0, 10)
 
     # ------------------------------------------------------------ the decision
     def decide(self, ctx: ScoringContext) -> tuple[str, str, QueryStrategy]:
@@ -65,6 +103,14 @@ class AutoSelector(QueryStrategy):
         seed = self.random_state
         n_classes = max(len(ctx.classes) if ctx.classes is not None else 0, 2)
         per_class = (0 if ctx.y_labeled is None else len(ctx.y_labeled)) / n_classes
+        boundary = FocusedCLUE(balance=self.balance, random_state=seed)
+        if 0 < float(self.structure_per_class) <= per_class:
+            agreement, chance, z = self._structure(ctx)
+            if z < 1.0:
+                return ("spread", f"nearest labeled neighbours share a class {agreement:.0%} of the time, chance "
+                                  f"{chance:.0%}: the features' distances do not carry the classes yet, so the "
+                                  "model's boundary is fitted to noise; k-center spread (CoreSet)",
+                        CoreSet(random_state=seed))
         if per_class < float(self.typical_per_class) and len(ctx.candidates):
             top = np.asarray(ctx.summary["argmax"])[ctx.candidates]
             share = np.bincount(top.astype(int), minlength=n_classes).max() / len(top)
@@ -73,8 +119,21 @@ class AutoSelector(QueryStrategy):
                                    f"{share:.0%}): typical samples until {float(self.typical_per_class):g} per class",
                         TypiClust(random_state=seed))
             return ("boundary", f"imbalanced predictions (largest class {share:.0%} of the pool): focused CLUE",
-                    FocusedCLUE(random_state=seed))
-        return "boundary", f"{per_class:.1f} labels per class: focused CLUE", FocusedCLUE(random_state=seed)
+                    boundary)
+        return "boundary", f"{per_class:.1f} labels per class: focused CLUE", boundary
+
+    def _structure(self, ctx: ScoringContext) -> tuple[float, float, float]:
+        """:func:`neighbour_agreement` of (at most :data:`MAX_CHECKED`) labeled samples."""
+        labeled = np.asarray(ctx.labeled if ctx.labeled is not None else [], dtype=int)
+        y = np.asarray(ctx.y_labeled)
+        if len(labeled) != len(y):
+            return float("nan"), float("nan"), np.inf  # nothing to check against: keep the model's view
+        if len(y) > MAX_CHECKED:
+            keep = np.sort(self.rng().choice(len(y), MAX_CHECKED, replace=False))
+            labeled, y = labeled[keep], y[keep]
+        F = ctx.features_of(labeled)
+        F = F.toarray() if hasattr(F, "toarray") else np.asarray(F, dtype=float)
+        return neighbour_agreement(F, y)
 
     # ------------------------------------------------------------ the strategy interface
     def score(self, ctx: ScoringContext) -> np.ndarray:
