@@ -110,6 +110,8 @@ def test_neighbour_agreement_by_hand():
     assert agreement == 1.0 and chance == pytest.approx(1 / 3) and z == pytest.approx(2.828, abs=1e-3)
     agreement, _, z = neighbour_agreement(np.array([[0.0], [0.1], [5.0], [5.1]]), np.array([0, 1, 0, 1]))
     assert agreement == 0.0 and z < 0
+    import scipy.sparse as sp  # text pools: the vectorized rows stay sparse (never a dense vocabulary)
+    assert neighbour_agreement(sp.csr_matrix([[0.0], [0.1], [5.0], [5.1]]), np.array([0, 0, 1, 1]))[0] == 1.0
 
 
 def _noisy(n_noise, seed):

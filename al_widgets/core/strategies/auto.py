@@ -25,6 +25,8 @@ and why.  Measured in ``benchmarks/bench_strategies.py --weak`` (see docs/strate
 from __future__ import annotations
 
 
+from typing import Any
+
 import numpy as np
 from sklearn.metrics import pairwise_distances
 
@@ -37,7 +39,7 @@ MAX_CHECKED = 2000
 """The class-structure check looks at most at this many labeled samples (a uniform sample)."""
 
 
-def neighbour_agreement(features: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+def neighbour_agreement(features: Any, y: np.ndarray) -> tuple[float, float, float]:
     """Do the features' distances carry the classes?  ``(agreement, chance, z)``.
 
     ``agreement``: the share of labeled samples whose nearest *other* labeled sample has the same
@@ -131,9 +133,7 @@ class AutoSelector(QueryStrategy):
         if len(y) > MAX_CHECKED:
             keep = np.sort(self.rng().choice(len(y), MAX_CHECKED, replace=False))
             labeled, y = labeled[keep], y[keep]
-        F = ctx.features_of(labeled)
-        F = F.toarray() if hasattr(F, "toarray") else np.asarray(F, dtype=float)
-        return neighbour_agreement(F, y)
+        return neighbour_agreement(ctx.features_of(labeled), y)  # sparse rows stay sparse
 
     # ------------------------------------------------------------ the strategy interface
     def score(self, ctx: ScoringContext) -> np.ndarray:
