@@ -144,3 +144,25 @@ def test_auto_spreads_by_k_center_where_the_features_carry_no_class_structure():
     assert AutoSelector(random_state=0).decide(_ctx(X, y, two, [0, 1, 2]))[0] != "spread"
     assert AutoSelector(structure_per_class=0, random_state=0).decide(
         _ctx(X, y, np.concatenate([np.flatnonzero(y == c)[:10] for c in range(3)]), [0, 1, 2]))[0] != "spread"
+
+
+def test_auto_takes_typical_samples_while_the_model_ranks_nothing():
+    """Boosted trees on 12 labels cannot split (20 samples a leaf): every candidate gets the same
+    probabilities, so nothing ranks them and auto takes TypiClust's typical samples (its exact picks);
+    a logistic regression on the same labels ranks them: not the typical phase."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    X, y = _noisy(0, 3)
+    labeled = np.concatenate([np.flatnonzero(y == c)[:4] for c in range(3)])
+    trees = HistGradientBoostingClassifier(max_iter=10).fit(X[labeled], y[labeled])
+    cand = np.setdiff1d(np.arange(len(y)), labeled)
+
+    def ctx(model):
+        return ScoringContext(model, X, cand, X[labeled], y[labeled], [0, 1, 2], labeled=labeled, batch_size=5,
+                              random_state=0)
+    assert np.ptp(trees.predict_proba(X), axis=0).max() == 0  # the premise: one probability row for all
+    phase, reason, arm = AutoSelector(random_state=0).decide(ctx(trees))
+    assert (phase, arm.name) == ("typical", "typiclust") and "same probabilities" in reason
+    picked, _ = AutoSelector(random_state=0).query(ctx(trees), 5)
+    np.testing.assert_array_equal(picked, get_strategy("typiclust", random_state=0).query(ctx(trees), 5)[0])
+    lr = LogisticRegression(max_iter=1000).fit(X[labeled], y[labeled])
+    assert AutoSelector(random_state=0).decide(ctx(lr))[0] != "typical"
