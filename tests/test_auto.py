@@ -166,3 +166,17 @@ def test_auto_takes_typical_samples_while_the_model_ranks_nothing():
     np.testing.assert_array_equal(picked, get_strategy("typiclust", random_state=0).query(ctx(trees), 5)[0])
     lr = LogisticRegression(max_iter=1000).fit(X[labeled], y[labeled])
     assert AutoSelector(random_state=0).decide(ctx(lr))[0] != "typical"
+
+
+def test_the_structure_check_starts_earlier_where_the_features_outnumber_the_labels():
+    """9 labels (3 per class): with 303 features (more than the labels) the check runs and spreads on
+    noise; with 8 features it waits for 5 labels per class, whatever the agreement."""
+    wide = []
+    for seed in range(6):
+        X, y = _noisy(300, seed)
+        nine = np.concatenate([np.flatnonzero(y == c)[:3] for c in range(3)])
+        wide.append(AutoSelector(random_state=0).decide(_ctx(X, y, nine, [0, 1, 2]))[0])
+        Xn, yn = _noisy(5, seed)
+        nine = np.concatenate([np.flatnonzero(yn == c)[:3] for c in range(3)])
+        assert AutoSelector(random_state=0).decide(_ctx(Xn, yn, nine, [0, 1, 2]))[0] == "boundary"
+    assert wide.count("spread") >= 4, wide

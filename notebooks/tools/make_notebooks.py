@@ -262,16 +262,17 @@ the usual remedy. Try it: change `"entropy"` above to `"typiclust"`."""),
 md("""## Part 5: `auto`, a strategy that chooses strategies
 
 No strategy wins everywhere: in the race harness margin wins on iris and the two-moons, focused CLUE
-on rings, digits and text, TypiClust on many classes at a small budget, on boosted trees and on
-noisy features, and TypiClust falls below random on a pool with rare classes. `auto` decides by what
-the session knows, each round, without any extra model fit:
+on rings, digits and text, TypiClust on many classes at a small budget and on boosted trees, CoreSet
+on noisy features, and TypiClust falls below random on a pool with rare classes. `auto` decides by
+what the session knows, each round, without any extra model fit:
 
-1. while labels per class are few (fewer than 8 on average) and the model predicts a **balanced**
-   pool, it takes TypiClust's **typical** samples: while the model is weak, representative samples
-   teach it more than its own doubts (Hacohen et al., 2022);
-2. otherwise it takes focused CLUE's uncertain and diverse batches, and it does so from the start
-   when the predicted classes are **imbalanced** (the largest predicted class holds more than 1.5
-   times its fair share): typical samples would then all be majority samples.
+1. while the model gives every sample the **same probabilities** (boosted trees do not split before
+   about 40 labels), nothing ranks the pool: it takes TypiClust's **typical** samples;
+2. from 5 labels per class on, it checks whether the features carry the classes at all: if the
+   labeled samples' nearest labeled neighbours share their class no more often than shuffled labels
+   would, the model's boundary is fitted to noise, and it **spreads** the batch by k-center (CoreSet);
+3. otherwise it takes focused CLUE's uncertain and diverse batches, weighted toward samples the
+   model gives to classes with **few labels**, so a rare class, once seen, gets its labels.
 
 Why not learn the choice from the labels? An earlier `auto` replayed a small race of its strategies
 on the labels so far, every round: it refit the model 24 times a round and still chose focused CLUE

@@ -8,10 +8,10 @@ thirty rewards, each about one arm, cannot separate arms 1-3 points apart).  Wha
 strategies is visible in the session, so ``auto`` decides by that:
 
 * **Spread** (CoreSet's k-center) where the features' distances do not carry the classes: from 5
-  labels per class on, if the labeled samples' nearest labeled neighbours share their class no
-  more often than shuffled labels would (:func:`neighbour_agreement`, ``z < 1``), the model's
-  boundary is fitted to noise (6 informative features among 200: focused CLUE was no better than
-  random there, CoreSet 0.018 better over 20 seeds).
+  labels per class on (3 where the features outnumber the labels), if the labeled samples' nearest
+  labeled neighbours share their class no more often than shuffled labels would
+  (:func:`neighbour_agreement`, ``z < 1.5``), the model's boundary is fitted to noise (6
+  informative features among 200: focused CLUE was 0.035 below CoreSet over 20 seeds).
 * **The boundary** (focused CLUE, the best all-rounder of the race) otherwise, its weights raised
   for samples predicted as classes with few labels (``balance``): once a rare class has been seen,
   its region gets labels (balanced accuracy on a 90/5/5 pool).
@@ -37,6 +37,11 @@ from ..params import check_number
 from ..scoring.context import ScoringContext
 from .base import QueryStrategy, check_k
 from .batch import CoreSet, FocusedCLUE, TypiClust
+
+WIDE_START = 3.0
+"""Where the features outnumber the labels, the structure check starts at this many labels per class
+(if ``structure_per_class`` is larger): a linear model can then separate any labeling, so a boundary
+fitted to noise is likeliest from the first round."""
 
 MAX_CHECKED = 2000
 """The class-structure check looks at most at this many labeled samples (a uniform sample)."""
@@ -75,13 +80,14 @@ class AutoSelector(QueryStrategy):
         The pool counts as imbalanced when its largest predicted class holds more than
         ``imbalance / n_classes`` of the candidates (then the boundary from the start).
     structure_per_class : float
-        From this many labels per class on, the labels are checked for class structure in the
-        features (:func:`neighbour_agreement`); where nearest labeled neighbours agree no more than
-        chance (``z < 1``), the model's boundary is fitted to noise and the batch is spread by
-        k-center instead (CoreSet).  0 switches the check off.
+        From this many labels per class on (:data:`WIDE_START` where the features outnumber the
+        labels), the labels are checked for class structure in the features
+        (:func:`neighbour_agreement`); where nearest labeled neighbours agree with each other less
+        than ``structure_z`` standard errors above chance, the model's boundary is fitted to noise and
+        the batch is spread by k-center instead (CoreSet).  0 switches the check off.
     structure_z : float
-        The check's threshold: agreement less than ``structure_z`` standard errors above chance
-        counts as no class structure.
+        The check's threshold (1.5: on noisy features the agreement stays within about one standard
+        error of chance, on the 16 other race tasks it grows with the labels).
     balance : float
         Focused CLUE's ``balance``: weight for samples predicted as classes with few labels.
     random_state : int or None
@@ -92,7 +98,7 @@ class AutoSelector(QueryStrategy):
                    "a k-center spread while the features show no class structure; no extra model fits.")
 
     def __init__(self, typical_per_class: float = 0.0, imbalance: float = 1.5, structure_per_class: float = 5.0,
-                 structure_z: float = 1.0, balance: float = 2.0, random_state: int | None = None) -> None:
+                 structure_z: float = 1.5, balance: float = 2.0, random_state: int | None = None) -> None:
         self.typical_per_class = typical_per_class
         self.imbalance = imbalance
         self.structure_per_class = structure_per_class
@@ -118,9 +124,10 @@ class AutoSelector(QueryStrategy):
             return ("typical", "the model gives every candidate the same probabilities (e.g. trees that have not "
                                "split yet): nothing to rank by, so typical samples (TypiClust)",
                     TypiClust(random_state=seed))
-        if 0 < float(self.structure_per_class) <= per_class:
-            agreement, chance, z = self._structure(ctx)
-            if z < float(self.structure_z):
+        if 0 < min(float(self.structure_per_class), WIDE_START) <= per_class:
+            agreement, chance, z, wide = self._structure(ctx)
+            start = min(float(self.structure_per_class), WIDE_START) if wide else float(self.structure_per_class)
+            if start <= per_class and z < float(self.structure_z):
                 return ("spread", f"nearest labeled neighbours share a class {agreement:.0%} of the time, chance "
                                   f"{chance:.0%}: the features' distances do not carry the classes yet, so the "
                                   "model's boundary is fitted to noise; k-center spread (CoreSet)",
@@ -136,16 +143,19 @@ class AutoSelector(QueryStrategy):
                     boundary)
         return "boundary", f"{per_class:.1f} labels per class: focused CLUE", boundary
 
-    def _structure(self, ctx: ScoringContext) -> tuple[float, float, float]:
-        """:func:`neighbour_agreement` of (at most :data:`MAX_CHECKED`) labeled samples."""
+    def _structure(self, ctx: ScoringContext) -> tuple[float, float, float, bool]:
+        """:func:`neighbour_agreement` of (at most :data:`MAX_CHECKED`) labeled samples, and whether
+        the features outnumber the labels."""
         labeled = np.asarray(ctx.labeled if ctx.labeled is not None else [], dtype=int)
         y = np.asarray(ctx.y_labeled)
         if len(labeled) != len(y):
-            return float("nan"), float("nan"), np.inf  # nothing to check against: keep the model's view
+            return float("nan"), float("nan"), np.inf, False  # nothing to check against: keep the model's view
+        n_labels = len(y)
         if len(y) > MAX_CHECKED:
             keep = np.sort(self.rng().choice(len(y), MAX_CHECKED, replace=False))
             labeled, y = labeled[keep], y[keep]
-        return neighbour_agreement(ctx.features_of(labeled), y)  # sparse rows stay sparse
+        F = ctx.features_of(labeled)  # sparse rows stay sparse
+        return (*neighbour_agreement(F, y), F.shape[1] >= n_labels)
 
     # ------------------------------------------------------------ the strategy interface
     def score(self, ctx: ScoringContext) -> np.ndarray:
