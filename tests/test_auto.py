@@ -12,6 +12,10 @@ from al_widgets.core.strategies.auto import AutoSelector
 from al_widgets.core.strategies.catalog import get_strategy
 
 
+ARM_SEED = int(np.random.default_rng(0).integers(2**31))
+"""The seed auto(random_state=0) gives its arm in its first round (new numbers every round)."""
+
+
 def _ctx(X, y, labeled, classes):
     model = LogisticRegression(max_iter=1000).fit(X[labeled], y[labeled])
     cand = np.setdiff1d(np.arange(len(y)), labeled)
@@ -58,7 +62,7 @@ def test_auto_queries_what_its_phase_would_and_costs_no_extra_fits():
         picked, _ = AutoSelector(typical_per_class=8, random_state=0).query(ctx, 5)
     finally:
         LogisticRegression.fit = original
-    expected, _ = get_strategy("typiclust", random_state=0).query(_ctx(X, y, few, [0, 1, 2]), 5)
+    expected, _ = get_strategy("typiclust", random_state=ARM_SEED).query(_ctx(X, y, few, [0, 1, 2]), 5)
     np.testing.assert_array_equal(np.sort(picked), np.sort(expected))
     assert fits == []  # no replays: the model in the context is the only one
 
@@ -163,14 +167,14 @@ def test_auto_takes_typical_samples_while_the_model_ranks_nothing():
     phase, reason, arm = AutoSelector(random_state=0).decide(ctx(trees))
     assert (phase, arm.name) == ("typical", "typiclust") and "same probabilities" in reason
     picked, _ = AutoSelector(random_state=0).query(ctx(trees), 5)
-    np.testing.assert_array_equal(picked, get_strategy("typiclust", random_state=0).query(ctx(trees), 5)[0])
+    np.testing.assert_array_equal(picked, get_strategy("typiclust", random_state=ARM_SEED).query(ctx(trees), 5)[0])
     lr = LogisticRegression(max_iter=1000).fit(X[labeled], y[labeled])
     assert AutoSelector(random_state=0).decide(ctx(lr))[0] != "typical"
 
 
-def test_the_structure_check_starts_earlier_where_the_features_outnumber_the_labels():
+def test_auto_spreads_only_where_the_features_outnumber_the_labels():
     """9 labels (3 per class): with 303 features (more than the labels) the check runs and spreads on
-    noise; with 8 features it waits for 5 labels per class, whatever the agreement."""
+    noise; with 8 features (fewer than the labels) the model's boundary is followed."""
     wide = []
     for seed in range(6):
         X, y = _noisy(300, seed)
@@ -180,3 +184,14 @@ def test_the_structure_check_starts_earlier_where_the_features_outnumber_the_lab
         nine = np.concatenate([np.flatnonzero(yn == c)[:3] for c in range(3)])
         assert AutoSelector(random_state=0).decide(_ctx(Xn, yn, nine, [0, 1, 2]))[0] == "boundary"
     assert wide.count("spread") >= 4, wide
+
+
+def test_auto_arms_draw_new_numbers_every_round_reproducibly():
+    """Each round's arm gets a new seed from auto's own stream (an arm seeded alike every round would
+    start k-means from the same draws each time); two autos with one seed give the same seeds."""
+    X, y = _noisy(0, 1)
+    labeled = np.concatenate([np.flatnonzero(y == c)[:6] for c in range(3)])
+    a, b = AutoSelector(random_state=7), AutoSelector(random_state=7)
+    seeds_a = [a.decide(_ctx(X, y, labeled, [0, 1, 2]))[2].random_state for _ in range(3)]
+    seeds_b = [b.decide(_ctx(X, y, labeled, [0, 1, 2]))[2].random_state for _ in range(3)]
+    assert seeds_a == seeds_b and len(set(seeds_a)) == 3

@@ -7,11 +7,11 @@ accuracy.  A bandit rewarded by audit labels cannot do better within a few hundr
 thirty rewards, each about one arm, cannot separate arms 1-3 points apart).  What separates the
 strategies is visible in the session, so ``auto`` decides by that:
 
-* **Spread** (CoreSet's k-center) where the features' distances do not carry the classes: from 5
-  labels per class on (3 where the features outnumber the labels), if the labeled samples' nearest
-  labeled neighbours share their class no more often than shuffled labels would
-  (:func:`neighbour_agreement`, ``z < 1.5``), the model's boundary is fitted to noise (6
-  informative features among 200: focused CLUE was 0.035 below CoreSet over 20 seeds).
+* **Spread** (CoreSet's k-center) where the features' distances do not carry the classes and the
+  model could fit noise: from 3 labels per class on, while the features outnumber the labels, if
+  the labeled samples' nearest labeled neighbours share their class no more often than shuffled
+  labels would (:func:`neighbour_agreement`, ``z < 1.5``), the model's boundary is fitted to noise
+  (6 informative features among 200: focused CLUE was 0.035 below CoreSet over 20 seeds).
 * **The boundary** (focused CLUE, the best all-rounder of the race) otherwise, its weights raised
   for samples predicted as classes with few labels (``balance``): once a rare class has been seen,
   its region gets labels (balanced accuracy on a 90/5/5 pool).
@@ -37,11 +37,6 @@ from ..params import check_number
 from ..scoring.context import ScoringContext
 from .base import QueryStrategy, check_k
 from .batch import CoreSet, FocusedCLUE, TypiClust
-
-WIDE_START = 3.0
-"""Where the features outnumber the labels, the structure check starts at this many labels per class
-(if ``structure_per_class`` is larger): a linear model can then separate any labeling, so a boundary
-fitted to noise is likeliest from the first round."""
 
 MAX_CHECKED = 2000
 """The class-structure check looks at most at this many labeled samples (a uniform sample)."""
@@ -80,11 +75,13 @@ class AutoSelector(QueryStrategy):
         The pool counts as imbalanced when its largest predicted class holds more than
         ``imbalance / n_classes`` of the candidates (then the boundary from the start).
     structure_per_class : float
-        From this many labels per class on (:data:`WIDE_START` where the features outnumber the
-        labels), the labels are checked for class structure in the features
-        (:func:`neighbour_agreement`); where nearest labeled neighbours agree with each other less
-        than ``structure_z`` standard errors above chance, the model's boundary is fitted to noise and
-        the batch is spread by k-center instead (CoreSet).  0 switches the check off.
+        From this many labels per class on, while the features outnumber the labels (a linear model
+        can then separate any labeling, noise included), the labels are checked for class structure
+        in the features (:func:`neighbour_agreement`); where nearest labeled neighbours agree with
+        each other less than ``structure_z`` standard errors above chance, the model's boundary is
+        fitted to noise and the batch is spread by k-center instead (CoreSet).  0 switches the check
+        off.  Where the labels outnumber the features the model's boundary is constrained by them
+        and followed (on rings of polynomial features an early spread cost 0.017-0.04).
     structure_z : float
         The check's threshold (1.5: on noisy features the agreement stays within about one standard
         error of chance, on the 16 other race tasks it grows with the labels).
@@ -97,7 +94,7 @@ class AutoSelector(QueryStrategy):
     description = ("Auto: focused CLUE's uncertain and diverse batches, weighted toward classes with few labels; "
                    "a k-center spread while the features show no class structure; no extra model fits.")
 
-    def __init__(self, typical_per_class: float = 0.0, imbalance: float = 1.5, structure_per_class: float = 5.0,
+    def __init__(self, typical_per_class: float = 0.0, imbalance: float = 1.5, structure_per_class: float = 3.0,
                  structure_z: float = 1.5, balance: float = 2.0, random_state: int | None = None) -> None:
         self.typical_per_class = typical_per_class
         self.imbalance = imbalance
@@ -116,7 +113,7 @@ class AutoSelector(QueryStrategy):
     # ------------------------------------------------------------ the decision
     def decide(self, ctx: ScoringContext) -> tuple[str, str, QueryStrategy]:
         """``(phase, reason, strategy)`` for this round, from the labels and the model's predictions."""
-        seed = self.random_state
+        seed = int(self.rng().integers(2**31))  # the arms draw new numbers every round, reproducibly
         n_classes = max(len(ctx.classes) if ctx.classes is not None else 0, 2)
         per_class = (0 if ctx.y_labeled is None else len(ctx.y_labeled)) / n_classes
         boundary = FocusedCLUE(balance=self.balance, random_state=seed)
@@ -124,10 +121,9 @@ class AutoSelector(QueryStrategy):
             return ("typical", "the model gives every candidate the same probabilities (e.g. trees that have not "
                                "split yet): nothing to rank by, so typical samples (TypiClust)",
                     TypiClust(random_state=seed))
-        if 0 < min(float(self.structure_per_class), WIDE_START) <= per_class:
+        if 0 < float(self.structure_per_class) <= per_class:
             agreement, chance, z, wide = self._structure(ctx)
-            start = min(float(self.structure_per_class), WIDE_START) if wide else float(self.structure_per_class)
-            if start <= per_class and z < float(self.structure_z):
+            if wide and z < float(self.structure_z):
                 return ("spread", f"nearest labeled neighbours share a class {agreement:.0%} of the time, chance "
                                   f"{chance:.0%}: the features' distances do not carry the classes yet, so the "
                                   "model's boundary is fitted to noise; k-center spread (CoreSet)",
