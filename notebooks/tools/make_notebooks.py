@@ -268,11 +268,12 @@ what the session knows, each round, without any extra model fit:
 
 1. while the model gives every sample the **same probabilities** (boosted trees do not split before
    about 40 labels), nothing ranks the pool: it takes TypiClust's **typical** samples;
-2. from 5 labels per class on, it checks whether the features carry the classes at all: if the
-   labeled samples' nearest labeled neighbours share their class no more often than shuffled labels
-   would, the model's boundary is fitted to noise, and it **spreads** the batch by k-center (CoreSet);
-3. otherwise it takes focused CLUE's uncertain and diverse batches, weighted toward samples the
-   model gives to classes with **few labels**, so a rare class, once seen, gets its labels.
+2. from 3 labels per class on, while the features outnumber the labels (a linear model can then
+   separate any labeling, noise included), it checks whether the features carry the classes at all:
+   if the labeled samples' nearest labeled neighbours share their class no more often than shuffled
+   labels would, the model's boundary is fitted to noise, and it **spreads** the batch by k-center
+   (CoreSet);
+3. otherwise it takes focused CLUE's uncertain and diverse batches.
 
 Why not learn the choice from the labels? An earlier `auto` replayed a small race of its strategies
 on the labels so far, every round: it refit the model 24 times a round and still chose focused CLUE
