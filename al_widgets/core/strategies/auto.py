@@ -122,8 +122,8 @@ class AutoSelector(QueryStrategy):
                                "split yet): nothing to rank by, so typical samples (TypiClust)",
                     TypiClust(random_state=seed))
         if 0 < float(self.structure_per_class) <= per_class:
-            agreement, chance, z, wide = self._structure(ctx)
-            if wide and z < float(self.structure_z):
+            agreement, chance, z = self._structure(ctx)
+            if z < float(self.structure_z):
                 return ("spread", f"nearest labeled neighbours share a class {agreement:.0%} of the time, chance "
                                   f"{chance:.0%}: the features' distances do not carry the classes yet, so the "
                                   "model's boundary is fitted to noise; k-center spread (CoreSet)",
@@ -139,19 +139,21 @@ class AutoSelector(QueryStrategy):
                     boundary)
         return "boundary", f"{per_class:.1f} labels per class: focused CLUE", boundary
 
-    def _structure(self, ctx: ScoringContext) -> tuple[float, float, float, bool]:
-        """:func:`neighbour_agreement` of (at most :data:`MAX_CHECKED`) labeled samples, and whether
-        the features outnumber the labels."""
+    def _structure(self, ctx: ScoringContext) -> tuple[float, float, float]:
+        """:func:`neighbour_agreement` of (at most :data:`MAX_CHECKED`) labeled samples, only while the
+        features outnumber the labels (otherwise ``z = inf``: nothing computed, the boundary kept)."""
         labeled = np.asarray(ctx.labeled if ctx.labeled is not None else [], dtype=int)
         y = np.asarray(ctx.y_labeled)
         if len(labeled) != len(y):
-            return float("nan"), float("nan"), np.inf, False  # nothing to check against: keep the model's view
+            return float("nan"), float("nan"), np.inf  # nothing to check against: keep the model's view
         n_labels = len(y)
         if len(y) > MAX_CHECKED:
             keep = np.sort(self.rng().choice(len(y), MAX_CHECKED, replace=False))
             labeled, y = labeled[keep], y[keep]
         F = ctx.features_of(labeled)  # sparse rows stay sparse
-        return (*neighbour_agreement(F, y), F.shape[1] >= n_labels)
+        if F.shape[1] < n_labels:  # the labels constrain the model's boundary: no distances computed
+            return float("nan"), float("nan"), np.inf
+        return neighbour_agreement(F, y)
 
     # ------------------------------------------------------------ the strategy interface
     def score(self, ctx: ScoringContext) -> np.ndarray:
