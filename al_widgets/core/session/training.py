@@ -322,14 +322,11 @@ def _alternating(n_front: int, n_rest: int, n_labels: int) -> np.ndarray:
     """Positions that interleave ``n_front`` coverage picks with the strategy's order (``n_rest``):
     one of each in turn, the strategy's first when ``n_labels`` is odd, so a session that retrains
     after every label takes every other label for class discovery."""
-    front, rest = list(range(n_front)), list(range(n_front, n_front + n_rest))
-    out: list[int] = []
-    turn = n_labels % 2 == 0
-    while front or rest:
-        source = front if (turn and front) or not rest else rest
-        out.append(source.pop(0))
-        turn = not turn
-    return np.asarray(out, dtype=int)
+    front, rest = np.arange(n_front), np.arange(n_front, n_front + n_rest)
+    first, second = (front, rest) if n_labels % 2 == 0 else (rest, front)
+    m = min(len(first), len(second))
+    pairs = np.column_stack([first[:m], second[:m]]).ravel()
+    return np.concatenate([pairs, first[m:], second[m:]]).astype(int)
 
 
 def _named(classes: Any) -> bool:
