@@ -233,3 +233,17 @@ def test_class_coverage_takes_turns_with_the_strategy():
     assert got.tolist() == [1, 7, 2, 8, 3]
     got, _ = backend.cover(order, scores, np.array([0, 4, 5]), np.array([0, 1, 2]))
     assert got.tolist() == order.tolist()
+
+
+def test_every_strategy_keeps_its_parameters():
+    """Each registered strategy stores what it was given (scikit-learn's get_params / clone contract):
+    a subclass passing its parameters on by position once put ``random_state`` into another slot."""
+    import inspect
+    from sklearn.base import clone
+    from al_widgets.core.strategies.catalog import REGISTRY
+    for name, cls in REGISTRY.items():
+        if "random_state" not in inspect.signature(cls.__init__).parameters:
+            continue
+        strategy = get_strategy(name, random_state=5)
+        assert strategy.get_params()["random_state"] == 5, name
+        assert clone(strategy).get_params() == strategy.get_params(), name

@@ -314,8 +314,7 @@ class CLUE(QueryStrategy):
         self.validate()
         ctx.require_classifier(f"'{self.name}'")
         u = np.asarray(ctx.summary[self.uncertainty][ctx.candidates], dtype=float)  # the fused pass, no probabilities
-        top = u.max() if len(u) else 0.0
-        w = (u / top) ** float(self.power) if top > 0 else np.ones_like(u)
+        w = uncertainty_weights(u, self.power)
         if float(self.balance) > 0 and ctx.y_labeled is not None and len(ctx.y_labeled):
             w = w * self._class_boost(ctx)
             w /= max(float(w.max()), 1e-300)
@@ -373,6 +372,12 @@ class FocusedCLUE(CLUE):
                  random_state: int | None = None) -> None:
         super().__init__(n_init=n_init, max_candidates=max_candidates, uncertainty=uncertainty, power=power,
                          space=space, balance=balance, random_state=random_state)
+
+
+def uncertainty_weights(u: np.ndarray, power: float) -> np.ndarray:
+    """CLUE's k-means weights: ``(u / max u) ** power`` (all 1 when every uncertainty is 0)."""
+    top = u.max() if len(u) else 0.0
+    return (u / top) ** float(power) if top > 0 else np.ones_like(u)
 
 
 SPACES = ("features", "model")

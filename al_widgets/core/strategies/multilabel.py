@@ -18,7 +18,7 @@ from sklearn.linear_model import LogisticRegression
 
 from ..scoring.context import ScoringContext
 from .base import QueryStrategy
-from .batch import CLUE
+from .batch import CLUE, uncertainty_weights
 
 
 class _TagScore(QueryStrategy):
@@ -101,7 +101,8 @@ class TagCLUE(CLUE):
 
     def __init__(self, n_init: int = 3, max_candidates: int = 20000, uncertainty: str = "entropy",
                  power: float = 1.0, space: str = "features", random_state: int | None = None) -> None:
-        super().__init__(n_init, max_candidates, uncertainty, power, space, random_state)
+        super().__init__(n_init=n_init, max_candidates=max_candidates, uncertainty=uncertainty, power=power,
+                         space=space, random_state=random_state)
 
     def validate(self) -> None:
         if self.uncertainty not in TAG_SCORES:
@@ -111,8 +112,7 @@ class TagCLUE(CLUE):
     def score(self, ctx: ScoringContext) -> np.ndarray:
         self.validate()
         u = np.asarray(ctx.require_tags(f"'{self.name}'")[self.uncertainty][ctx.candidates], dtype=float)
-        top = u.max() if len(u) else 0.0
-        return (u / top) ** float(self.power) if top > 0 else np.ones_like(u)
+        return uncertainty_weights(u, self.power)
 
 
 TAG_SCORES = ("entropy", "min_margin", "max_entropy")
