@@ -14,7 +14,12 @@ judged by, and the time per query at 10k and 100k samples x 50 features.
 ``meaning6`` draws two words per document from 30 per topic (documents of a topic share meaning
 but few words).
 
-Run: python benchmarks/bench_strategies.py [--seeds 5] [--quick] [--text] [--no-timing]
+Per seed every method starts from the same initial labels; ``--streams k`` runs each method k
+times per seed with independent random streams (shared by the methods, drawn apart from the initial
+labels) and averages them, so a paired difference is not one draw of a method's own randomness.
+
+Run: python benchmarks/bench_strategies.py [--seeds 5] [--first-seed 0] [--streams 1] [--quick]
+[--text] [--weak] [--tasks a,b] [--methods auto,focused_clue] [--skal coreset] [--no-timing]
 """
 from __future__ import annotations
 
@@ -34,7 +39,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from al_widgets.core.sim.race import Task, our_selector, race, summarize  # noqa: E402
+from al_widgets.core.sim.race import Task, our_selector, per_run, race, summarize  # noqa: E402
 
 OURS = ["random", "margin", "entropy", "typiclust", "badge", "coreset", "clue", "focused_clue", "auto"]
 TOPICS = ["match goal team coach season league score player win stadium",
@@ -222,11 +227,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--first-seed", type=int, default=0, help="held-out seeds: e.g. 5 (tuned on 0-4)")
+    ap.add_argument("--streams", type=int, default=1,
+                    help="runs per seed, each with its own random stream for the methods (averaged)")
     ap.add_argument("--quick", action="store_true", help="the four bundled datasets only")
     ap.add_argument("--text", action="store_true", help="the text tasks only, on TF-IDF and on the embedding")
     ap.add_argument("--weak", action="store_true", help="the weak-spot tasks only (rare classes, trees, many "
                                                           "classes, noisy features), with balanced accuracy")
-    ap.add_argument("--tasks", default="", help="with --weak: only these tasks (comma-separated names)")
+    ap.add_argument("--tasks", default="", help="only these tasks (comma-separated names)")
     ap.add_argument("--skal", default="", help="only these scikit-activeml methods (e.g. badge,coreset)")
     ap.add_argument("--no-timing", action="store_true")
     ap.add_argument("--methods", default=",".join(OURS), help="our strategies to race (comma-separated)")
@@ -240,16 +247,18 @@ def main() -> None:
     methods.update({k: v for k, v in skal.items() if k.split(":")[1] in keep})
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     if args.weak:
-        weak(methods, seeds, [t for t in args.tasks.split(",") if t])
+        weak(methods, seeds, [t for t in args.tasks.split(",") if t], args.streams)
         return
-    chosen = tasks(args.quick, args.text)
+    only = [t for t in args.tasks.split(",") if t]
+    chosen = [t for t in tasks(args.quick, args.text) if not only or t[0] in only]
     all_tasks = [make_task(name, X, y) for name, X, y, _, _ in chosen]
     settings = {name: (budget, batch) for name, _, _, budget, batch in chosen}
     frames = []
     t0 = time.perf_counter()
     for task in all_tasks:
         budget, batch = settings[task.name]
-        frames.append(race([task], methods, seeds, initial=10, budget=budget, batch_size=batch))
+        frames.append(race([task], methods, seeds, initial=10, budget=budget, batch_size=batch,
+                           streams=args.streams))
         print(f"  {task.name}: done ({time.perf_counter() - t0:.0f} s)", flush=True)
     curves = pd.concat(frames, ignore_index=True)
     full = {t.name: full_accuracy(t) for t in all_tasks}
@@ -266,7 +275,7 @@ def main() -> None:
         print(timing(methods).round(3).to_string())
 
 
-def weak(methods: dict, seeds: range, only: list[str] | None = None) -> None:
+def weak(methods: dict, seeds: range, only: list[str] | None = None, streams: int = 1) -> None:
     """The weak-spot race: AUBC and balanced AUBC per task, paired differences against random and,
     when scikit-activeml is installed, against its best method on each task (``only``: these tasks)."""
     frames = []
@@ -274,17 +283,17 @@ def weak(methods: dict, seeds: range, only: list[str] | None = None) -> None:
         if only and task.name not in only:
             continue
         t0 = time.perf_counter()
-        frames.append(race([task], methods, seeds, initial=initial, budget=budget, batch_size=batch))
+        frames.append(race([task], methods, seeds, initial=initial, budget=budget, batch_size=batch,
+                           streams=streams))
         print(f"  {task.name}: done ({time.perf_counter() - t0:.0f} s)", flush=True)
     curves = pd.concat(frames, ignore_index=True)
-    per_run = curves.groupby(["task", "method", "seed"]).agg(
-        aubc=("accuracy", "mean"), balanced=("balanced_accuracy", "mean"), seconds=("query_seconds", "mean"))
-    seen = curves.assign(full=curves.groupby("task")["classes_seen"].transform("max") == curves["classes_seen"])
-    first = seen[seen["full"]].groupby(["task", "method", "seed"])["n_labels"].min()
-    per_run["all_classes_at"] = first
-    print(per_run.groupby(["task", "method"]).mean().round(3).to_string())
+    full = curves.groupby("task")["classes_seen"].transform("max") == curves["classes_seen"]
+    curves = curves.assign(all_seen_at=curves["n_labels"].where(full))
+    runs = per_run(curves, aubc=("accuracy", "mean"), balanced=("balanced_accuracy", "mean"),
+                   seconds=("query_seconds", "mean"), all_classes_at=("all_seen_at", "min"))
+    print(runs.groupby(["task", "method"]).mean().round(3).to_string())
     for col in ("aubc", "balanced"):
-        wide = per_run[col].unstack("method")  # rows: (task, seed); paired: same seed, same start
+        wide = runs[col].unstack("method")  # rows: (task, seed); paired: same seed, same start
         diff = wide.sub(wide["random"], axis=0)
         mean, sem = diff.groupby(level="task").mean(), diff.groupby(level="task").sem()
         cells = mean.round(3).astype(str) + " ± " + sem.round(3).astype(str)

@@ -46,6 +46,16 @@ def initial_set(y: np.ndarray, size: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).choice(len(y), size=min(size, len(y)), replace=False)
 
 
+def stream_seed(seed: int, stream: int) -> int:
+    """The methods' random seed for run ``stream`` of ``seed``.
+
+    Drawn apart from :func:`initial_set`'s stream: a method seeded with the seed of the initial
+    labels would replay the draws that chose them (its k-means starts, its random picks), one
+    fixed and correlated draw per seed instead of an independent one.
+    """
+    return int(np.random.SeedSequence([seed, 1 + stream]).generate_state(1)[0])
+
+
 def our_selector(strategy: str, task: Task, seed: int, cover: bool = False, **params: Any) -> Selector:
     """Wrap one of our registered strategies (a fresh instance per run, seeded).
 
@@ -136,24 +146,37 @@ def _balanced(y: np.ndarray, predicted: np.ndarray) -> float:
 
 def race(tasks: list[Task], methods: dict[str, Callable[[Task, int], Selector]], seeds: range | list[int],
          initial: int = 10, budget: int = 100, batch_size: int = 10,
-         progress: Callable[[str], Any] | None = None) -> pd.DataFrame:
+         progress: Callable[[str], Any] | None = None, streams: int = 1) -> pd.DataFrame:
     """Every method on every task and seed, from the same initial labels.
 
-    ``methods`` maps a display name to ``make(task, seed) -> selector``.  Returns the long table
-    of curves (task, method, seed, n_labels, accuracy, query_seconds).
+    ``methods`` maps a display name to ``make(task, method_seed) -> selector``.  Per seed, every
+    method starts from the same initial labels and runs ``streams`` times, each time with its own
+    random stream (:func:`stream_seed`, the same for every method, independent of the initial
+    labels): a method's own randomness then averages out instead of being one fixed draw per seed.
+    Returns the long table of curves (task, method, seed, stream, n_labels, accuracy,
+    query_seconds); :func:`per_run` averages the streams of a seed.
     """
     frames = []
     for task in tasks:
         for seed in seeds:
             init = initial_set(task.y, initial, seed)
-            for name, make in methods.items():
-                df = run_loop(task, make(task, seed), init, budget, batch_size, seed)
-                df["task"], df["method"], df["seed"] = task.name, name, seed
-                frames.append(df)
-                if progress is not None:
-                    metric = "f1_micro" if task.multilabel else "accuracy"
-                    progress(f"{task.name} {name} seed {seed}: AUBC {df[metric].mean():.3f}")
+            for stream in range(streams):
+                method_seed = stream_seed(seed, stream)
+                for name, make in methods.items():
+                    df = run_loop(task, make(task, method_seed), init, budget, batch_size, method_seed)
+                    df["task"], df["method"], df["seed"], df["stream"] = task.name, name, seed, stream
+                    frames.append(df)
+                    if progress is not None:
+                        metric = "f1_micro" if task.multilabel else "accuracy"
+                        progress(f"{task.name} {name} seed {seed}.{stream}: AUBC {df[metric].mean():.3f}")
     return pd.concat(frames, ignore_index=True)
+
+
+def per_run(curves: pd.DataFrame, **aggregations: tuple[str, str]) -> pd.DataFrame:
+    """``aggregations`` (pandas named aggregations) per run, then averaged over the streams of each
+    seed: one row per (task, method, seed), the unit of paired comparisons."""
+    runs = [c for c in ("task", "method", "seed", "stream") if c in curves]
+    return curves.groupby(runs).agg(**aggregations).groupby(["task", "method", "seed"]).mean()
 
 
 def summarize(curves: pd.DataFrame, full_accuracy: dict[str, float] | None = None,
@@ -161,15 +184,12 @@ def summarize(curves: pd.DataFrame, full_accuracy: dict[str, float] | None = Non
     """Per task and method: AUBC (mean ``metric`` over the budget curve, e.g. ``"f1_micro"`` for
     multi-label tasks) mean and std over seeds, final value, labels needed to reach 98 % of the
     full-data accuracy, seconds per query."""
-    per_run = curves.groupby(["task", "method", "seed"]).agg(
-        aubc=(metric, "mean"), final=(metric, "last"), query_seconds=("query_seconds", "mean"),
-        **({"balanced_aubc": ("balanced_accuracy", "mean")} if "balanced_accuracy" in curves else {}))
+    runs = per_run(curves, aubc=(metric, "mean"), final=(metric, "last"), query_seconds=("query_seconds", "mean"),
+                   **({"balanced_aubc": ("balanced_accuracy", "mean")} if "balanced_accuracy" in curves else {}))
     if full_accuracy:
-        def reach(df: pd.DataFrame) -> float:
-            target = 0.98 * full_accuracy[df.name[0]]
-            hit = df.loc[df["accuracy"] >= target, "n_labels"]
-            return float(hit.iloc[0]) if len(hit) else np.nan
-        per_run["labels_to_98"] = curves.groupby(["task", "method", "seed"]).apply(reach, include_groups=False)
-    out = per_run.groupby(["task", "method"]).agg(["mean", "std"])
+        target = curves["task"].map({t: 0.98 * a for t, a in full_accuracy.items()})
+        reached = curves.assign(reached=curves["n_labels"].where(curves["accuracy"] >= target))
+        runs["labels_to_98"] = per_run(reached, labels_to_98=("reached", "min"))["labels_to_98"]
+    out = runs.groupby(["task", "method"]).agg(["mean", "std"])
     out.columns = [f"{a}_{b}" for a, b in out.columns]
     return out.reset_index()
