@@ -56,8 +56,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="SQLite label store (created if missing; default data/<dataset>.labels.sqlite)")
         s.add_argument("--force", action="store_true",
                        help="reuse a label store written for another dataset or class list")
-        s.add_argument("--strategy", default="focused_clue",
-                       help="query strategy (default focused_clue: the best all-rounder in the strategy race)")
+        s.add_argument("--strategy", default=AppConfig.strategy,
+                       help=f"query strategy (default {AppConfig.strategy}: focused CLUE, switching to typical "
+                            "samples while the model cannot rank and to a spread where features are mostly noise)")
         s.add_argument("--batch-size", type=int, default=6)
         s.add_argument("--budget", type=int, default=200)
         s.add_argument("--overlap", type=float, default=0.0,

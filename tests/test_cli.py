@@ -118,7 +118,7 @@ def test_default_app_session_on_digits(tmp_path):
     session = build_session(AppConfig(store=str(tmp_path / "d.sqlite")))
     try:
         assert session.pool.n == 1437 and len(session.X_test) == 360
-        assert session.strategy.name == "focused_clue" and session.budget == 200
+        assert session.strategy.name == "auto" and session.budget == 200
     finally:
         session.close()
 

@@ -35,7 +35,9 @@ class AppConfig:
     ``tfidf`` (text), ``thumbnails`` (images), ``module:function`` (yours), or
     ``sentence-transformers:PATH`` / ``model2vec:PATH`` (installed, local)."""
     model: str = "auto"
-    strategy: str = "focused_clue"
+    strategy: str = "auto"
+    """Query strategy (``available_strategies()``); ``auto``: focused CLUE, TypiClust's typical samples while
+    the model gives every sample the same probabilities, CoreSet's spread where the features are mostly noise."""
     store: str | None = None
     """SQLite label store; ``None``: ``data/<dataset name>.labels.sqlite`` (two datasets never share one)."""
     batch_size: int = 6
