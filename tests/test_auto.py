@@ -186,6 +186,18 @@ def test_auto_spreads_only_where_the_features_outnumber_the_labels():
     assert wide.count("spread") >= 4, wide
 
 
+def test_auto_spreads_only_where_features_strictly_outnumber_the_labels():
+    """Pure noise features and 30 labels: with 31 features the check runs and finds no structure
+    (spread); with exactly 30 a linear model is already constrained as much as by more labels: the
+    boundary is followed (on the race's 20-feature tasks a spread at 20 labels cost four_class)."""
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], 100)
+    labeled = np.concatenate([np.flatnonzero(y == c)[:10] for c in range(3)])
+    X = rng.normal(size=(300, 31))
+    assert AutoSelector(random_state=0).decide(_ctx(X, y, labeled, [0, 1, 2]))[0] == "spread"
+    assert AutoSelector(random_state=0).decide(_ctx(X[:, :30], y, labeled, [0, 1, 2]))[0] == "boundary"
+
+
 def test_auto_arms_draw_new_numbers_every_round_reproducibly():
     """Each round's arm gets a new seed from auto's own stream (an arm seeded alike every round would
     start k-means from the same draws each time); two autos with one seed give the same seeds."""

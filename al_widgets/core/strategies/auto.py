@@ -151,7 +151,7 @@ class AutoSelector(QueryStrategy):
             keep = np.sort(self.rng().choice(len(y), MAX_CHECKED, replace=False))
             labeled, y = labeled[keep], y[keep]
         F = ctx.features_of(labeled)  # sparse rows stay sparse
-        if F.shape[1] < n_labels:  # the labels constrain the model's boundary: no distances computed
+        if F.shape[1] <= n_labels:  # the labels constrain the model's boundary: no distances computed
             return float("nan"), float("nan"), np.inf
         return neighbour_agreement(F, y)
 
