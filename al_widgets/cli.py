@@ -233,6 +233,12 @@ def _wait_listening(proc: subprocess.Popen, host: str, port: int, timeout: float
     return False
 
 
+KERNEL_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+"""Native thread pools the served kernels start with one thread each (unless the environment says
+otherwise): every page has its own kernel, and on a few cores their OpenMP and BLAS threads spin
+against each other (two kernels' retrains 0.6 s instead of 0.02 s: ``benchmarks/bench_threads.py``)."""
+
+
 def serve(cfg: AppConfig, host: str, port: int, auth: str = "auto", warm_kernels: int | None = None) -> int:
     """Write the config and the app notebook next to the store and run Voila on them.
 
@@ -250,6 +256,8 @@ def serve(cfg: AppConfig, host: str, port: int, auth: str = "auto", warm_kernels
     config_path = cfg.save(run_dir / "config.json")
     notebook = write_app_notebook(run_dir / "labeling_app.ipynb")
     env = dict(os.environ, AL_WIDGETS_CONFIG=str(config_path), AL_WIDGETS_PARENT_PID=str(os.getpid()))
+    map_env = dict(env)  # the map's one-off precompute keeps the libraries' defaults (UMAP uses every core)
+    env.update({var: os.environ.get(var, "1") for var in KERNEL_THREAD_VARS})
     if warm_kernels is not None:
         env["AL_WIDGETS_WARM_KERNELS"] = str(warm_kernels)
     if mode == "users":
@@ -264,7 +272,7 @@ def serve(cfg: AppConfig, host: str, port: int, auth: str = "auto", warm_kernels
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, stop) if main_thread else None
     proc = subprocess.Popen(voila_command(notebook, host, port, token, users=mode == "users"), env=env)
-    warm = subprocess.Popen([sys.executable, "-m", "al_widgets.app.precompute", str(config_path)], env=env) \
+    warm = subprocess.Popen([sys.executable, "-m", "al_widgets.app.precompute", str(config_path)], env=map_env) \
         if cfg.umap else None  # the first page's map switches to UMAP as soon as this lands in the cache
     try:
         if not _wait_listening(proc, host, port):

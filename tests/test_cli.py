@@ -231,3 +231,32 @@ def test_multi_label_csv_is_checked_served_exported_and_reported(tmp_path, capsy
     assert main(["status", cfg.store]) == 0
     out = capsys.readouterr().out
     assert "Krippendorff's alpha (MASI, tag sets)" in out and "kappa per tag" in out
+
+
+def test_served_kernels_start_with_one_native_thread_and_the_map_precompute_keeps_the_defaults(tmp_path, monkeypatch):
+    """Every page's kernel inherits the Voila server's environment: one OpenMP, OpenBLAS and MKL
+    thread each (kernels on few cores otherwise spin against each other), unless the environment
+    already says; the UMAP precompute is left alone."""
+    import al_widgets.cli as cli
+    started = {}
+
+    class Exited:
+        def __init__(self, cmd, env):
+            started["precompute" if "al_widgets.app.precompute" in cmd else "voila"] = env
+
+        def poll(self):
+            return 1
+
+        def terminate(self):
+            pass
+
+    monkeypatch.setattr(cli.subprocess, "Popen", lambda cmd, env: Exited(cmd, env))
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")  # the operator's own choice wins
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    cfg = AppConfig(store=str(tmp_path / "d.sqlite"), umap=True)
+    assert cli.serve(cfg, "127.0.0.1", 0) != 0  # the fake server "exits" at once
+    voila, precompute = started["voila"], started["precompute"]
+    assert (voila["OMP_NUM_THREADS"], voila["OPENBLAS_NUM_THREADS"], voila["MKL_NUM_THREADS"]) == ("1", "1", "3")
+    assert "OMP_NUM_THREADS" not in precompute and "OPENBLAS_NUM_THREADS" not in precompute
+    assert voila["AL_WIDGETS_CONFIG"] == precompute["AL_WIDGETS_CONFIG"]

@@ -53,6 +53,10 @@ class SessionSettings:
         Training label of a sample whose annotators disagree (a reviewer's decision always wins);
         ``None``: ``"majority"`` with overlap (a two-annotator split is a conflict and is left out of
         training until reviewed), ``"newest"`` without.
+    native_threads : int or None
+        OpenMP threads a retrain may use (1, the default: scikit-learn's k-means otherwise spins one
+        thread per core, 1.75x slower on two cores, see :mod:`al_widgets.core.session.native_threads`);
+        ``None`` leaves the library's own default.
     """
 
     batch_size: int = 10
@@ -69,6 +73,7 @@ class SessionSettings:
     overlap_k: int = 2
     conflict_rule: str | None = None
     audit: float = 0.0
+    native_threads: int | None = 1
 
     def __post_init__(self) -> None:
         self.validate()
@@ -84,6 +89,8 @@ class SessionSettings:
         check_number(self.overlap, "overlap", "real", 0, 1, what="a share between 0 and 1")
         check_number(self.overlap_k, "overlap_k", "int", 2, what="an integer >= 2")
         check_number(self.audit, "audit", "real", 0, 0.5, what="a share between 0 and 0.5")
+        check_number(self.native_threads, "native_threads", "int", 1, allow_none=True,
+                     what="a positive integer or None")
         if self.conflict_rule not in (None, "newest", "majority", "exclude"):
             raise ValueError(f"conflict_rule must be 'newest', 'majority', 'exclude' or None, got {self.conflict_rule!r}")
 

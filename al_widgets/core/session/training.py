@@ -28,6 +28,7 @@ from ..strategies.base import QueryStrategy, top_k
 from ..backends.base import (COLD_START_SAMPLE, PoolBackend, Ranking, RetrainResult, cold_start_features,
                              cold_start_result)
 from ..strategies.coldstart import coverage
+from .native_threads import native_threads
 from .settings import SessionSettings
 
 
@@ -294,8 +295,17 @@ def retrain(model: Any, previous: Any, strategy: QueryStrategy, backend: PoolBac
 
     Before a model can be trained (:func:`can_train`) the backend's cold start decides; then the
     model is fitted here (:func:`fit_model`: full, warm or partial), the backend ranks the pool
-    (:meth:`PoolBackend.rank`), and a held-out set, if any, gives the metrics.
+    (:meth:`PoolBackend.rank`), and a held-out set, if any, gives the metrics.  All of it runs with
+    ``settings.native_threads`` BLAS and OpenMP threads (:func:`native_threads`).
     """
+    with native_threads(settings.native_threads):
+        return _retrain(model, previous, strategy, backend, labeled, y, settings, X_test=X_test, y_test=y_test,
+                        new_mask=new_mask, full=full)
+
+
+def _retrain(model: Any, previous: Any, strategy: QueryStrategy, backend: PoolBackend, labeled: np.ndarray,
+             y: np.ndarray, settings: SessionSettings, *, X_test: Any, y_test: Any,
+             new_mask: np.ndarray | None, full: bool) -> RetrainResult:
     reason = can_train(y, backend.task)
     if reason is not None:
         res = backend.cold_start(model, labeled, len(y), settings, reason)
