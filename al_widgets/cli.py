@@ -236,7 +236,7 @@ def _wait_listening(proc: subprocess.Popen, host: str, port: int, timeout: float
 KERNEL_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 """Native thread pools the served kernels start with one thread each (unless the environment says
 otherwise): every page has its own kernel, and on a few cores their OpenMP and BLAS threads spin
-against each other (two kernels' retrains 0.6 s instead of 0.02 s: ``benchmarks/bench_threads.py``)."""
+against each other (two kernels' retrains 0.5-0.7 s instead of 0.02-0.03 s: ``benchmarks/bench_threads.py``)."""
 
 
 def serve(cfg: AppConfig, host: str, port: int, auth: str = "auto", warm_kernels: int | None = None) -> int:

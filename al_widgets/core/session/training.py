@@ -296,7 +296,7 @@ def retrain(model: Any, previous: Any, strategy: QueryStrategy, backend: PoolBac
     Before a model can be trained (:func:`can_train`) the backend's cold start decides; then the
     model is fitted here (:func:`fit_model`: full, warm or partial), the backend ranks the pool
     (:meth:`PoolBackend.rank`), and a held-out set, if any, gives the metrics.  All of it runs with
-    ``settings.native_threads`` BLAS and OpenMP threads (:func:`native_threads`).
+    ``settings.native_threads`` OpenMP threads (:func:`native_threads`).
     """
     with native_threads(settings.native_threads):
         return _retrain(model, previous, strategy, backend, labeled, y, settings, X_test=X_test, y_test=y_test,
