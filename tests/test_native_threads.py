@@ -51,7 +51,7 @@ def test_a_retrain_runs_with_the_sessions_openmp_limit_and_gives_the_thread_its_
         s.close()
     assert len(SEEN) >= 3, "the model was hardly fitted"
     unlimited = _fresh_thread_openmp() if background else before
-    assert set(SEEN) == ({1} if limit == 1 else {unlimited}), SEEN
+    assert set(SEEN) == ({1} if limit == 1 else {unlimited}), (SEEN, [i['filepath'] for i in threadpool_info()])
     assert _openmp() == before  # the caller's thread keeps its own setting
 
 
