@@ -325,8 +325,11 @@ def test_search_by_meaning_open_a_result_label_in_bulk_and_undo(tmp_path, browse
             page.locator(".alw-search select").select_option(label="weather")
             page.locator(".alw-search button", has_text="Label 12 points").click()
             page.locator(".alw-search button", has_text="Confirm").click()
-            page.wait_for_function("() => document.querySelector('.alw-search').innerText.includes(' as weather')",
-                                   timeout=60_000)  # "labeled 12 as weather" (not "12 unlabeled samples …")
+            # the kernel's answer "labeled 12 as weather": the question it answers ("Label 12 points as
+            # weather?") is still on the page right after the click, and waiting for " as weather" alone
+            # read the store before the write (a fresh-clone CI run caught it)
+            page.wait_for_function("() => /labeled \\d+ as weather/.test(document.querySelector('.alw-search').innerText)",
+                                   timeout=60_000)
             with LabelStore(store, readonly=True) as st:
                 written = st.labels()
             assert len(written) >= 10 and set(written.values()) == {"weather"}
