@@ -3,7 +3,7 @@
 A retrain is many small numerical calls (a fit on hundreds of labels, k-means over the pool,
 distances for a batch).  scikit-learn's k-means runs OpenMP with one thread per core, and OpenMP
 threads spin while they wait: on a two-core machine a focused-CLUE retrain of digits in a worker
-thread took 0.093 s with two threads and 0.053 s with one, and one was never slower in our
+thread took 0.093 s with two threads and 0.053 s with one, and one was at most 5 % slower in our
 measurements, up to 300,000 rows (``benchmarks/bench_threads.py``).  OpenMP limits belong to the
 calling thread, so each retrain sets its own and restores it.
 
