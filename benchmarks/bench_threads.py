@@ -9,7 +9,8 @@ changes is how many kernels run at once and their thread settings:
 * served kernel: what ``al-widgets serve`` starts its kernels with (``OMP_NUM_THREADS``,
   ``OPENBLAS_NUM_THREADS`` and ``MKL_NUM_THREADS`` set to 1) plus the session limit.
 
-Ratios are against one kernel with the library defaults, measured in the same run.
+The kernels warm up first and start their timed retrains together.  Ratios are against one kernel
+with the library defaults, measured in the same run.
 
 Run: python benchmarks/bench_threads.py [--kernels 1,2,3] [--retrains 30]
 """
@@ -20,10 +21,12 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from al_widgets.cli import KERNEL_THREAD_VARS  # noqa: E402  (what serve sets: measured as it is)
 
 
 def worker(strategy: str, native: int | None, retrains: int) -> float:
@@ -41,6 +44,8 @@ def worker(strategy: str, native: int | None, retrains: int) -> float:
     for i in range(23):  # digits' first 20 samples hold every class twice; 3 warm-up retrains after
         s.submit(i, int(y[i]))
     done = 23
+    print("ready", flush=True)  # every kernel warmed up: the parent starts them together
+    sys.stdin.readline()
     t0 = time.perf_counter()
     for _ in range(retrains):
         s.submit(done, int(y[done]))
@@ -51,12 +56,20 @@ def worker(strategy: str, native: int | None, retrains: int) -> float:
 
 
 def run(kernels: int, strategy: str, native: int | None, served: bool, retrains: int) -> float:
-    """Mean seconds per retrain over ``kernels`` processes started together."""
-    env = {k: v for k, v in os.environ.items() if k not in THREAD_VARS}
+    """Mean seconds per retrain over ``kernels`` processes whose timed retrains start together (each
+    waits, warmed up, until all are: imports and warm-up never overlap the timing)."""
+    env = {k: v for k, v in os.environ.items() if k not in KERNEL_THREAD_VARS}
     if served:
-        env.update({var: "1" for var in THREAD_VARS})
+        env.update({var: "1" for var in KERNEL_THREAD_VARS})
     cmd = [sys.executable, __file__, "--worker", strategy, str(native), str(retrains)]
-    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True) for _ in range(kernels)]
+    procs = [subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+             for _ in range(kernels)]
+    for p in procs:
+        if p.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"a worker failed before its retrains (exit {p.wait()})")
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
     times = [float(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
     return sum(times) / len(times)
 
