@@ -55,7 +55,7 @@ class SessionSettings:
         training until reviewed), ``"newest"`` without.
     native_threads : int or None
         OpenMP threads a retrain may use (1, the default: scikit-learn's k-means otherwise spins one
-        thread per core, 1.75x slower on two cores, see :mod:`al_widgets.core.session.native_threads`);
+        thread per core, 1.4-1.6x slower on two cores, see :mod:`al_widgets.core.session.native_threads`);
         ``None`` leaves the library's own default.
     """
 
